@@ -1,0 +1,1 @@
+"""Kubernetes plugin: cloudify.kubernetes.Master and Microservice."""

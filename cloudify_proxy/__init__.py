@@ -1,0 +1,1 @@
+"""Deployment proxy plugin: cloudify.nodes.DeploymentProxy."""

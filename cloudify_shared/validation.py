@@ -1,0 +1,101 @@
+"""Checking user input (node properties, operation inputs) before any backend call.
+
+Every problem raises UserError naming the field by its dotted path; unknown keys are rejected
+with the known ones listed. Plain Python: no I/O, no ctx.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cloudify_shared.errors import UserError
+
+_MISSING = object()
+
+TYPE_NAMES = {
+    str: "a string", int: "an integer", float: "a number", bool: "a boolean",
+    list: "a list", dict: "a mapping", type(None): "null",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One allowed key: accepted types, whether required, default, and an optional check."""
+
+    types: tuple[type, ...]
+    required: bool = False
+    default: Any = None
+    choices: tuple[Any, ...] | None = None
+    check: Callable[[Any, str], Any] | None = None  # returns the (possibly converted) value
+
+
+def describe_types(types: tuple[type, ...]) -> str:
+    return " or ".join(TYPE_NAMES.get(t, t.__name__) for t in types)
+
+
+def type_name(value: Any) -> str:
+    return TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def check_type(value: Any, types: tuple[type, ...], path: str) -> Any:
+    if float in types and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, bool) and bool not in types:
+        raise UserError(f"{path}: expected {describe_types(types)}, got a boolean ({value!r})")
+    if not isinstance(value, types):
+        raise UserError(f"{path}: expected {describe_types(types)}, got {type_name(value)} ({value!r})")
+    return value
+
+
+def reject_unknown(data: Mapping[str, Any], known: Mapping[str, Any], path: str) -> None:
+    unknown = sorted(set(data) - set(known))
+    if not unknown:
+        return
+    key = unknown[0]
+    hint = difflib.get_close_matches(str(key), list(known), n=1)
+    suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+    raise UserError(
+        f"{path}: unknown key '{key}'{suggestion}; allowed keys: {', '.join(sorted(known))}"
+    )
+
+
+def parse_mapping(data: Any, fields: Mapping[str, Field], path: str) -> dict[str, Any]:
+    """Validate `data` against `fields`; return a new dict with defaults filled in."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise UserError(f"{path}: expected a mapping, got {type_name(data)} ({data!r})")
+    reject_unknown(data, fields, path)
+    result: dict[str, Any] = {}
+    for name, field in fields.items():
+        where = f"{path}.{name}"
+        value = data.get(name, _MISSING)
+        if value is _MISSING or value is None:
+            if field.required:
+                raise UserError(f"{where}: required but not set")
+            result[name] = field.default
+            continue
+        value = check_type(value, field.types, where)
+        if field.choices is not None and value not in field.choices:
+            allowed = ", ".join(repr(c) for c in field.choices)
+            raise UserError(f"{where}: {value!r} is not one of {allowed}")
+        if field.check is not None:
+            value = field.check(value, where)
+        result[name] = value
+    return result
+
+
+def string_mapping(value: Any, path: str) -> dict[str, str]:
+    """A mapping of names to scalar values, rendered as strings (env variables, labels)."""
+    if not isinstance(value, Mapping):
+        raise UserError(f"{path}: expected a mapping of names to values, got {type_name(value)}")
+    result: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key:
+            raise UserError(f"{path}: keys must be non-empty strings, got {key!r}")
+        if isinstance(item, (dict, list)):
+            raise UserError(f"{path}.{key}: expected a scalar value, got {type_name(item)}")
+        result[key] = "" if item is None else (str(item).lower() if isinstance(item, bool) else str(item))
+    return result

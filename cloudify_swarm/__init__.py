@@ -1,0 +1,1 @@
+"""Docker Swarm plugin: cloudify.swarm.Manager, Microservice, Container and Port."""

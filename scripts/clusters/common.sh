@@ -1,0 +1,67 @@
+# Shared settings and helpers for the local-clusters scripts. Sourced, not run.
+# Runtime state (pids, certificates, kubeconfig, logs) lives in STATE_DIR;
+# things that are slow to make (Kubernetes binaries, images) live in CACHE_DIR.
+# Neither is inside the work tree.
+
+STATE_DIR=${LOCAL_CLUSTERS_STATE:-/var/lib/cloudify-vnf-local}
+CACHE_DIR=${LOCAL_CLUSTERS_CACHE:-/var/cache/cloudify-vnf}
+K8S_VERSION=1.20.2
+K8S_BIN=$CACHE_DIR/kubernetes-$K8S_VERSION/bin
+KUBECONFIG_PATH=$STATE_DIR/kubeconfig
+DOCKER_SOCK=/var/run/docker.sock
+LOG_DIR=$STATE_DIR/logs
+NODE_NAME=node1
+
+log() { printf '[local-clusters %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll COMMAND until it succeeds, logging progress.
+wait_for() {
+  local limit=$1 what=$2; shift 2
+  local start=$SECONDS next_report=$((SECONDS + 10))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS - start >= limit)); then
+      log "gave up waiting for $what after $((SECONDS - start))s"
+      return 1
+    fi
+    if ((SECONDS >= next_report)); then
+      log "still waiting for $what ($((SECONDS - start))s)"
+      next_report=$((SECONDS + 10))
+    fi
+    sleep 0.5
+  done
+  log "$what: ready after $((SECONDS - start))s"
+}
+
+# pid_alive NAME: true when the daemon we started under NAME is still running.
+pid_alive() {
+  local f=$STATE_DIR/pids/$1.pid
+  [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+# start_daemon NAME COMMAND...: start COMMAND in the background unless already running.
+start_daemon() {
+  local name=$1; shift
+  mkdir -p "$STATE_DIR/pids" "$LOG_DIR"
+  if pid_alive "$name"; then
+    log "$name already running (pid $(cat "$STATE_DIR/pids/$name.pid"))"
+    return 0
+  fi
+  log "starting $name"
+  setsid "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$STATE_DIR/pids/$name.pid"
+}
+
+# stop_daemon NAME: stop what start_daemon started, by its recorded pid only.
+stop_daemon() {
+  local name=$1 f=$STATE_DIR/pids/$1.pid pid
+  [[ -f $f ]] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $name (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}

@@ -1,0 +1,1 @@
+"""Test helpers: running blueprints (Python and real cfy CLI) and reading the local clusters."""
