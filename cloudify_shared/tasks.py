@@ -35,7 +35,7 @@ def describe_context(ctx: Any) -> str:
             return (f"relationship {ctx.source.node.id} -> {ctx.target.node.id} "
                     f"(instance {ctx.source.instance.id})")
         return f"node '{ctx.node.id}' (instance {ctx.instance.id})"
-    except Exception:  # noqa: BLE001 - a description must never mask the real error
+    except Exception:
         return "operation"
 
 
@@ -62,10 +62,10 @@ def task(func: F) -> F:
         install_filter(ctx.logger)
         try:
             return func(*args, **kwargs)
-        except Exception as error:  # noqa: BLE001 - translated, never swallowed
+        except Exception as error:
             translated = translate_error(error, describe_context(ctx))
             if translated is error:
                 raise
             raise translated from error
 
-    return operation(resumable=True)(wrapper)  # type: ignore[no-any-return]
+    return operation(resumable=True)(wrapper)  # type: ignore[no-any-return,unused-ignore]

@@ -25,7 +25,7 @@ def file_url(path: str | os.PathLike[str]) -> str:
     return "file:" + str(Path(path).resolve())
 
 
-class OfflineImportResolver(DefaultImportResolver):  # type: ignore[misc]
+class OfflineImportResolver(DefaultImportResolver):
     """Resolve official types and `plugin:` imports from local files."""
 
     def __init__(

@@ -90,14 +90,14 @@ def swarm_up() -> bool:
             return bool(client.info().get("Swarm", {}).get("LocalNodeState") == "active")
         finally:
             client.close()
-    except Exception:  # noqa: BLE001 - any failure means "not up"
+    except Exception:
         return False
 
 
 def kubernetes_up() -> bool:
     try:
         nodes = kubernetes.client.CoreV1Api(kube_api_client()).list_node().items
-    except Exception:  # noqa: BLE001 - any failure means "not up"
+    except Exception:
         return False
     return any(c.type == "Ready" and c.status == "True"
                for n in nodes for c in (n.status.conditions or []))

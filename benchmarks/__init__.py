@@ -1,0 +1,1 @@
+"""Benchmarks: the plugins against the raw tools, on the local clusters."""
