@@ -87,15 +87,31 @@ def parse_mapping(data: Any, fields: Mapping[str, Field], path: str) -> dict[str
     return result
 
 
+def render_scalar(item: Any) -> str:
+    if item is None:
+        return ""
+    if isinstance(item, bool):
+        return str(item).lower()
+    return str(item)
+
+
 def string_mapping(value: Any, path: str) -> dict[str, str]:
-    """A mapping of names to scalar values, rendered as strings (env variables, labels)."""
+    """A mapping of names to values rendered as strings (env variables, labels).
+
+    Scalars become their text (booleans lower-case, null empty); a list of scalars becomes its
+    items joined by single spaces, so a list output of another deployment (say backend IPs,
+    via get_attribute) can feed a shell-style variable such as SERVERS="10.0.0.2 10.0.0.3".
+    """
     if not isinstance(value, Mapping):
         raise UserError(f"{path}: expected a mapping of names to values, got {type_name(value)}")
     result: dict[str, str] = {}
     for key, item in value.items():
         if not isinstance(key, str) or not key:
             raise UserError(f"{path}: keys must be non-empty strings, got {key!r}")
-        if isinstance(item, (dict, list)):
-            raise UserError(f"{path}.{key}: expected a scalar value, got {type_name(item)}")
-        result[key] = "" if item is None else (str(item).lower() if isinstance(item, bool) else str(item))
+        if isinstance(item, list) and not any(isinstance(i, (dict, list)) for i in item):
+            result[key] = " ".join(render_scalar(i) for i in item)
+        elif isinstance(item, (dict, list)):
+            raise UserError(f"{path}.{key}: expected a scalar or a list of scalars, got {type_name(item)}")
+        else:
+            result[key] = render_scalar(item)
     return result

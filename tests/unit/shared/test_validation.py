@@ -49,5 +49,10 @@ def test_string_mapping_renders_scalars() -> None:
     assert string_mapping({"A": 1, "B": True, "C": None, "D": "x"}, "env") == {
         "A": "1", "B": "true", "C": "", "D": "x",
     }
-    with pytest.raises(UserError, match=r"env\.A: expected a scalar"):
-        string_mapping({"A": [1]}, "env")
+    assert string_mapping({"SERVERS": ["10.0.0.2", "10.0.0.3"], "N": []}, "env") == {
+        "SERVERS": "10.0.0.2 10.0.0.3", "N": "",
+    }
+    with pytest.raises(UserError, match=r"env\.A: expected a scalar or a list of scalars"):
+        string_mapping({"A": {"b": 1}}, "env")
+    with pytest.raises(UserError, match=r"env\.A: expected a scalar or a list of scalars"):
+        string_mapping({"A": [[1]]}, "env")
