@@ -3,7 +3,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-PACKAGES=(docker.io etcd-server golang-go rsync jq busybox-static debootstrap openssl
+PACKAGES=(docker.io etcd-server golang-go rsync jq busybox-static debootstrap openssl dpkg-dev make xz-utils
           openssh-server openssh-client iproute2 curl ca-certificates conntrack iptables
           ethtool socat procps)
 
