@@ -1,0 +1,231 @@
+"""Parsing a DeploymentProxy's properties and operation inputs into frozen settings.
+
+Service layer: plain Python, no ctx, no I/O. Every problem is a UserError naming the field by
+its dotted path (`properties.wait_for.conditions[0].equals`); the tasks layer prefixes the node.
+Credentials of the `manager` setting are registered as secrets the moment they are read.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cloudify_shared.errors import UserError
+from cloudify_shared.redaction import register_secret
+from cloudify_shared.validation import Field, parse_mapping, reject_unknown, type_name
+
+# Runtime properties the proxy writes besides the copied outputs.
+RESERVED = ("deployment_id", "outputs_copied_at", "copied_outputs")
+OPERATORS = ("equals", "not_equals", "contains", "not_contains", "greater_than",
+             "greater_or_equal", "less_than", "less_or_equal", "length_at_least")
+MISSING_DEPLOYMENT = ("fail", "wait")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A declarative comparison on one output (or a value inside it, by key path)."""
+
+    output: str
+    operator: str
+    value: Any
+    path: tuple[str | int, ...] = ()
+
+    def describe(self) -> str:
+        where = self.output + "".join(f"[{p!r}]" for p in self.path)
+        return f"{where} {self.operator} {self.value!r}"
+
+
+@dataclass(frozen=True)
+class WaitFor:
+    """What 'ready' means; every part that is set must hold."""
+
+    install: bool = True                 # the upstream's latest install terminated
+    outputs: tuple[str, ...] = ()        # these outputs exist and are not empty
+    conditions: tuple[Condition, ...] = ()
+    missing_deployment: str = "fail"     # or "wait": a deployment that does not exist yet
+
+    def describe(self) -> str:
+        parts = ["its install to finish"] if self.install else []
+        if self.outputs:
+            parts.append("outputs " + ", ".join(self.outputs) + " to be set")
+        parts += [c.describe() for c in self.conditions]
+        return " and ".join(parts) or "it to exist"
+
+
+@dataclass(frozen=True)
+class ManagerSettings:
+    """How to reach a Cloudify manager's REST API. `public()` is safe to log."""
+
+    host: str
+    port: int | None = None
+    protocol: str = "https"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    tenant: str = "default_tenant"
+    ca_cert: str | None = None
+    verify: bool = True
+    request_timeout: float = 10.0
+
+    def public(self) -> dict[str, Any]:
+        return {"host": self.host, "port": self.port, "protocol": self.protocol,
+                "tenant": self.tenant, "username": self.username, "ca_cert": self.ca_cert,
+                "verify": self.verify}
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    deployment_id: str
+    selection: tuple[tuple[str, str], ...] | None   # (output, runtime property); None = all
+    wait_for: WaitFor
+    timeout: float
+    poll_interval: float
+    manager: ManagerSettings | None
+    storage_dir: str | None
+
+
+def _positive(value: float, path: str) -> float:
+    if value < 0:
+        raise UserError(f"{path}: must not be negative, got {value!r}")
+    return value
+
+
+def _poll(value: float, path: str) -> float:
+    if not 0.05 <= value <= 60:
+        raise UserError(f"{path}: must be between 0.05 and 60 seconds, got {value!r}")
+    return value
+
+
+PROXY_FIELDS = {
+    "deployment_id": Field((str,), required=True),
+    "inherit_outputs": Field((list, dict), default=[]),
+    "wait_for": Field((dict,), default={}),
+    "timeout": Field((float,), default=300.0, check=_positive),
+    "poll_interval": Field((float,), default=0.5, check=_poll),
+    "manager": Field((dict,), default={}),
+    "storage_dir": Field((str,), default=""),
+}
+
+WAIT_FOR_FIELDS = {
+    "install": Field((bool,), default=True),
+    "outputs": Field((list,), default=[]),
+    "conditions": Field((list,), default=[]),
+    "missing_deployment": Field((str,), default="fail", choices=MISSING_DEPLOYMENT),
+}
+
+MANAGER_FIELDS = {
+    "host": Field((str,), required=True),
+    "port": Field((int,)),
+    "protocol": Field((str,), default="https", choices=("http", "https")),
+    "username": Field((str,)),
+    "password": Field((str,)),
+    "token": Field((str,)),
+    "tenant": Field((str,), default="default_tenant"),
+    "ca_cert": Field((str,)),
+    "verify": Field((bool,), default=True),
+    "request_timeout": Field((float,), default=10.0, check=_positive),
+}
+
+
+def parse_names(value: Any, path: str) -> tuple[str, ...]:
+    names = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item:
+            raise UserError(f"{path}[{index}]: expected an output name, got {type_name(item)}")
+        names.append(item)
+    return tuple(names)
+
+
+def parse_selection(value: Any, path: str) -> tuple[tuple[str, str], ...] | None:
+    """A list of output names, or a mapping output -> runtime property name; empty = all."""
+    if not value:
+        return None
+    if isinstance(value, Mapping):
+        pairs = []
+        for output, prop in value.items():
+            if not isinstance(prop, str) or not prop:
+                raise UserError(f"{path}.{output}: expected a runtime property name, "
+                                f"got {type_name(prop)}")
+            pairs.append((str(output), prop))
+    elif isinstance(value, list):
+        pairs = [(name, name) for name in parse_names(value, path)]
+    else:
+        raise UserError(f"{path}: expected a list of output names or a mapping, "
+                        f"got {type_name(value)}")
+    check_targets([prop for _, prop in pairs], path)
+    return tuple(pairs)
+
+
+def check_targets(props: list[str], path: str) -> None:
+    clashes = sorted(set(props) & set(RESERVED))
+    if clashes:
+        raise UserError(f"{path}: '{clashes[0]}' is reserved for the proxy's own runtime "
+                        f"properties ({', '.join(RESERVED)}); map that output to another name")
+    duplicates = sorted({p for p in props if props.count(p) > 1})
+    if duplicates:
+        raise UserError(f"{path}: two outputs would land in runtime property '{duplicates[0]}'")
+
+
+def parse_condition(data: Any, path: str) -> Condition:
+    if not isinstance(data, Mapping):
+        raise UserError(f"{path}: expected a mapping like {{output: ips, contains: 10.0.0.2}}, "
+                        f"got {type_name(data)}")
+    fields = {"output": Field((str,), required=True), "path": Field((list,), default=[])}
+    reject_unknown(data, {**fields, **dict.fromkeys(OPERATORS)}, path)
+    operators = [op for op in OPERATORS if op in data]
+    values = parse_mapping({k: v for k, v in data.items() if k in fields}, fields, path)
+    if len(operators) != 1:
+        raise UserError(f"{path}: give exactly one comparison of {', '.join(OPERATORS)}; "
+                        f"got {', '.join(operators) or 'none'}")
+    for index, step in enumerate(values["path"]):
+        if not isinstance(step, (str, int)) or isinstance(step, bool):
+            raise UserError(f"{path}.path[{index}]: expected a key or an index, got {step!r}")
+    op = operators[0]
+    return Condition(values["output"], op, data[op], tuple(values["path"]))
+
+
+def parse_wait_for(data: Any, path: str) -> WaitFor:
+    values = parse_mapping(data, WAIT_FOR_FIELDS, path)
+    conditions = tuple(parse_condition(item, f"{path}.conditions[{index}]")
+                       for index, item in enumerate(values["conditions"]))
+    return WaitFor(values["install"], parse_names(values["outputs"], f"{path}.outputs"),
+                   conditions, values["missing_deployment"])
+
+
+def parse_manager(data: Any, path: str) -> ManagerSettings | None:
+    if not data:
+        return None
+    if isinstance(data, Mapping):
+        for key in ("password", "token"):
+            register_secret(data.get(key))
+    values = parse_mapping(data, MANAGER_FIELDS, path)
+    if values["token"] and (values["username"] or values["password"]):
+        raise UserError(f"{path}: give either token or username/password, not both")
+    if bool(values["username"]) != bool(values["password"]):
+        raise UserError(f"{path}: username and password go together")
+    return ManagerSettings(**values)
+
+
+def is_unset(value: Any) -> bool:
+    """An operation input left at its empty default does not override the property."""
+    return value is None or (isinstance(value, (str, list, dict)) and not value)
+
+
+def parse_proxy(properties: Mapping[str, Any], inputs: Mapping[str, Any],
+                path: str = "properties") -> ProxyConfig:
+    """Node properties, with operation inputs (same names) taking precedence when set."""
+    merged = {key: value for key, value in properties.items() if key in PROXY_FIELDS}
+    merged.update({key: value for key, value in inputs.items()
+                   if key in PROXY_FIELDS and not is_unset(value)})
+    values = parse_mapping(merged, PROXY_FIELDS, path)
+    if not values["deployment_id"].strip():
+        raise UserError(f"{path}.deployment_id: required but empty")
+    return ProxyConfig(
+        deployment_id=values["deployment_id"],
+        selection=parse_selection(values["inherit_outputs"], f"{path}.inherit_outputs"),
+        wait_for=parse_wait_for(values["wait_for"], f"{path}.wait_for"),
+        timeout=values["timeout"],
+        poll_interval=values["poll_interval"],
+        manager=parse_manager(values["manager"], f"{path}.manager"),
+        storage_dir=values["storage_dir"] or None,
+    )

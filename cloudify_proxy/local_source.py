@@ -1,0 +1,58 @@
+"""Adapter: deployments of the `cfy` local profile, read from its file storage.
+
+The CLI keeps each deployment under `<storage_dir>/deployments/<id>/` (deployment.json,
+node-instances/*.json, executions.json); `cloudify.workflows.local.load_env` reads them and
+evaluates the outputs (get_attribute, concat...) as `cfy deployments outputs` does. The files
+may be half-written while another `cfy` process runs: a file that does not parse is a
+TransientError (read again later), never a verdict. No ctx here.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from cloudify.workflows import local
+
+from cloudify_shared.errors import TransientError
+
+PROFILE_SUBDIR = os.path.join(".cloudify", "profiles", "local")
+
+
+def default_storage_dir(environ: Mapping[str, str] = os.environ) -> str:
+    """The local profile's storage, as the cfy CLI computes it: $CFY_WORKDIR or the home."""
+    base = environ.get("CFY_WORKDIR") or os.path.expanduser("~")
+    return os.path.join(base, PROFILE_SUBDIR)
+
+
+class LocalProfileSource:
+    def __init__(self, storage_dir: str) -> None:
+        self.storage_dir = storage_dir
+
+    def describe(self) -> str:
+        return f"the cfy local profile at {self.storage_dir}"
+
+    def _env(self, deployment_id: str) -> Any:
+        storage = local.FileStorage(storage_dir=self.storage_dir)
+        try:
+            return local.load_env(deployment_id, storage=storage)
+        except (ValueError, KeyError, OSError) as error:  # a file being written right now
+            raise TransientError(f"deployment '{deployment_id}' in {self.describe()} could not "
+                                 f"be read yet ({type(error).__name__}: {error})") from error
+
+    def executions(self, deployment_id: str) -> list[Mapping[str, Any]] | None:
+        env = self._env(deployment_id)
+        if env is None:
+            return None
+        return list(env.storage.get_executions())
+
+    def outputs(self, deployment_id: str) -> dict[str, Any]:
+        env = self._env(deployment_id)
+        if env is None:
+            raise TransientError(f"deployment '{deployment_id}' disappeared from "
+                                 f"{self.describe()} while its outputs were read")
+        try:
+            return dict(env.outputs())
+        except (ValueError, KeyError, OSError) as error:
+            raise TransientError(f"outputs of deployment '{deployment_id}' could not be "
+                                 f"evaluated yet ({type(error).__name__}: {error})") from error

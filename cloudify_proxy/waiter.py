@@ -1,0 +1,94 @@
+"""Waiting for the upstream deployment and copying its outputs: the proxy's service layer.
+
+Polls a DeploymentSource with capped exponential backoff (first 50 ms, capped at the
+`poll_interval`, 0.5 s by default, so a finished upstream is seen within about half a second),
+judges each snapshot with verdicts.judge and logs progress. Transient failures (connection
+refused, 5xx, a half-written file) only mean "not yet" while there is time left. No ctx here.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cloudify_proxy.config import ProxyConfig
+from cloudify_proxy.mapping import Changes, diff, proxy_properties, select_outputs
+from cloudify_proxy.source import DeploymentSource
+from cloudify_proxy.verdicts import Snapshot, install_verdict, judge
+from cloudify_shared.errors import NotFound, TransientError, WaitTimeout
+from cloudify_shared.waiting import Backoff, Verdict, wait_until
+
+FIRST_POLL = 0.05
+
+
+def take_snapshot(source: DeploymentSource, config: ProxyConfig) -> Snapshot:
+    """What the source shows now; outputs are read only once the install part holds."""
+    deployment_id = config.deployment_id
+    try:
+        executions = source.executions(deployment_id)
+        if executions is None:
+            return Snapshot(deployment_id, exists=False)
+        snapshot = Snapshot(deployment_id, True, tuple(executions))
+        if config.wait_for.install and not install_verdict(snapshot).is_done:
+            return snapshot
+        return replace(snapshot, outputs=source.outputs(deployment_id))
+    except NotFound:  # deleted between two calls
+        return Snapshot(deployment_id, exists=False)
+
+
+@dataclass
+class Checker:
+    """The check function handed to wait_until; remembers whether the last try was transient."""
+
+    source: DeploymentSource
+    config: ProxyConfig
+    transient: TransientError | None = None
+
+    def __call__(self) -> Verdict:
+        try:
+            snapshot = take_snapshot(self.source, self.config)
+        except TransientError as error:
+            self.transient = error
+            return Verdict.waiting(f"not readable yet, will retry: {error}")
+        self.transient = None
+        verdict = judge(snapshot, self.config.wait_for)
+        return Verdict(verdict.state, verdict.message, snapshot)
+
+
+def wait_for_upstream(source: DeploymentSource, config: ProxyConfig, logger: logging.Logger,
+                      sleep: Callable[[float], None] = time.sleep,
+                      clock: Callable[[], float] = time.monotonic) -> Snapshot:
+    """The first snapshot that satisfies config.wait_for; raises WorkloadFailed / WaitTimeout
+    (TransientError when the source was still unreachable at the end)."""
+    what = (f"deployment '{config.deployment_id}' on {source.describe()} "
+            f"({config.wait_for.describe()})")
+    checker = Checker(source, config)
+    backoff = Backoff(first=min(FIRST_POLL, config.poll_interval), factor=1.5,
+                      cap=config.poll_interval)
+    try:
+        verdict = wait_until(checker, what, config.timeout, logger, backoff, sleep, clock)
+    except WaitTimeout as error:
+        if checker.transient is not None:
+            raise TransientError(str(error)) from checker.transient
+        raise
+    snapshot: Snapshot = verdict.detail
+    return snapshot
+
+
+def copy_outputs(snapshot: Snapshot, config: ProxyConfig) -> dict[str, Any]:
+    """The runtime properties for a ready snapshot: selected outputs + id + timestamp."""
+    copied = select_outputs(snapshot.outputs or {}, config.selection, config.deployment_id)
+    return proxy_properties(config.deployment_id, copied)
+
+
+def refresh_outputs(source: DeploymentSource, config: ProxyConfig,
+                    current: Mapping[str, Any], logger: logging.Logger,
+                    ) -> tuple[dict[str, Any], Changes]:
+    """Re-read the upstream: the new runtime properties and what changed in the copied outputs."""
+    snapshot = wait_for_upstream(source, config, logger)
+    new = copy_outputs(snapshot, config)
+    old_names = current.get("copied_outputs") or []
+    old = {name: current[name] for name in old_names if name in current}
+    return new, diff(old, {name: new[name] for name in new["copied_outputs"]})
