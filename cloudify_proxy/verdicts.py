@@ -45,7 +45,7 @@ def latest(executions: Sequence[Mapping[str, Any]], workflow: str) -> tuple[int,
     return runs[-1] if runs else None
 
 
-def first_line(text: Any) -> str:
+def last_line(text: Any) -> str:
     lines = [line for line in str(text or "").strip().splitlines() if line.strip()]
     return lines[-1].strip()[:300] if lines else ""
 
@@ -59,7 +59,7 @@ def install_verdict(snapshot: Snapshot) -> Verdict:
     position, install = found
     status = str(install.get("status"))
     if status in FAILED_STATES:
-        error = first_line(install.get("error"))
+        error = last_line(install.get("error"))
         return Verdict.failed(f"the latest install of {name} (execution {install.get('id')}) "
                               f"ended with status '{status}'" + (f": {error}" if error else ""))
     if status != "terminated":
