@@ -188,3 +188,22 @@ def test_failed_upstream_ends_a_running_wait(cfy: CfyCli, ids: tuple[str, str]) 
     print(f"\nfailure reaction: the waiting proxy failed "
           f"{proxy_timing.delay_seconds(finished, proxy_timing.install_finished_at(result.output)):.3f}s "
           f"after the upstream install failed (timeout was 600 s)")
+
+
+def test_refresh_reads_changed_outputs_again(cfy: CfyCli, ids: tuple[str, str]) -> None:
+    up, down = ids
+    cfy.install(UPSTREAM, up).check()
+    install_down(cfy, down, up).check()
+    refresh = {"operation": "cloudify.interfaces.proxy.refresh", "node_ids": ["kubernetes_proxy"]}
+    unchanged = cfy.execute("execute_operation", down, refresh).check()
+    assert f"refreshed outputs of deployment '{up}': no change" in unchanged.output
+    # the cluster is redeployed with one more backend
+    cfy.uninstall(up).check()
+    more = ["10.10.0.2", "10.10.0.3", "10.10.0.4"]
+    cfy.install(UPSTREAM, up, {"backend_ips": more}).check()
+    changed = cfy.execute("execute_operation", down, refresh).check()
+    assert (f"refreshed outputs of deployment '{up}': vm_info: {VM_INFO!r} -> "
+            f"{ {**VM_INFO, 'ips': more}!r}") in changed.output
+    props = instance(cfy, down, "kubernetes_proxy")["runtime_properties"]
+    assert props["vm_info"]["ips"] == more
+    assert cfy.outputs(down)["proxied_ips"] == more

@@ -164,3 +164,31 @@ def test_https_without_the_ca_fails_clearly(tmp_path: Path, deployment_id: str, 
         message = failure_of(proxy(deployment_id, settings))
     assert "TLS failed (check manager.ca_cert)" in message
     assert fake.served() == []
+
+
+def test_uninstall_forgets_what_was_copied(manager: tuple[FakeManager, dict[str, Any]],
+                                           deployment_id: str) -> None:
+    fake, settings = manager
+    fake.add_deployment("up", OUTPUTS)
+    fake.end_execution(fake.start_execution("up"))
+    deployment = proxy(deployment_id, settings)
+    deployment.install()
+    assert deployment.runtime_properties("router")["vm_info"] == OUTPUTS["vm_info"]
+    deployment.uninstall()
+    assert "vm_info" not in deployment.runtime_properties("router")
+    assert deployment.runtime_properties("kubernetes_proxy") == {}
+
+
+def test_refresh_over_rest(manager: tuple[FakeManager, dict[str, Any]], deployment_id: str,
+                           capfd: pytest.CaptureFixture[str]) -> None:
+    fake, settings = manager
+    fake.add_deployment("up", OUTPUTS)
+    fake.end_execution(fake.start_execution("up"))
+    deployment = proxy(deployment_id, settings)
+    deployment.install()
+    fake.outputs["up"] = {**OUTPUTS, "vm_info": {**OUTPUTS["vm_info"], "ips": ["10.20.0.9"]}}
+    capfd.readouterr()
+    deployment.operation("kubernetes_proxy", "cloudify.interfaces.proxy.refresh")
+    assert "vm_info: {'ips': ['10.20.0.2', '10.20.0.3'], 'subnet': '10.20.0.0/24'} -> " \
+           "{'ips': ['10.20.0.9'], 'subnet': '10.20.0.0/24'}" in capfd.readouterr().out
+    assert deployment.runtime_properties("kubernetes_proxy")["vm_info"]["ips"] == ["10.20.0.9"]
