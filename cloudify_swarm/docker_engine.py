@@ -15,6 +15,7 @@ import requests.exceptions
 
 from cloudify_shared.errors import NotFound, TransientError, UserError
 from cloudify_swarm.endpoint import Endpoint
+from cloudify_swarm.services import object_name
 
 TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -82,3 +83,103 @@ def swarm_facts(client: docker.DockerClient) -> dict[str, Any]:
         "nodes": swarm.get("Nodes"),
         "engine_version": info.get("ServerVersion"),
     }
+
+
+# Collections that share docker-py's create/list/get/remove shape, by the kind names used above.
+COLLECTIONS = {"network": "networks", "secret": "secrets", "config": "configs", "volume": "volumes"}
+
+
+def label_filters(labels: dict[str, str]) -> dict[str, Any]:
+    return {"label": [f"{key}={value}" for key, value in labels.items()]}
+
+
+class Engine:
+    """The Engine API verbs the Swarm services need, in raw API payloads (dicts).
+
+    Every call maps docker-py errors through `engine_errors`; NotFound means the object is gone.
+    """
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    @classmethod
+    def connect(cls, endpoint: Endpoint) -> Engine:
+        return cls(open_client(endpoint))
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- services and tasks
+    def find_services(self, labels: dict[str, str], name: str | None = None) -> list[dict[str, Any]]:
+        filters = label_filters(labels)
+        if name:
+            filters["name"] = name
+        with engine_errors("listing services"):
+            found = self.client.api.services(filters=filters)
+        # the name filter matches prefixes: keep exact matches only
+        return [s for s in found if not name or s["Spec"]["Name"] == name]
+
+    def service_by_name(self, name: str) -> dict[str, Any] | None:
+        with engine_errors(f"looking up service {name}"):
+            found = self.client.api.services(filters={"name": name})
+        return next((s for s in found if s["Spec"]["Name"] == name), None)
+
+    def inspect_service(self, service_id: str) -> dict[str, Any]:
+        with engine_errors(f"inspecting service {service_id}"):
+            result: dict[str, Any] = self.client.api.inspect_service(service_id)
+            return result
+
+    def create_service(self, spec: dict[str, Any]) -> str:
+        with engine_errors(f"creating service {spec['Name']}"):
+            result = self.client.api.create_service(
+                spec["TaskTemplate"], name=spec["Name"], labels=spec.get("Labels"),
+                mode=spec.get("Mode"), update_config=spec.get("UpdateConfig"),
+                rollback_config=spec.get("RollbackConfig"), endpoint_spec=spec.get("EndpointSpec"))
+        return str(result["ID"])
+
+    def update_service(self, service_id: str, version: int, spec: dict[str, Any]) -> None:
+        with engine_errors(f"updating service {spec['Name']}"):
+            self.client.api.update_service(
+                service_id, version, task_template=spec["TaskTemplate"], name=spec["Name"],
+                labels=spec.get("Labels"), mode=spec.get("Mode"),
+                update_config=spec.get("UpdateConfig"), rollback_config=spec.get("RollbackConfig"),
+                endpoint_spec=spec.get("EndpointSpec"), fetch_current_spec=False)
+
+    def remove_service(self, service_id: str) -> None:
+        with engine_errors(f"removing service {service_id}"):
+            self.client.api.remove_service(service_id)
+
+    def service_tasks(self, service_id: str) -> list[dict[str, Any]]:
+        with engine_errors(f"listing tasks of service {service_id}"):
+            tasks: list[dict[str, Any]] = self.client.api.tasks(filters={"service": service_id})
+            return tasks
+
+    def containers(self, labels: dict[str, str]) -> list[dict[str, Any]]:
+        with engine_errors("listing containers"):
+            found: list[dict[str, Any]] = self.client.api.containers(all=True, filters=label_filters(labels))
+            return found
+
+    def node_names(self) -> dict[str, str]:
+        with engine_errors("listing swarm nodes"):
+            nodes = self.client.api.nodes()
+        return {n["ID"]: (n.get("Description") or {}).get("Hostname", n["ID"]) for n in nodes}
+
+    # -- networks, secrets, configs, volumes (one generic path)
+    def find_objects(self, kind: str, labels: dict[str, str] | None = None,
+                     name: str | None = None) -> list[dict[str, Any]]:
+        filters = label_filters(labels or {})
+        if name:
+            filters["name"] = name
+        with engine_errors(f"listing {kind}s"):
+            items = getattr(self.client, COLLECTIONS[kind]).list(filters=filters)
+        return [i.attrs for i in items if not name or object_name(i.attrs) == name]
+
+    def create_object(self, kind: str, name: str, labels: dict[str, str], **options: Any) -> str:
+        with engine_errors(f"creating {kind} {name}"):
+            item = getattr(self.client, COLLECTIONS[kind]).create(name=name, labels=labels, **options)
+        return str(item.id)
+
+    def remove_object(self, kind: str, object_id: str) -> None:
+        with engine_errors(f"removing {kind} {object_id}"):
+            getattr(self.client, COLLECTIONS[kind]).get(object_id).remove()
+

@@ -1,12 +1,44 @@
 """Operations named in plugin.yaml for the Swarm types. Thin: read ctx, call the layer below,
-write runtime properties. The only modules of this plugin that import cloudify."""
+write runtime properties. The only modules of this plugin that import cloudify.
+
+How a service comes together, given Cloudify's install order (a host before what it contains,
+a relationship target before its source):
+- Port nodes have no dependencies; a Microservice or a Container connects to them
+  (cloudify.swarm.relationships.publishes), so every Port is validated before they run.
+- Microservice create validates everything and publishes `service_config` (with its ports),
+  `service_name` and `endpoint`; start creates the networks/secrets/configs it owns (or deploys
+  the compose stack).
+- Container (contained in the Microservice) validates in create; its relationship's preconfigure
+  claims the Microservice (a second Container is a UserError); start assembles the spec from the
+  Microservice's published config, its own properties, the `env` operation input and the ports,
+  creates or adopts the service and waits for convergence; stop removes it and waits.
+- Day-2 scale/update run on the Microservice, which owns the service's labels.
+"""
 from __future__ import annotations
 
+import dataclasses
+import os
 from typing import Any
 
+from cloudify_shared.errors import UserError
+from cloudify_shared.ownership import label_value, ownership_labels
 from cloudify_shared.tasks import task
-from cloudify_swarm import docker_engine
-from cloudify_swarm.endpoint import parse_endpoint, warn_if_insecure
+from cloudify_shared.validation import string_mapping
+from cloudify_swarm import docker_engine, services, stacks
+from cloudify_swarm.endpoint import Endpoint, parse_endpoint, warn_if_insecure
+from cloudify_swarm.service_spec import (
+    build_service_spec,
+    microservice_from_dict,
+    parse_microservice,
+)
+from cloudify_swarm.spec import PortSpec, parse_container, parse_port
+
+MANAGER = "cloudify.swarm.Manager"
+MICROSERVICE = "cloudify.swarm.Microservice"
+PORT = "cloudify.swarm.Port"
+TO_MANAGER = "cloudify.swarm.relationships.connected_to_manager"
+IN_MICROSERVICE = "cloudify.swarm.relationships.contained_in_microservice"
+ROOT_PROPERTIES = ("use_external_resource", "resource_id")
 
 
 @task
@@ -27,3 +59,261 @@ def manager_create(ctx: Any, **_: Any) -> None:
 def manager_delete(ctx: Any, **_: Any) -> None:
     # The swarm belongs to whoever made it; forgetting it is all that uninstall does.
     ctx.instance.runtime_properties.pop("swarm_info", None)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def own_properties(node: Any) -> dict[str, Any]:
+    return {k: v for k, v in dict(node.properties).items() if k not in ROOT_PROPERTIES}
+
+
+def related(ctx: Any, type_name: str) -> list[Any]:
+    return [r for r in ctx.instance.relationships if type_name in r.target.node.type_hierarchy]
+
+
+def related_ports(ctx: Any) -> list[PortSpec]:
+    return [parse_port(own_properties(r.target.node), f"node '{r.target.node.id}' properties")
+            for r in related(ctx, PORT)]
+
+
+def lookup(data: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def resolve_endpoint(ctx: Any, key: str) -> Endpoint:
+    """The endpoint from the one Manager (or `connected_to_manager` target) this node relates to,
+    read from the target's runtime property `key` (dotted), `.endpoint` below it."""
+    links = [r for r in ctx.instance.relationships
+             if TO_MANAGER in r.type_hierarchy or MANAGER in r.target.node.type_hierarchy]
+    if len(links) != 1:
+        raise UserError(f"needs exactly one relationship to a {MANAGER} (contained_in) or one "
+                        f"{TO_MANAGER} to a node carrying the endpoint; found {len(links)}")
+    target = links[0].target
+    info = lookup(dict(target.instance.runtime_properties), key)
+    where = f"node '{target.node.id}' runtime property '{key}.endpoint'"
+    if not isinstance(info, dict) or not isinstance(info.get("endpoint"), dict):
+        raise UserError(f"{where} is not set (properties.swarm_info_key names where to read it)")
+    return parse_endpoint(info["endpoint"], where)
+
+
+def default_service_name(ctx: Any) -> str:
+    name = label_value(f"{ctx.node.id}-{ctx.deployment.id}").replace(".", "-")
+    return name.strip("-_")[:63].strip("-_")
+
+
+def host_of(ctx: Any) -> Any:
+    hosts = [r for r in related(ctx, MICROSERVICE) if IN_MICROSERVICE in r.type_hierarchy]
+    if len(hosts) != 1:
+        raise UserError(f"a Container must be contained in exactly one {MICROSERVICE} through "
+                        f"{IN_MICROSERVICE}")
+    return hosts[0].target
+
+
+def owner_of(ctx: Any, instance_id: str) -> dict[str, str]:
+    return ownership_labels(ctx.deployment.id, instance_id)
+
+
+def connect(props: Any) -> docker_engine.Engine | None:
+    """The engine for a Microservice's published endpoint; None when create never ran."""
+    if not props.get("endpoint"):
+        return None
+    return docker_engine.Engine.connect(parse_endpoint(props["endpoint"], "runtime endpoint"))
+
+
+# ----------------------------------------------------------------------------- Port
+
+@task
+def port_create(ctx: Any, **_: Any) -> None:
+    port = parse_port(own_properties(ctx.node), "properties")
+    ctx.instance.runtime_properties["port"] = dataclasses.asdict(port)
+
+
+# ----------------------------------------------------------------------------- Microservice
+
+@task
+def microservice_create(ctx: Any, **_: Any) -> None:
+    service = parse_microservice(own_properties(ctx.node))
+    service = dataclasses.replace(service, ports=service.ports + related_ports(ctx))
+    endpoint = resolve_endpoint(ctx, service.swarm_info_key)
+    warn_if_insecure(endpoint, ctx.logger)
+    if service.compose_file:
+        path = service.compose_file if os.path.isabs(service.compose_file) \
+            else ctx.download_resource(service.compose_file)
+        stacks.parse_compose_file(path, "properties.compose_file")  # validate before any call
+        ctx.instance.runtime_properties["compose_path"] = path
+    props = ctx.instance.runtime_properties
+    props["endpoint"] = endpoint.public()
+    props["service_config"] = service.to_dict()
+    props["service_name"] = service.stack_name or service.name or default_service_name(ctx)
+
+
+@task
+def microservice_start(ctx: Any, **_: Any) -> None:
+    props = ctx.instance.runtime_properties
+    service = microservice_from_dict(props["service_config"])
+    owner = owner_of(ctx, ctx.instance.id)
+    engine = connect(props)
+    assert engine is not None
+    try:
+        ids = services.ensure_objects(engine, service, owner, ctx.logger)
+        props["object_ids"] = ids
+        if service.compose_file:
+            props["stack"] = stacks.deploy_stack(engine, props["compose_path"], props["service_name"],
+                                                 owner, service.convergence, ctx.logger)
+    finally:
+        engine.close()
+
+
+@task
+def microservice_stop(ctx: Any, **_: Any) -> None:
+    props = ctx.instance.runtime_properties
+    engine = connect(props)
+    if engine is None:
+        return
+    try:
+        services.remove_services(engine, owner_of(ctx, ctx.instance.id), ctx.logger)
+        props.pop("stack", None)
+        props.pop("service", None)
+    finally:
+        engine.close()
+
+
+@task
+def microservice_delete(ctx: Any, **_: Any) -> None:
+    props = ctx.instance.runtime_properties
+    engine = connect(props)
+    if engine is not None:
+        owner = owner_of(ctx, ctx.instance.id)
+        try:
+            services.remove_services(engine, owner, ctx.logger)
+            services.remove_objects(engine, owner, ctx.logger,
+                                    ("secret", "config", "network", "volume"))
+        finally:
+            engine.close()
+    for key in ("endpoint", "service_config", "service_name", "object_ids", "compose_path",
+                "container"):
+        props.pop(key, None)
+
+
+@task
+def microservice_scale(ctx: Any, replicas: Any = None, **_: Any) -> None:
+    props = ctx.instance.runtime_properties
+    service = microservice_from_dict(props["service_config"])
+    engine = connect(props)
+    assert engine is not None
+    try:
+        services.scale_service(engine, owner_of(ctx, ctx.instance.id), props["service_name"],
+                               replicas, service.convergence, ctx.logger)
+        props["service"] = services.service_facts(engine, props["service"]["id"])
+    finally:
+        engine.close()
+
+
+@task
+def microservice_update(ctx: Any, image: Any = None, env: Any = None, ports: Any = None,
+                        **_: Any) -> None:
+    props = ctx.instance.runtime_properties
+    service = microservice_from_dict(props["service_config"])
+    env_values = string_mapping(env, "inputs.env") if env else None
+    engine = connect(props)
+    assert engine is not None
+    try:
+        services.update_service(engine, owner_of(ctx, ctx.instance.id), props["service_name"],
+                                image, env_values, ports, service.convergence, ctx.logger)
+        props["service"] = services.service_facts(engine, props["service"]["id"])
+    finally:
+        engine.close()
+
+
+# ----------------------------------------------------------------------------- Container
+
+@task
+def container_create(ctx: Any, **_: Any) -> None:
+    parse_container(own_properties(ctx.node), "properties")
+    host_of(ctx)
+    related_ports(ctx)
+
+
+@task
+def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
+    host = host_of(ctx)
+    host_props = dict(host.instance.runtime_properties)
+    service = microservice_from_dict(host_props["service_config"])
+    container = parse_container(own_properties(ctx.node), "properties", env)
+    owner = owner_of(ctx, host.instance.id)
+    spec = build_service_spec(service, host_props["service_name"], container,
+                              service.ports + related_ports(ctx), owner, host_props.get("object_ids"))
+    engine = connect(host_props)
+    assert engine is not None
+    try:
+        service_id = services.deploy_service(engine, spec, owner, service.convergence, ctx.logger)
+        ctx.instance.runtime_properties["service"] = services.service_facts(engine, service_id)
+    finally:
+        engine.close()
+
+
+@task
+def container_stop(ctx: Any, **_: Any) -> None:
+    host = host_of(ctx)
+    host_props = dict(host.instance.runtime_properties)
+    engine = connect(host_props)
+    if engine is None:
+        return
+    try:
+        services.remove_services(engine, owner_of(ctx, host.instance.id), ctx.logger,
+                                 host_props.get("service_name"))
+    finally:
+        engine.close()
+    ctx.instance.runtime_properties.pop("service", None)
+
+
+# ----------------------------------------------------------------------------- Container -> Microservice
+
+CONFLICTS: tuple[type[Exception], ...] = ()
+try:  # local runs raise this on a version conflict; a manager answers 409
+    from cloudify.workflows.local import StorageConflictError
+    CONFLICTS = (StorageConflictError,)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def check_claim(ctx: Any, holder: Any) -> None:
+    if holder and holder != ctx.source.instance.id:
+        raise UserError(
+            f"microservice '{ctx.target.node.id}' already has container '{holder}': a Swarm "
+            "service has exactly one container spec; put the other Container in a Microservice "
+            "of its own")
+
+
+@task
+def container_claim(ctx: Any, **_: Any) -> None:
+    """Make this Container the Microservice's one container, or fail clearly."""
+    if ctx.target.node.properties.get("compose_file"):
+        raise UserError(f"microservice '{ctx.target.node.id}' deploys a compose file and takes "
+                        "no Container node")
+    for _attempt in range(10):
+        ctx.target.instance.refresh(force=True)
+        check_claim(ctx, ctx.target.instance.runtime_properties.get("container"))
+        ctx.target.instance.runtime_properties["container"] = ctx.source.instance.id
+        try:
+            ctx.target.instance.update()
+            return
+        except CONFLICTS:
+            continue
+    raise UserError(f"could not record the container on microservice '{ctx.target.node.id}'")
+
+
+@task
+def container_publish(ctx: Any, **_: Any) -> None:
+    """Copy the service facts onto the Microservice, where get_attribute users look."""
+    ctx.target.instance.runtime_properties["service"] = ctx.source.instance.runtime_properties.get("service")
+
+
+@task
+def container_release(ctx: Any, **_: Any) -> None:
+    props = ctx.target.instance.runtime_properties
+    if props.get("container") == ctx.source.instance.id:
+        props.pop("container", None)
+        props.pop("service", None)

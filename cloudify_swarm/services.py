@@ -1,0 +1,295 @@
+"""Engine-level operations on Swarm services: deploy (create or adopt) and wait for convergence,
+scale, update, remove and wait until gone, and the networks/secrets/configs a Microservice owns.
+
+Plain Python over the `Engine` adapter (cloudify_swarm.docker_engine): no ctx here. Everything
+created carries the ownership labels; lookups go by name + labels so a re-run adopts instead of
+duplicating, and removal never touches objects without our labels.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Protocol
+
+from cloudify_shared.errors import NotFound, UserError, WaitTimeout, WorkloadFailed
+from cloudify_shared.redaction import register_secret
+from cloudify_shared.waiting import Backoff, Verdict, wait_until
+from cloudify_swarm.convergence import StableFor, service_converged, service_gone
+from cloudify_swarm.service_spec import Convergence, Microservice, SecretRef
+from cloudify_swarm.spec import PortSpec, parse_ports
+
+POLL = Backoff(first=0.1, factor=1.5, cap=0.5)
+GONE_TIMEOUT = 120.0
+
+
+class EngineApi(Protocol):
+    def service_by_name(self, name: str) -> dict[str, Any] | None: ...
+    def find_services(self, labels: dict[str, str], name: str | None = None) -> list[dict[str, Any]]: ...
+    def inspect_service(self, service_id: str) -> dict[str, Any]: ...
+    def create_service(self, spec: dict[str, Any]) -> str: ...
+    def update_service(self, service_id: str, version: int, spec: dict[str, Any]) -> None: ...
+    def remove_service(self, service_id: str) -> None: ...
+    def service_tasks(self, service_id: str) -> list[dict[str, Any]]: ...
+    def containers(self, labels: dict[str, str]) -> list[dict[str, Any]]: ...
+    def node_names(self) -> dict[str, str]: ...
+    def find_objects(self, kind: str, labels: dict[str, str] | None = None,
+                     name: str | None = None) -> list[dict[str, Any]]: ...
+    def create_object(self, kind: str, name: str, labels: dict[str, str], **options: Any) -> str: ...
+    def remove_object(self, kind: str, object_id: str) -> None: ...
+
+
+def owned(labels: dict[str, str], owner: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in owner.items())
+
+
+def object_name(attrs: dict[str, Any]) -> str:
+    """Networks and volumes carry Name at the top, secrets and configs under Spec."""
+    return str(attrs.get("Name") or (attrs.get("Spec") or {}).get("Name", ""))
+
+
+def object_id(attrs: dict[str, Any]) -> str:
+    """Networks, secrets and configs have an id; volumes are known by name."""
+    return str(attrs.get("ID") or attrs.get("Id") or attrs.get("Name"))
+
+
+def is_subset(wanted: Any, actual: Any) -> bool:
+    """True when every key we set is present with the same value (the engine adds defaults)."""
+    if isinstance(wanted, dict):
+        return isinstance(actual, dict) and all(is_subset(v, actual.get(k)) for k, v in wanted.items())
+    return bool(wanted == actual)
+
+
+# ----------------------------------------------------------------------------- waiting
+
+def wait_converged(engine: EngineApi, service_id: str, name: str, settings: Convergence,
+                   logger: logging.Logger, baseline: frozenset[str] = frozenset(),
+                   expect_update: bool = False) -> Verdict:
+    def check() -> Verdict:
+        try:
+            service = engine.inspect_service(service_id)
+        except NotFound:
+            return Verdict.failed(f"service {name} disappeared")
+        return service_converged(service, engine.service_tasks(service_id), baseline, expect_update)
+
+    return wait_until(StableFor(check, settings.stability_seconds),
+                      f"service {name} to converge", settings.timeout, logger, backoff=POLL)
+
+
+def remove_services(engine: EngineApi, owner: dict[str, str], logger: logging.Logger,
+                    name: str | None = None, timeout: float = GONE_TIMEOUT) -> list[str]:
+    """Remove our services (all of the owner's, or the one named) and wait until their
+    containers are gone. A missing service is not an error. Returns the names removed."""
+    services = engine.find_services(owner, name)
+    for service in services:
+        try:
+            engine.remove_service(service["ID"])
+        except NotFound:
+            pass
+    names = [s["Spec"]["Name"] for s in services]
+    what = f"service(s) {', '.join(names) or name or 'of this node'} to be removed"
+
+    def check() -> Verdict:
+        return service_gone(bool(engine.find_services(owner, name)), engine.containers(owner))
+
+    wait_until(check, what, timeout, logger, backoff=POLL)
+    return names
+
+
+# ----------------------------------------------------------------------------- deploy
+
+def deploy_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str],
+                   settings: Convergence, logger: logging.Logger) -> str:
+    """Create the service, or adopt ours of the same name (updating it if its spec differs),
+    then wait for convergence. On failure the service is removed before the error is raised."""
+    name = spec["Name"]
+    existing = engine.service_by_name(name)
+    baseline: frozenset[str] = frozenset()
+    expect_update = False
+    if existing is None:
+        service_id = engine.create_service(spec)
+        logger.info("created service %s (%s)", name, service_id[:12])
+    elif not owned(existing["Spec"].get("Labels") or {}, owner):
+        raise UserError(f"a service named {name!r} already exists and is not this node's "
+                        "(its ownership labels differ): choose another name")
+    else:
+        service_id = existing["ID"]
+        baseline, expect_update = adopt(engine, existing, spec, logger)
+    try:
+        wait_converged(engine, service_id, name, settings, logger, baseline, expect_update)
+    except (WorkloadFailed, WaitTimeout):
+        logger.info("removing service %s after the failed rollout", name)
+        remove_services(engine, owner, logger, name)
+        raise
+    return service_id
+
+
+def adopt(engine: EngineApi, existing: dict[str, Any], spec: dict[str, Any],
+          logger: logging.Logger) -> tuple[frozenset[str], bool]:
+    name, service_id = spec["Name"], existing["ID"]
+    if is_subset(spec, existing["Spec"]):
+        logger.info("found service %s (%s) from an earlier run: adopting it", name, service_id[:12])
+        return frozenset(), False
+    baseline = frozenset(t["ID"] for t in engine.service_tasks(service_id))
+    engine.update_service(service_id, existing["Version"]["Index"], spec)
+    logger.info("found service %s (%s) from an earlier run with another spec: updated it",
+                name, service_id[:12])
+    return baseline, True
+
+
+# ----------------------------------------------------------------------------- day 2
+
+def find_own_service(engine: EngineApi, owner: dict[str, str], name: str) -> dict[str, Any]:
+    found = engine.find_services(owner, name)
+    if not found:
+        raise UserError(f"no service {name!r} of this node exists (install it first)")
+    return found[0]
+
+
+def scale_service(engine: EngineApi, owner: dict[str, str], name: str, replicas: Any,
+                  settings: Convergence, logger: logging.Logger) -> None:
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
+        raise UserError(f"inputs.replicas: expected a non-negative integer, got {replicas!r}")
+    service = find_own_service(engine, owner, name)
+    spec = service["Spec"]
+    if "Replicated" not in spec.get("Mode", {}):
+        raise UserError(f"inputs.replicas: service {name} runs in global mode and cannot be scaled")
+    baseline = frozenset(t["ID"] for t in engine.service_tasks(service["ID"]))
+    spec["Mode"] = {"Replicated": {"Replicas": replicas}}
+    engine.update_service(service["ID"], service["Version"]["Index"], spec)
+    logger.info("scaling service %s to %d replica(s)", name, replicas)
+    wait_converged(engine, service["ID"], name, settings, logger, baseline)
+
+
+def updated_spec(spec: dict[str, Any], image: Any, env: dict[str, str] | None,
+                 ports: list[PortSpec] | None) -> dict[str, Any]:
+    """A copy of the service spec with a new image, env entries merged, ports replaced."""
+    new = {**spec, "TaskTemplate": {**spec["TaskTemplate"]}}
+    container = new["TaskTemplate"]["ContainerSpec"] = {**spec["TaskTemplate"]["ContainerSpec"]}
+    if image is not None:
+        if not isinstance(image, str) or not image:
+            raise UserError(f"inputs.image: expected an image name, got {image!r}")
+        container["Image"] = image
+    if env:
+        current = dict(item.split("=", 1) for item in container.get("Env") or [])
+        current.update(env)
+        container["Env"] = [f"{k}={v}" for k, v in sorted(current.items())]
+    if ports is not None:
+        new["EndpointSpec"] = {**(spec.get("EndpointSpec") or {}), "Ports": [p.api() for p in ports]}
+    return new
+
+
+def update_service(engine: EngineApi, owner: dict[str, str], name: str, image: Any,
+                   env: dict[str, str] | None, ports: Any, settings: Convergence,
+                   logger: logging.Logger) -> bool:
+    """Roll the service to a new image/env/ports and wait; False when nothing changed."""
+    port_specs = parse_ports(ports, "inputs.ports") if ports is not None else None
+    service = find_own_service(engine, owner, name)
+    spec = updated_spec(service["Spec"], image, env, port_specs)
+    if spec == service["Spec"]:
+        logger.info("service %s already has these settings", name)
+        return False
+    baseline = frozenset(t["ID"] for t in engine.service_tasks(service["ID"]))
+    engine.update_service(service["ID"], service["Version"]["Index"], spec)
+    logger.info("updating service %s", name)
+    wait_converged(engine, service["ID"], name, settings, logger, baseline, expect_update=True)
+    return True
+
+
+# ----------------------------------------------------------------------------- support objects
+
+def ensure_objects(engine: EngineApi, service: Microservice, owner: dict[str, str],
+                   logger: logging.Logger) -> dict[str, dict[str, str]]:
+    """Create the networks/secrets/configs asked for (or reuse ours); check the others exist.
+    Returns kind ('Network', 'Secret', 'Config') -> name -> id."""
+    ids: dict[str, dict[str, str]] = {"Network": {}, "Secret": {}, "Config": {}}
+    for network in service.networks:
+        options = {"driver": network.driver, "attachable": network.attachable}
+        ids["Network"][network.name] = ensure_object(engine, "network", network.name, network.create,
+                                                     owner, options, logger)
+    for kind, refs in (("secret", service.secrets), ("config", service.configs)):
+        for ref in refs:
+            options = {"data": secret_data(ref)} if ref.create else {}
+            ids[kind.title()][ref.name] = ensure_object(engine, kind, ref.name, ref.create, owner,
+                                                        options, logger)
+    return ids
+
+
+def secret_data(ref: SecretRef) -> str:
+    if ref.file is not None:
+        try:
+            data = Path(ref.file).read_text()
+        except OSError as error:
+            raise UserError(f"{ref.name}: cannot read file {ref.file}: {error}") from error
+    else:
+        data = ref.data or ""
+    register_secret(data)
+    return data
+
+
+def ensure_object(engine: EngineApi, kind: str, name: str, create: bool, owner: dict[str, str],
+                  options: dict[str, Any], logger: logging.Logger) -> str:
+    existing = engine.find_objects(kind, name=name)
+    if existing:
+        labels = existing[0].get("Labels") or (existing[0].get("Spec") or {}).get("Labels") or {}
+        if create and not owned(labels, owner):
+            raise UserError(f"{kind} {name!r} already exists and is not this node's: "
+                            "set create: false to use it as it is, or choose another name")
+        return object_id(existing[0])
+    if not create:
+        raise UserError(f"{kind} {name!r} does not exist (set create: true to have it created)")
+    new_id = engine.create_object(kind, name, owner, **options)
+    logger.info("created %s %s", kind, name)
+    return new_id
+
+
+def remove_objects(engine: EngineApi, owner: dict[str, str], logger: logging.Logger,
+                   kinds: tuple[str, ...] = ("secret", "config", "network")) -> list[str]:
+    """Remove every object of these kinds that carries the owner's labels (never others)."""
+    removed = []
+    for kind in kinds:
+        for item in engine.find_objects(kind, owner):
+            try:
+                engine.remove_object(kind, object_id(item))
+            except NotFound:
+                continue
+            removed.append(f"{kind}/{object_name(item)}")
+    if removed:
+        logger.info("removed %s", ", ".join(removed))
+    return removed
+
+
+# ----------------------------------------------------------------------------- facts
+
+def task_facts(task: dict[str, Any], nodes: dict[str, str]) -> dict[str, Any]:
+    status = task.get("Status") or {}
+    return {
+        "id": task["ID"], "slot": task.get("Slot"), "state": status.get("State"),
+        "desired_state": task.get("DesiredState"), "error": status.get("Err"),
+        "node_id": task.get("NodeID"), "node": nodes.get(task.get("NodeID", ""), task.get("NodeID")),
+        "container_id": (status.get("ContainerStatus") or {}).get("ContainerID"),
+        "addresses": [a for net in task.get("NetworksAttachments") or [] for a in net.get("Addresses") or []],
+        "ports": unique_ports((status.get("PortStatus") or {}).get("Ports") or []),
+    }
+
+
+def unique_ports(ports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """API port entries as plain facts, duplicates (one per address family) dropped."""
+    found: list[dict[str, Any]] = []
+    for port in ports:
+        fact = {"target": port.get("TargetPort"), "published": port.get("PublishedPort"),
+                "protocol": port.get("Protocol"), "mode": port.get("PublishMode")}
+        if fact not in found:
+            found.append(fact)
+    return found
+
+
+def service_facts(engine: EngineApi, service_id: str) -> dict[str, Any]:
+    """What runtime properties show: id, name, published ports, running tasks and their nodes."""
+    service = engine.inspect_service(service_id)
+    nodes = engine.node_names()
+    tasks = [task_facts(t, nodes) for t in engine.service_tasks(service_id)
+             if t.get("DesiredState") == "running"]
+    ports = unique_ports((service.get("Endpoint") or {}).get("Ports")
+                         or (service["Spec"].get("EndpointSpec") or {}).get("Ports") or [])
+    return {"id": service["ID"], "name": service["Spec"]["Name"], "published_ports": ports,
+            "tasks": sorted(tasks, key=lambda t: (t["slot"] or 0, t["id"]))}
