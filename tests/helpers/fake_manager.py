@@ -78,7 +78,7 @@ class FakeManager:
     def start_execution(self, deployment_id: str, workflow: str = "install",
                         status: str = "started") -> str:
         now = timestamp()
-        execution = {
+        execution: dict[str, Any] = {
             "id": str(uuid.uuid4()), "workflow_id": workflow, "deployment_id": deployment_id,
             "blueprint_id": deployment_id, "status": status,
             "status_display": STATUS_DISPLAY.get(status, status), "error": "",
