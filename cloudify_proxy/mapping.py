@@ -98,3 +98,24 @@ def copied_from(runtime_properties: Mapping[str, Any]) -> dict[str, Any]:
     """The copied outputs recorded in a proxy's runtime properties."""
     names = runtime_properties.get("copied_outputs") or []
     return {name: runtime_properties[name] for name in names if name in runtime_properties}
+
+
+def is_proxy(runtime_properties: Mapping[str, Any]) -> bool:
+    """Whether an instance's runtime properties are a DeploymentProxy's (for relationships of
+    other plugins that accept a proxy as their target)."""
+    return "copied_outputs" in runtime_properties and "deployment_id" in runtime_properties
+
+
+def outputs_from_proxy(proxy_properties: Mapping[str, Any], selection: Selection) -> dict[str, Any]:
+    """What a relationship copies from a proxy target: {runtime property: value} of the
+    selected copied outputs (all when selection is None); a missing one is a UserError
+    listing the proxy's outputs."""
+    source = str(proxy_properties.get("deployment_id") or "(unknown)")
+    return select_outputs(copied_from(proxy_properties), selection, source)
+
+
+def outputs_of(proxy_properties: Mapping[str, Any], selection: Selection) -> list[str]:
+    """The runtime property names a relationship with this selection copies (for unlink)."""
+    if selection is None:
+        return list(proxy_properties.get("copied_outputs") or [])
+    return [prop for _, prop in selection]

@@ -18,7 +18,7 @@ from typing import Any
 from cloudify_proxy import waiter
 from cloudify_proxy.config import RESERVED, ProxyConfig, parse_proxy, parse_selection
 from cloudify_proxy.local_source import LocalProfileSource, default_storage_dir
-from cloudify_proxy.mapping import copied_from, select_outputs
+from cloudify_proxy.mapping import outputs_from_proxy, outputs_of
 from cloudify_proxy.rest_source import RestSource
 from cloudify_proxy.source import DeploymentSource
 from cloudify_shared.tasks import task
@@ -82,10 +82,8 @@ def proxy_delete(ctx: Any, **_: Any) -> None:
 
 
 def relationship_selection(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
-    target = ctx.target.instance.runtime_properties
     selection = parse_selection(inputs.get("inherit_outputs") or [], "inputs.inherit_outputs")
-    return select_outputs(copied_from(target), selection,
-                          str(target.get("deployment_id") or ctx.target.node.id))
+    return outputs_from_proxy(ctx.target.instance.runtime_properties, selection)
 
 
 @task
@@ -98,5 +96,7 @@ def connect_to_proxy(ctx: Any, **inputs: Any) -> None:
 
 @task
 def disconnect_from_proxy(ctx: Any, **inputs: Any) -> None:
-    copied = relationship_selection(ctx, inputs)
-    forget(ctx.source.instance.runtime_properties, list(copied))
+    # Lenient on purpose: uninstall must get through even if the proxy never copied anything.
+    selection = parse_selection(inputs.get("inherit_outputs") or [], "inputs.inherit_outputs")
+    names = outputs_of(ctx.target.instance.runtime_properties, selection)
+    forget(ctx.source.instance.runtime_properties, names)

@@ -192,3 +192,20 @@ def test_refresh_over_rest(manager: tuple[FakeManager, dict[str, Any]], deployme
     assert "vm_info: {'ips': ['10.20.0.2', '10.20.0.3'], 'subnet': '10.20.0.0/24'} -> " \
            "{'ips': ['10.20.0.9'], 'subnet': '10.20.0.0/24'}" in capfd.readouterr().out
     assert deployment.runtime_properties("kubernetes_proxy")["vm_info"]["ips"] == ["10.20.0.9"]
+
+
+def test_basic_auth_and_verify_off_warns(tmp_path: Path, deployment_id: str,
+                                         capfd: pytest.CaptureFixture[str]) -> None:
+    fake = FakeManager(basic_auth=("admin", "manager-password-42"))
+    fake.add_deployment("up", OUTPUTS)
+    fake.end_execution(fake.start_execution("up"))
+    with serving(fake, self_signed_cert(tmp_path)) as port:
+        settings = {"host": "127.0.0.1", "port": port, "protocol": "https",
+                    "username": "admin", "password": "manager-password-42", "verify": False}
+        deployment = proxy(deployment_id, settings)
+        deployment.install()
+    out = capfd.readouterr().out
+    assert "TLS verification is OFF for manager 127.0.0.1" in out
+    assert "manager-password-42" not in out
+    assert deployment.runtime_properties("kubernetes_proxy")["vm_info"] == OUTPUTS["vm_info"]
+    assert {r.status for r in fake.served()} == {200}

@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from cloudify_proxy.config import parse_proxy, parse_selection
-from cloudify_proxy.mapping import copied_from, diff, proxy_properties, select_outputs
+from cloudify_proxy.mapping import (
+    copied_from,
+    diff,
+    is_proxy,
+    outputs_from_proxy,
+    outputs_of,
+    proxy_properties,
+    select_outputs,
+)
 from cloudify_shared.errors import UserError
 from cloudify_shared.redaction import MASK, RedactingFilter, redact
 
@@ -106,3 +114,14 @@ def test_manager_credentials_are_registered_and_not_public() -> None:
     record = logging.LogRecord("x", logging.INFO, "f", 1, "token %s", ("manager-token-98765",), None)
     RedactingFilter().filter(record)
     assert record.getMessage() == f"token {MASK}"
+
+
+def test_outputs_from_a_proxy_target() -> None:
+    proxy = proxy_properties("up", {"vm_info": {"ips": ["10.0.0.2"]}, "url": "u"})
+    assert is_proxy(proxy) and not is_proxy({"vm_info": 1})
+    assert outputs_from_proxy(proxy, None) == {"vm_info": {"ips": ["10.0.0.2"]}, "url": "u"}
+    assert outputs_from_proxy(proxy, parse_selection({"url": "k8s"}, "p")) == {"k8s": "u"}
+    with pytest.raises(UserError, match="deployment 'up' has no output 'nope'"):
+        outputs_from_proxy(proxy, parse_selection(["nope"], "p"))
+    assert outputs_of(proxy, None) == ["url", "vm_info"]
+    assert outputs_of(proxy, parse_selection({"url": "k8s"}, "p")) == ["k8s"]
