@@ -4,21 +4,24 @@ concat); the downstream's proxy waits for it and copies them; a router node rece
 connected_to_proxy; both are read back through get_attribute in the downstream's outputs."""
 from __future__ import annotations
 
-import threading
 import time
-from typing import Any
 
 import pytest
 
 from tests.helpers import proxy_timing
-from tests.helpers.cfy_cli import CfyCli, CfyResult
+from tests.helpers.cfy_cli import CfyCli
 from tests.helpers.paths import TEST_BLUEPRINTS
+from tests.helpers.proxy_timing import (
+    Background,
+    install_down,
+    instance,
+    wait_until_proxy_is_creating,
+)
 
 pytestmark = pytest.mark.cfy
 
 UPSTREAM = TEST_BLUEPRINTS / "proxy-upstream" / "blueprint.yaml"
 FAILING = TEST_BLUEPRINTS / "proxy-upstream-failing" / "blueprint.yaml"
-DOWNSTREAM = TEST_BLUEPRINTS / "proxy-downstream" / "blueprint.yaml"
 TOKEN = "upstream-secret-token-0123"
 VM_INFO = {"ips": ["10.10.0.2", "10.10.0.3"], "subnet": "10.10.0.0/24"}
 
@@ -26,48 +29,6 @@ VM_INFO = {"ips": ["10.10.0.2", "10.10.0.3"], "subnet": "10.10.0.0/24"}
 @pytest.fixture
 def ids(deployment_id: str) -> tuple[str, str]:
     return f"{deployment_id}-up", f"{deployment_id}-down"
-
-
-def instance(cfy: CfyCli, deployment_id: str, node_id: str) -> dict[str, Any]:
-    (found,) = [i for i in cfy.node_instances(deployment_id) if i["node_id"] == node_id]
-    return found
-
-
-def install_down(cfy: CfyCli, down: str, up: str, **inputs: Any) -> CfyResult:
-    return cfy.install(DOWNSTREAM, down, {"upstream": up, **inputs})
-
-
-class Background:
-    """The downstream's cfy install run in a thread, so that the test can act while it waits."""
-
-    def __init__(self, cfy: CfyCli, down: str, up: str, **inputs: Any) -> None:
-        self.result: CfyResult | None = None
-        self.thread = threading.Thread(target=self._run, args=(cfy, down, up, inputs),
-                                       daemon=True)
-        self.thread.start()
-
-    def _run(self, cfy: CfyCli, down: str, up: str, inputs: dict[str, Any]) -> None:
-        self.result = install_down(cfy, down, up, **inputs)
-
-    def join(self, timeout: float = 300) -> CfyResult:
-        self.thread.join(timeout)
-        assert self.result is not None, "the background cfy install did not finish"
-        return self.result
-
-
-def wait_until_proxy_is_creating(cfy: CfyCli, down: str, timeout: float = 120) -> None:
-    """The downstream's proxy create operation has started (its instance is 'creating')."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        folder = cfy.profile_dir / "deployments" / down / "node-instances"
-        if folder.exists():
-            try:
-                if instance(cfy, down, "kubernetes_proxy")["state"] == "creating":
-                    return
-            except (ValueError, KeyError):  # a file being written, or not there yet
-                pass
-        time.sleep(0.1)
-    raise AssertionError(f"the proxy of {down} never started creating")
 
 
 def test_copies_all_outputs_and_router_reads_them(cfy: CfyCli, ids: tuple[str, str]) -> None:
