@@ -218,9 +218,10 @@ def handler_for(manager: FakeManager) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serving(manager: FakeManager, tls: tuple[Path, Path] | None = None) -> Iterator[int]:
-    """Serve `manager` on 127.0.0.1 (a free port, yielded) until the block ends."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(manager))
+def serving(manager: FakeManager, tls: tuple[Path, Path] | None = None,
+            port: int = 0) -> Iterator[int]:
+    """Serve `manager` on 127.0.0.1 (`port`, or a free one; yielded) until the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(manager))
     server.daemon_threads = True
     if tls is not None:
         import ssl
@@ -236,6 +237,14 @@ def serving(manager: FakeManager, tls: tuple[Path, Path] | None = None) -> Itera
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (for 'connection refused' tests)."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def self_signed_cert(folder: Path) -> tuple[Path, Path]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.fake_manager import FakeManager, self_signed_cert, serving
+from tests.helpers.fake_manager import FakeManager, free_port, self_signed_cert, serving
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import TEST_BLUEPRINTS
 
@@ -79,16 +79,17 @@ def test_slow_upstream_is_picked_up_when_its_install_ends(
           f"({len(fake.served())} requests)")
 
 
+@pytest.mark.parametrize("status", ["failed", "cancelled"])
 def test_failed_upstream_fails_at_once(manager: tuple[FakeManager, dict[str, Any]],
-                                       deployment_id: str, failure_of: Any) -> None:
+                                       deployment_id: str, failure_of: Any, status: str) -> None:
     fake, settings = manager
     fake.add_deployment("up", OUTPUTS)
     execution = fake.start_execution("up")
-    fake.end_execution(execution, "failed", error="Traceback (most recent call last):\n"
-                                                  "NonRecoverableError: image not found")
+    fake.end_execution(execution, status, error="Traceback (most recent call last):\n"
+                                                "NonRecoverableError: image not found")
     message = failure_of(proxy(deployment_id, settings, timeout=600))
     assert f"the latest install of deployment 'up' (execution {execution}) ended with " \
-           f"status 'failed': NonRecoverableError: image not found" in message
+           f"status '{status}': NonRecoverableError: image not found" in message
     assert len(fake.served("/executions")) == 1  # not retried
 
 
@@ -209,3 +210,32 @@ def test_basic_auth_and_verify_off_warns(tmp_path: Path, deployment_id: str,
     assert "manager-password-42" not in out
     assert deployment.runtime_properties("kubernetes_proxy")["vm_info"] == OUTPUTS["vm_info"]
     assert {r.status for r in fake.served()} == {200}
+
+
+def test_connection_refused_is_retried_until_the_manager_answers(deployment_id: str) -> None:
+    fake = FakeManager()
+    fake.add_deployment("up", OUTPUTS)
+    fake.end_execution(fake.start_execution("up"))
+    port = free_port()
+    settings = {"host": "127.0.0.1", "port": port, "protocol": "http", "token": fake.token}
+    deployment = proxy(deployment_id, settings)
+    up = threading.Event()
+
+    def serve_later() -> None:
+        with serving(fake, port=port):
+            up.set()
+            while len(fake.served("/outputs")) == 0:
+                threading.Event().wait(0.05)
+
+    threading.Timer(1.0, serve_later).start()
+    deployment.install()
+    assert up.is_set()
+    assert deployment.runtime_properties("kubernetes_proxy")["vm_info"] == OUTPUTS["vm_info"]
+
+
+def test_connection_refused_at_the_end_is_recoverable(deployment_id: str, failure_of: Any) -> None:
+    settings = {"host": "127.0.0.1", "port": free_port(), "protocol": "http", "token": "t0k3n-x"}
+    message = failure_of(proxy(deployment_id, settings, timeout=0.5))
+    assert "gave up waiting for deployment 'up'" in message
+    assert "ConnectionError" in message
+    assert message.count("Task failed 'cloudify_proxy.tasks.proxy_create'") >= 2  # retried
