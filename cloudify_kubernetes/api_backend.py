@@ -1,0 +1,188 @@
+"""ClusterBackend over the Kubernetes API: the client's dynamic (discovery-based) API gives the
+same verbs for every kind, CRD-defined ones included. Errors are mapped once, by HTTP status:
+404 -> NotFound, 401/403/400/409/422 and other 4xx -> UserError, 429/5xx and connection
+failures -> TransientError. Adapter layer: no ctx.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import kubernetes
+import urllib3
+from kubernetes.client.rest import ApiException
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+from cloudify_kubernetes.backend import FIELD_MANAGER, ObjectRef
+from cloudify_kubernetes.connection import ApiSettings
+from cloudify_shared.errors import NotFound, TransientError, UserError
+from cloudify_shared.redaction import register_secret
+
+T = TypeVar("T")
+STATUS_MEANING = {401: "unauthorized (bad or missing token/certificate)",
+                  403: "forbidden (the credentials lack permission)"}
+
+
+def map_api_error(error: ApiException, what: str) -> Exception:
+    status = int(error.status or 0)
+    reason = STATUS_MEANING.get(status, error.reason or "")
+    detail = _message(error)
+    text = f"{what}: HTTP {status} {reason}{': ' + detail if detail else ''}"
+    if status == 404:
+        return NotFound(text)
+    if status == 429 or status >= 500 or status == 0:
+        retry = (error.headers or {}).get("Retry-After") if error.headers else None
+        return TransientError(text, retry_after=float(retry) if retry and retry.isdigit() else None)
+    return UserError(text)
+
+
+def _message(error: ApiException) -> str:
+    import json
+    try:
+        return str(json.loads(error.body).get("message", ""))
+    except (TypeError, ValueError, AttributeError):
+        return ""
+
+
+@contextmanager
+def api_errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except ApiException as error:
+        raise map_api_error(error, what) from error
+    except urllib3.exceptions.SSLError as error:
+        raise UserError(f"{what}: TLS verification failed (wrong CA?): {error}") from error
+    except urllib3.exceptions.MaxRetryError as error:
+        if isinstance(error.reason, urllib3.exceptions.SSLError):
+            raise UserError(f"{what}: TLS verification failed (wrong CA?): {error.reason}") from error
+        raise TransientError(f"{what}: cannot reach the API server: {error.reason}") from error
+    except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as error:
+        raise TransientError(f"{what}: cannot reach the API server: {error}") from error
+
+
+def _configuration(settings: ApiSettings, read_file: Callable[[str], str]) -> Any:
+    config = kubernetes.client.Configuration()
+    config.host = settings.host
+    config.verify_ssl = settings.verify_tls
+    token = settings.token or (read_file(settings.token_file).strip() if settings.token_file else None)
+    if token:
+        register_secret(token)
+        config.api_key = {"authorization": token}
+        config.api_key_prefix = {"authorization": "Bearer"}
+    if settings.ca_file:
+        config.ssl_ca_cert = os.path.expanduser(settings.ca_file)
+    elif settings.ca_pem:
+        handle = tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False)
+        with handle:
+            handle.write(settings.ca_pem)
+        config.ssl_ca_cert = handle.name
+    config.cert_file = settings.client_cert_file
+    config.key_file = settings.client_key_file
+    return config
+
+
+def open_api_client(settings: ApiSettings, read_file: Callable[[str], str]) -> Any:
+    """An ApiClient for the settings (kubeconfig file/content or explicit URL + credentials)."""
+    try:
+        if settings.kubeconfig:
+            return kubernetes.config.new_client_from_config(
+                config_file=os.path.expanduser(settings.kubeconfig), context=settings.context)
+        if settings.kubeconfig_content is not None:
+            content = settings.kubeconfig_content
+            if isinstance(content, str):
+                import yaml
+                content = yaml.safe_load(content)
+            return kubernetes.config.new_client_from_config_dict(content, context=settings.context)
+    except (kubernetes.config.ConfigException, OSError, ValueError) as error:
+        raise UserError(f"kubeconfig: {error}") from error
+    return kubernetes.client.ApiClient(_configuration(settings, read_file))
+
+
+class ApiBackend:
+    """ClusterBackend through the dynamic client of one ApiClient."""
+
+    def __init__(self, api_client: Any, request_timeout: int = 30) -> None:
+        self.api_client = api_client
+        self.timeout = request_timeout
+        with api_errors("API discovery"):
+            self.dynamic = DynamicClient(api_client)
+
+    def _resource(self, api_version: str, kind: str) -> Any:
+        try:
+            with api_errors(f"looking up {api_version} {kind}"):
+                return self.dynamic.resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            raise UserError(f"unknown kind: the cluster has no {kind} in {api_version}") from None
+
+    def namespaced(self, api_version: str, kind: str) -> bool:
+        return bool(self._resource(api_version, kind).namespaced)
+
+    def _call(self, what: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with api_errors(what):
+            return func(*args, _request_timeout=self.timeout, **kwargs)
+
+    def get(self, ref: ObjectRef) -> dict[str, Any] | None:
+        resource = self._resource(ref.api_version, ref.kind)
+        try:
+            result = self._call(f"reading {ref}", resource.get, name=ref.name, namespace=ref.namespace)
+        except NotFound:
+            return None
+        return result.to_dict()
+
+    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Create, or on 409 (already there) JSON-merge-patch. Server-side apply is not used:
+        the 1.20 API server rejects valid objects with it (Service ports without protocol)."""
+        ref = ObjectRef.of(obj)
+        resource = self._resource(ref.api_version, ref.kind)
+        try:
+            with api_errors(f"creating {ref}"):
+                try:
+                    result = resource.create(body=dict(obj), namespace=ref.namespace,
+                                             field_manager=FIELD_MANAGER, _request_timeout=self.timeout)
+                except ApiException as error:
+                    if error.status != 409:
+                        raise
+                    result = resource.patch(body=dict(obj), name=ref.name, namespace=ref.namespace,
+                                            content_type="application/merge-patch+json",
+                                            field_manager=FIELD_MANAGER, _request_timeout=self.timeout)
+        except NotFound as error:
+            raise UserError(str(error)) from error  # e.g. its namespace does not exist
+        return result.to_dict()
+
+    def delete(self, ref: ObjectRef) -> None:
+        resource = self._resource(ref.api_version, ref.kind)
+        try:
+            self._call(f"deleting {ref}", resource.delete, name=ref.name, namespace=ref.namespace,
+                       body={"propagationPolicy": "Foreground"})
+        except NotFound:
+            pass
+
+    def list_objects(self, api_version: str, kind: str, namespace: str | None,
+             label_selector: str) -> list[dict[str, Any]]:
+        resource = self._resource(api_version, kind)
+        result = self._call(f"listing {kind}", resource.get, namespace=namespace,
+                            label_selector=label_selector)
+        return [item.to_dict() for item in result.items]
+
+    def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
+        selector = f"involvedObject.name={ref.name},involvedObject.kind={ref.kind}"
+        resource = self._resource("v1", "Event")
+        result = self._call(f"events of {ref}", resource.get, namespace=ref.namespace,
+                            field_selector=selector)
+        return [item.to_dict() for item in result.items]
+
+    def logs(self, namespace: str, pod: str, container: str | None, tail: int) -> str:
+        core = kubernetes.client.CoreV1Api(self.api_client)
+        try:
+            with api_errors(f"logs of pod {namespace}/{pod}"):
+                return str(core.read_namespaced_pod_log(pod, namespace, container=container,
+                                                        tail_lines=tail, _request_timeout=self.timeout))
+        except (NotFound, UserError):
+            return ""
+
+    def close(self) -> None:
+        self.api_client.close()

@@ -1,0 +1,69 @@
+"""The few verbs the engine needs from a cluster, as a Protocol with two adapters:
+api_backend (the Kubernetes API through the dynamic client) and kubectl_ssh_backend (kubectl on a
+master reached over SSH). Both speak plain dicts (the API's JSON) and raise the errors of
+cloudify_shared.errors. No ctx, no I/O here.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+FIELD_MANAGER = "cloudify-vnf-suite"
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None = None
+    uid: str = field(default="", compare=False)
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> ObjectRef:
+        meta = obj.get("metadata") or {}
+        return cls(str(obj.get("apiVersion")), str(obj.get("kind")), str(meta.get("name")),
+                   meta.get("namespace"), str(meta.get("uid") or ""))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ObjectRef:
+        return cls(data["apiVersion"], data["kind"], data["name"], data.get("namespace"),
+                   data.get("uid") or "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"apiVersion": self.api_version, "kind": self.kind, "namespace": self.namespace,
+                "name": self.name, "uid": self.uid}
+
+    def __str__(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {where}{self.name}"
+
+
+class ClusterBackend(Protocol):
+    """One cluster connection. Every method raises UserError / NotFound / TransientError."""
+
+    def namespaced(self, api_version: str, kind: str) -> bool:
+        """Whether the kind is namespaced; UserError when the cluster does not know it."""
+
+    def get(self, ref: ObjectRef) -> dict[str, Any] | None:
+        """The live object, or None when it does not exist."""
+
+    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Create or update (server-side apply, field manager FIELD_MANAGER); the live object."""
+
+    def delete(self, ref: ObjectRef) -> None:
+        """Delete with foreground propagation; an object already gone is fine."""
+
+    def list_objects(self, api_version: str, kind: str, namespace: str | None,
+             label_selector: str) -> list[dict[str, Any]]:
+        """Objects of a kind matching a label selector (all namespaces when namespace is None)."""
+
+    def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
+        """Events about one object (empty when there are none)."""
+
+    def logs(self, namespace: str, pod: str, container: str | None, tail: int) -> str:
+        """The last `tail` log lines of a container ('' when there are none)."""
+
+    def close(self) -> None:
+        """Release connections."""

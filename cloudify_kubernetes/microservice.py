@@ -1,0 +1,101 @@
+"""A Microservice's settings (node properties, overridden by operation inputs) and the objects
+they render to, plus opening the backend its connection asks for. Service layer: no ctx; the
+tasks layer passes `read_file` for blueprint resources and local files.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cloudify_kubernetes import manifests
+from cloudify_kubernetes.backend import ClusterBackend
+from cloudify_kubernetes.connection import ApiSettings, Settings, SshSettings
+from cloudify_kubernetes.engine import Options
+from cloudify_kubernetes.overrides import apply_overrides, parse_override
+from cloudify_shared.errors import UserError
+from cloudify_shared.validation import Field, parse_mapping
+
+SETTING_FIELDS = {
+    "name": Field((str,), default=""),
+    "namespace": Field((str,), default="default"),
+    "config_files": Field((list,), default=[]),
+    "config": Field((dict, list)),
+    "env": Field((dict,), default={}),
+    "env_containers": Field((list,), default=[]),
+    "overrides": Field((list,), default=[]),
+    "timeout": Field((int, float), default=300),
+    "wait_for_load_balancer": Field((bool,), default=False),
+    "adopt_existing": Field((bool,), default=False),
+    "ssh_username": Field((str,)),
+    "ssh_keyfilename": Field((str,)),
+}
+SCALABLE_KINDS = {"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet"}
+
+
+@dataclass(frozen=True)
+class MicroserviceSettings:
+    name: str
+    namespace: str
+    config_files: list[Any]
+    config: Any
+    env: dict[str, Any]
+    env_containers: list[str]
+    overrides: list[Any]
+    timeout: float
+    wait_for_load_balancer: bool
+    adopt_existing: bool
+    ssh_username: str | None
+    ssh_keyfilename: str | None
+
+    @property
+    def options(self) -> Options:
+        return Options(timeout=float(self.timeout), wait_for_load_balancer=self.wait_for_load_balancer,
+                       adopt_existing=self.adopt_existing, default_namespace=self.namespace)
+
+
+def parse_settings(properties: Mapping[str, Any], inputs: Mapping[str, Any]) -> MicroserviceSettings:
+    """Node properties with every operation input that is set (not None) taking precedence."""
+    merged = {k: v for k, v in properties.items() if k in SETTING_FIELDS}
+    merged.update({k: v for k, v in inputs.items() if k in SETTING_FIELDS and v is not None})
+    return MicroserviceSettings(**parse_mapping(merged, SETTING_FIELDS, "properties"))
+
+
+def render(settings: MicroserviceSettings, read_file: Callable[[str], str],
+           labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The objects to apply, in order: files and inline config, overrides, env, labels."""
+    sources = manifests.load_sources(settings.config_files, settings.config, read_file)
+    objects = manifests.build_objects(sources, settings.env, settings.env_containers, labels)
+    extra = [parse_override(o, f"overrides[{i}]") for i, o in enumerate(settings.overrides)]
+    return apply_overrides(objects, extra, "overrides") if extra else objects
+
+
+def scale_overrides(objects: list[dict[str, Any]], replicas: int, kind: str | None,
+                    name: str | None) -> list[dict[str, Any]]:
+    """Overrides setting spec.replicas of the scalable objects matching kind/name."""
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
+        raise UserError(f"replicas: expected a non-negative integer, got {replicas!r}")
+    targets = [o for o in objects if o["kind"] in SCALABLE_KINDS
+               and (kind is None or o["kind"] == kind)
+               and (name is None or o["metadata"]["name"] == name)]
+    if not targets:
+        raise UserError(f"scale: no scalable object matches kind={kind!r} name={name!r}")
+    return [{"path": ["spec", "replicas"], "value": replicas, "kind": o["kind"],
+             "name": o["metadata"]["name"]} for o in targets]
+
+
+def for_microservice(connection: Settings, settings: MicroserviceSettings) -> Settings:
+    """The seed's ssh_username / ssh_keyfilename override the Master's SSH user and key."""
+    if isinstance(connection, SshSettings):
+        return dataclasses.replace(connection, user=settings.ssh_username or connection.user,
+                                   key_file=settings.ssh_keyfilename or connection.key_file)
+    return connection
+
+
+def open_backend(connection: Settings, read_file: Callable[[str], str]) -> ClusterBackend:
+    if isinstance(connection, ApiSettings):
+        from cloudify_kubernetes.api_backend import ApiBackend, open_api_client
+        return ApiBackend(open_api_client(connection, read_file), connection.request_timeout)
+    from cloudify_kubernetes.kubectl_ssh_backend import KubectlSshBackend
+    return KubectlSshBackend(connection)

@@ -1,0 +1,219 @@
+"""Readiness verdicts for Kubernetes objects: `verdict(obj) -> Verdict`, one function per kind in
+a lookup keyed by kind, plus `pods_verdict(pods)` that turns a failing pod (image missing, crash
+loop, unschedulable) into a failure so a wait ends at once. Done and failed are separate.
+Pure: canned dicts in, Verdict out; no I/O, no ctx.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from cloudify_shared.waiting import Verdict
+
+Obj = Mapping[str, Any]
+
+# Container waiting reasons that will not fix themselves.
+FAILED_WAITING_REASONS = {
+    "ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull", "InvalidImageName",
+    "CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
+}
+
+
+def _status(obj: Obj) -> Mapping[str, Any]:
+    return obj.get("status") or {}
+
+
+def _condition(obj: Obj, kind: str) -> Mapping[str, Any] | None:
+    for condition in _status(obj).get("conditions") or []:
+        if condition.get("type") == kind:
+            return condition
+    return None
+
+
+def _is_true(obj: Obj, kind: str) -> bool:
+    condition = _condition(obj, kind)
+    return bool(condition and condition.get("status") == "True")
+
+
+def _observed(obj: Obj) -> Verdict | None:
+    """Waiting while the controller has not seen the latest spec yet."""
+    generation = (obj.get("metadata") or {}).get("generation")
+    observed = _status(obj).get("observedGeneration")
+    if generation is not None and (observed is None or observed < generation):
+        return Verdict.waiting(f"controller has not observed generation {generation} yet")
+    return None
+
+
+def _replicas(obj: Obj) -> int:
+    value = (obj.get("spec") or {}).get("replicas")
+    return 1 if value is None else int(value)
+
+
+def deployment(obj: Obj) -> Verdict:
+    progressing = _condition(obj, "Progressing")
+    if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
+        return Verdict.failed(f"rollout exceeded its progress deadline: {progressing.get('message')}")
+    waiting = _observed(obj)
+    if waiting:
+        return waiting
+    want, status = _replicas(obj), _status(obj)
+    updated, total = status.get("updatedReplicas") or 0, status.get("replicas") or 0
+    available = status.get("availableReplicas") or 0
+    if updated < want:
+        return Verdict.waiting(f"{updated} of {want} replicas updated")
+    if total > updated:
+        return Verdict.waiting(f"{total - updated} old replicas pending termination")
+    if available < updated:
+        return Verdict.waiting(f"{available} of {updated} updated replicas available")
+    return Verdict.done(f"{available}/{want} replicas available")
+
+
+def replica_set(obj: Obj) -> Verdict:
+    failure = _condition(obj, "ReplicaFailure")
+    if failure and failure.get("status") == "True":
+        return Verdict.failed(f"{failure.get('reason')}: {failure.get('message')}")
+    waiting = _observed(obj)
+    if waiting:
+        return waiting
+    want, status = _replicas(obj), _status(obj)
+    ready = status.get("readyReplicas") or 0
+    if ready < want or (status.get("replicas") or 0) != want:
+        return Verdict.waiting(f"{ready} of {want} replicas ready")
+    return Verdict.done(f"{ready}/{want} replicas ready")
+
+
+def daemon_set(obj: Obj) -> Verdict:
+    waiting = _observed(obj)
+    if waiting:
+        return waiting
+    status = _status(obj)
+    want = status.get("desiredNumberScheduled") or 0
+    updated = status.get("updatedNumberScheduled") or 0
+    available = status.get("numberAvailable") or 0
+    if updated < want or available < want:
+        return Verdict.waiting(f"{available} of {want} pods available ({updated} updated)")
+    return Verdict.done(f"{available}/{want} pods available")
+
+
+def stateful_set(obj: Obj) -> Verdict:
+    waiting = _observed(obj)
+    if waiting:
+        return waiting
+    want, status = _replicas(obj), _status(obj)
+    ready = status.get("readyReplicas") or 0
+    if ready < want:
+        return Verdict.waiting(f"{ready} of {want} replicas ready")
+    strategy = ((obj.get("spec") or {}).get("updateStrategy") or {}).get("type", "RollingUpdate")
+    if strategy == "RollingUpdate" and status.get("updateRevision") != status.get("currentRevision"):
+        return Verdict.waiting(f"{status.get('updatedReplicas') or 0} of {want} replicas updated")
+    return Verdict.done(f"{ready}/{want} replicas ready")
+
+
+def job(obj: Obj) -> Verdict:
+    if _is_true(obj, "Failed"):
+        failed = _condition(obj, "Failed") or {}
+        return Verdict.failed(f"job failed: {failed.get('reason')}: {failed.get('message')}")
+    if _is_true(obj, "Complete"):
+        return Verdict.done(f"{_status(obj).get('succeeded') or 0} pod(s) succeeded")
+    return Verdict.waiting(f"{_status(obj).get('active') or 0} pod(s) active, not complete yet")
+
+
+def pod(obj: Obj) -> Verdict:
+    failure = pod_failure(obj)
+    if failure:
+        return Verdict.failed(failure)
+    phase = _status(obj).get("phase")
+    if phase == "Succeeded":
+        return Verdict.done("pod succeeded")
+    if phase == "Failed":
+        return Verdict.failed(f"pod failed: {_status(obj).get('reason') or ''} "
+                              f"{_status(obj).get('message') or ''}".strip())
+    if phase == "Running" and _is_true(obj, "Ready"):
+        return Verdict.done("pod running and ready")
+    return Verdict.waiting(f"pod {phase or 'Pending'}, not ready")
+
+
+def namespace(obj: Obj) -> Verdict:
+    phase = _status(obj).get("phase")
+    return Verdict.done("active") if phase == "Active" else Verdict.waiting(f"phase {phase}")
+
+
+def crd(obj: Obj) -> Verdict:
+    names = _condition(obj, "NamesAccepted")
+    if names and names.get("status") == "False":
+        return Verdict.failed(f"names not accepted: {names.get('message')}")
+    if _is_true(obj, "Established"):
+        return Verdict.done("established")
+    return Verdict.waiting("not established yet")
+
+
+def service(obj: Obj, wait_for_load_balancer: bool = False) -> Verdict:
+    spec = obj.get("spec") or {}
+    if spec.get("type") == "LoadBalancer" and wait_for_load_balancer:
+        ingress = (_status(obj).get("loadBalancer") or {}).get("ingress")
+        if not ingress:
+            return Verdict.waiting("load balancer has no ingress address yet")
+    return Verdict.done(f"cluster IP {spec.get('clusterIP') or 'none'}")
+
+
+def exists(obj: Obj) -> Verdict:
+    return Verdict.done("exists")
+
+
+VERDICTS: dict[str, Callable[[Obj], Verdict]] = {
+    "Deployment": deployment,
+    "ReplicaSet": replica_set,
+    "ReplicationController": replica_set,
+    "DaemonSet": daemon_set,
+    "StatefulSet": stateful_set,
+    "Job": job,
+    "Pod": pod,
+    "Namespace": namespace,
+    "CustomResourceDefinition": crd,
+    "Service": service,
+}
+
+# Kinds whose pods are inspected for failures while the verdict says "waiting".
+WORKLOAD_KINDS = {"Deployment", "ReplicaSet", "ReplicationController", "DaemonSet",
+                  "StatefulSet", "Job"}
+
+
+def verdict(obj: Obj, wait_for_load_balancer: bool = False) -> Verdict:
+    kind = str(obj.get("kind"))
+    if kind == "Service":
+        return service(obj, wait_for_load_balancer)
+    return VERDICTS.get(kind, exists)(obj)
+
+
+def pod_failure(obj: Obj) -> str | None:
+    """Why a pod will not become ready on its own, or None."""
+    status = _status(obj)
+    scheduled = _condition(obj, "PodScheduled")
+    if scheduled and scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+        return f"unschedulable: {scheduled.get('message')}"
+    for container in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in FAILED_WAITING_REASONS:
+            return (f"container {container.get('name')}: {waiting.get('reason')}"
+                    f"{': ' + waiting['message'] if waiting.get('message') else ''}")
+    return None
+
+
+def failing_pod(pods: Sequence[Obj]) -> tuple[Obj, str] | None:
+    """The first pod that has failed for good and why, or None."""
+    for item in pods:
+        reason = pod_failure(item)
+        if reason:
+            return item, reason
+    return None
+
+
+def pod_selector(obj: Obj) -> dict[str, str] | None:
+    """The label selector (matchLabels) of a workload's pods, or None for non-workloads."""
+    if obj.get("kind") not in WORKLOAD_KINDS:
+        return None
+    selector = (obj.get("spec") or {}).get("selector") or {}
+    if obj.get("kind") == "ReplicationController":
+        labels = selector or (((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
+        return dict(labels or {})
+    return dict(selector.get("matchLabels") or {})
