@@ -64,9 +64,9 @@ class RestSource:
 
     @classmethod
     def from_settings(cls, settings: ManagerSettings) -> RestSource:
-        client = open_client(settings)
-        where = f"manager {client._client.base_url} (tenant {settings.tenant})"
-        return cls(client, where)
+        port = settings.port or (443 if settings.protocol == "https" else 80)
+        where = f"manager {settings.protocol}://{settings.host}:{port} (tenant {settings.tenant})"
+        return cls(open_client(settings), where)
 
     def describe(self) -> str:
         return self.where
