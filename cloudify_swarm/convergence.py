@@ -10,15 +10,11 @@ this module decides, from a service (inspect payload) and its tasks:
 """
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from cloudify_shared.waiting import Verdict
-
-_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$")
 
 FAILED_STATES = {"failed", "rejected", "complete", "orphaned"}
 STOPPING_STATES = {"new", "allocated", "pending", "assigned", "accepted", "preparing", "ready",
@@ -39,15 +35,25 @@ def describe_task(task: dict[str, Any]) -> str:
     return f"task {str(task.get('ID', '?'))[:12]}{slot} {task_state(task)}: {task_error(task)}"
 
 
-def failed_tasks(tasks: Iterable[dict[str, Any]], baseline: frozenset[str]) -> list[dict[str, Any]]:
-    """Tasks created since the operation began that failed, or cannot be scheduled."""
+def stopping_tasks(tasks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [t for t in tasks if t.get("DesiredState") in ("shutdown", "remove")
+            and task_state(t) in STOPPING_STATES]
+
+
+def failed_tasks(tasks: list[dict[str, Any]], baseline: frozenset[str]) -> list[dict[str, Any]]:
+    """Tasks created since the operation began that failed, or cannot be scheduled.
+
+    A pending task with a scheduler error is final only for a fresh service (no baseline) with
+    no task stopping: while an update or scale replaces old tasks, a host-mode port or resource
+    they hold is freed in a moment and the scheduler retries (the wait message shows the error)."""
+    unschedulable_is_final = not baseline and not stopping_tasks(tasks)
     found = []
     for task in tasks:
         if task.get("ID") in baseline:
             continue
         state = task_state(task)
         error = (task.get("Status") or {}).get("Err")
-        if state in FAILED_STATES or (state == "pending" and error):
+        if state in FAILED_STATES or (state == "pending" and error and unschedulable_is_final):
             found.append(task)
     return found
 
@@ -69,25 +75,20 @@ def desired_replicas(service: dict[str, Any], tasks: list[dict[str, Any]]) -> in
     return len(wanted) or None
 
 
-def timestamp(text: Any) -> datetime:
-    """An Engine API RFC 3339 time (nanoseconds cut to microseconds); missing -> the epoch."""
-    match = _RFC3339.match(str(text or ""))
-    if not match:
-        return datetime.min.replace(tzinfo=UTC)
-    fraction = (match.group(2) or "")[:6].ljust(6, "0")
-    return datetime.strptime(f"{match.group(1)}.{fraction}+0000", "%Y-%m-%dT%H:%M:%S.%f%z")
+def update_marker(service: dict[str, Any]) -> str | None:
+    """Identifies the engine's latest rolling update (its start time); None before any."""
+    started = (service.get("UpdateStatus") or {}).get("StartedAt")
+    return str(started) if started else None
 
 
 def update_verdict(service: dict[str, Any], failed: list[dict[str, Any]]) -> Verdict | None:
-    """What the engine says about an update we issued; None once it completed."""
+    """What the engine says about the update we issued; None once it completed."""
     status = service.get("UpdateStatus") or {}
-    state = status.get("State")
-    if state is None or timestamp(status.get("StartedAt")) < timestamp(service.get("UpdatedAt")):
-        return Verdict.waiting("the update has not started yet")
+    state, message = status.get("State"), status.get("Message", "")
     if state in ("paused", "rollback_paused", "rollback_completed"):
-        why = failure_message(failed) or status.get("Message", "")
-        return Verdict.failed(f"update {state.replace('_', ' ')}: {status.get('Message', '')}"
-                              + (f" ({why})" if why and why != status.get("Message") else ""))
+        why = failure_message(failed)
+        return Verdict.failed(f"update {state.replace('_', ' ')}: {message}"
+                              + (f" ({why})" if why and why != message else ""))
     if state in ("updating", "rollback_started"):
         if failed and not _rolls_back(service):
             return Verdict.failed(failure_message(failed))
@@ -100,29 +101,50 @@ def _rolls_back(service: dict[str, Any]) -> bool:
     return update.get("FailureAction") == "rollback"
 
 
+def is_current(task: dict[str, Any], service: dict[str, Any]) -> bool:
+    """The task runs the service's present container spec."""
+    template = (service.get("Spec") or {}).get("TaskTemplate") or {}
+    spec = task.get("Spec") or {}
+    return bool(spec.get("ContainerSpec") == template.get("ContainerSpec")
+                and spec.get("ForceUpdate", 0) == template.get("ForceUpdate", 0))
+
+
 def service_converged(service: dict[str, Any], tasks: list[dict[str, Any]],
-                      baseline: frozenset[str] = frozenset(), expect_update: bool = False) -> Verdict:
-    """Done (detail: the running task ids), waiting or failed; see the module docstring."""
+                      baseline: frozenset[str] = frozenset(), expect_update: bool = False,
+                      previous_update: str | None = None) -> Verdict:
+    """Done (detail: the running task ids), waiting or failed; see the module docstring.
+
+    `baseline`: ids of the tasks that existed before the operation (their old failures do not
+    count). `expect_update`: we changed the spec; an engine update whose marker differs from
+    `previous_update` is ours, and its paused / rolled-back outcome is a failure."""
     failed = failed_tasks(tasks, baseline)
-    if expect_update:
+    fresh = expect_update and update_marker(service) not in (None, previous_update)
+    if fresh:
         verdict = update_verdict(service, failed)
         if verdict is not None:
             return verdict
-    elif failed:
+    elif failed and not (expect_update and _rolls_back(service)):
         return Verdict.failed(failure_message(failed))
+    return count_tasks(service, tasks)
+
+
+def count_tasks(service: dict[str, Any], tasks: list[dict[str, Any]]) -> Verdict:
     wanted = desired_replicas(service, tasks)
-    running = sorted(t["ID"] for t in tasks
-                     if t.get("DesiredState") == "running" and task_state(t) == "running")
-    starting = [t for t in tasks if t.get("DesiredState") == "running" and task_state(t) != "running"]
-    stopping = [t for t in tasks if t.get("DesiredState") in ("shutdown", "remove")
-                and task_state(t) in STOPPING_STATES]
+    desired = [t for t in tasks if t.get("DesiredState") == "running"]
+    running = sorted(t["ID"] for t in desired if task_state(t) == "running" and is_current(t, service))
+    starting = [t for t in desired if task_state(t) != "running"]
+    outdated = [t for t in desired if task_state(t) == "running" and not is_current(t, service)]
+    stopping = stopping_tasks(tasks)
     if wanted is None:
         return Verdict.waiting("no task scheduled yet")
-    if len(running) == wanted and not starting and not stopping:
+    if len(running) == wanted and not (starting or outdated or stopping):
         return Verdict.done(f"{wanted}/{wanted} task(s) running", detail=frozenset(running))
     states = sorted({task_state(t) for t in starting})
+    errors = sorted({task_error(t) for t in starting if (t.get("Status") or {}).get("Err")})
     return Verdict.waiting(f"{len(running)}/{wanted} task(s) running"
                            + (f", {len(starting)} {'/'.join(states)}" if starting else "")
+                           + (f" ({'; '.join(errors)})" if errors else "")
+                           + (f", {len(outdated)} on the previous spec" if outdated else "")
                            + (f", {len(stopping)} stopping" if stopping else ""))
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from cloudify_shared.errors import NotFound, UserError, WaitTimeout, WorkloadFailed
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.waiting import Backoff, Verdict, wait_until
-from cloudify_swarm.convergence import StableFor, service_converged, service_gone
+from cloudify_swarm.convergence import StableFor, service_converged, service_gone, update_marker
 from cloudify_swarm.service_spec import Convergence, Microservice, SecretRef
 from cloudify_swarm.spec import PortSpec, parse_ports
 
@@ -63,13 +63,14 @@ def is_subset(wanted: Any, actual: Any) -> bool:
 
 def wait_converged(engine: EngineApi, service_id: str, name: str, settings: Convergence,
                    logger: logging.Logger, baseline: frozenset[str] = frozenset(),
-                   expect_update: bool = False) -> Verdict:
+                   expect_update: bool = False, previous_update: str | None = None) -> Verdict:
     def check() -> Verdict:
         try:
             service = engine.inspect_service(service_id)
         except NotFound:
             return Verdict.failed(f"service {name} disappeared")
-        return service_converged(service, engine.service_tasks(service_id), baseline, expect_update)
+        return service_converged(service, engine.service_tasks(service_id), baseline,
+                                 expect_update, previous_update)
 
     return wait_until(StableFor(check, settings.stability_seconds),
                       f"service {name} to converge", settings.timeout, logger, backoff=POLL)
@@ -104,7 +105,7 @@ def deploy_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str
     name = spec["Name"]
     existing = engine.service_by_name(name)
     baseline: frozenset[str] = frozenset()
-    expect_update = False
+    expect_update, previous = False, None
     if existing is None:
         service_id = engine.create_service(spec)
         logger.info("created service %s (%s)", name, service_id[:12])
@@ -114,8 +115,9 @@ def deploy_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str
     else:
         service_id = existing["ID"]
         baseline, expect_update = adopt(engine, existing, spec, logger)
+        previous = update_marker(existing)
     try:
-        wait_converged(engine, service_id, name, settings, logger, baseline, expect_update)
+        wait_converged(engine, service_id, name, settings, logger, baseline, expect_update, previous)
     except (WorkloadFailed, WaitTimeout):
         logger.info("removing service %s after the failed rollout", name)
         remove_services(engine, owner, logger, name)
@@ -191,7 +193,8 @@ def update_service(engine: EngineApi, owner: dict[str, str], name: str, image: A
     baseline = frozenset(t["ID"] for t in engine.service_tasks(service["ID"]))
     engine.update_service(service["ID"], service["Version"]["Index"], spec)
     logger.info("updating service %s", name)
-    wait_converged(engine, service["ID"], name, settings, logger, baseline, expect_update=True)
+    wait_converged(engine, service["ID"], name, settings, logger, baseline, True,
+                   update_marker(service))
     return True
 
 
