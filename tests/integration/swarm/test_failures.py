@@ -1,0 +1,116 @@
+"""Failure cases on the real local Swarm: each ends with a clear error naming the node and the
+field or cause, and leaves nothing with our labels behind."""
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cloudify.exceptions import WorkflowFailed
+from dsl_parser.exceptions import DSLParsingException
+
+from tests.helpers.clusters import docker_client, docker_leftovers
+from tests.helpers.local_workflows import LocalDeployment
+from tests.helpers.paths import TEST_BLUEPRINTS
+
+SERVICE = TEST_BLUEPRINTS / "swarm-service" / "blueprint.yaml"
+pytestmark = pytest.mark.usefixtures("swarm")
+
+
+def install_error(deployment: LocalDeployment, capfd: pytest.CaptureFixture[str]) -> str:
+    """The failed tasks' messages (the workflow error itself only names the task)."""
+    capfd.readouterr()
+    with pytest.raises(WorkflowFailed):
+        deployment.install()
+    lines = [line for line in capfd.readouterr().out.splitlines() if "Task failed '" in line]
+    assert lines, "no task failure was logged"
+    return "\n".join(lines)
+
+
+def failed_install(blueprint: Path, inputs: dict, name: str, capfd: pytest.CaptureFixture[str],
+                   retries: int = 0) -> str:
+    deployment = LocalDeployment(blueprint, inputs, name=name, retries=retries)
+    message = install_error(deployment, capfd)
+    deployment.uninstall()  # must succeed after a failed install
+    return message
+
+
+@pytest.fixture
+def port_taken() -> Iterator[int]:
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", 18097))
+    listener.listen()
+    try:
+        yield 18097
+    finally:
+        listener.close()
+
+
+def test_image_missing_locally(no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
+    deployment = LocalDeployment(SERVICE, {"image": "local/does-not-exist:1", "published_port": 18096},
+                                 name=no_leftovers, retries=0)
+    message = install_error(deployment, capfd)
+    assert "node 'web_container'" in message
+    assert "No such image: local/does-not-exist:1" in message
+    assert not docker_leftovers(no_leftovers)  # the failed start removed its service at once
+    deployment.uninstall()
+
+
+def test_two_containers_in_one_microservice(no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
+    message = failed_install(TEST_BLUEPRINTS / "swarm-two-containers" / "blueprint.yaml", {},
+                             no_leftovers, capfd)
+    assert "microservice 'web' already has container" in message
+    assert "a Swarm service has exactly one container spec" in message
+    assert not docker_leftovers(no_leftovers)
+
+
+def test_published_port_taken_by_a_host_process(port_taken: int, no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
+    deployment = LocalDeployment(SERVICE, {"published_port": port_taken}, name=no_leftovers, retries=0)
+    message = install_error(deployment, capfd)
+    assert "node 'web_container'" in message and str(port_taken) in message
+    assert "address already in use" in message.lower() or "already allocated" in message
+    assert not docker_leftovers(no_leftovers)
+    deployment.uninstall()
+
+
+def test_published_port_taken_by_another_service(deployment_id: str, capfd: pytest.CaptureFixture[str]) -> None:
+    first = LocalDeployment(SERVICE, {"published_port": 18098}, name=f"{deployment_id}-a")
+    first.install()
+    try:
+        second = LocalDeployment(SERVICE, {"published_port": 18098}, name=f"{deployment_id}-b", retries=0)
+        assert "host-mode port already in use" in install_error(second, capfd)
+        assert not docker_leftovers(f"{deployment_id}-b")
+        second.uninstall()
+    finally:
+        first.uninstall()
+    assert not docker_leftovers(f"{deployment_id}-a")
+
+
+def test_unknown_nested_key_is_rejected_before_any_api_call(no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
+    message = failed_install(TEST_BLUEPRINTS / "swarm-bad-key" / "blueprint.yaml", {}, no_leftovers, capfd)
+    assert "node 'web'" in message
+    assert "properties.resources.limits: unknown key 'memroy' (did you mean 'memory'?)" in message
+    client = docker_client()
+    try:  # validation came before the network this node would have created
+        assert not client.networks.list(names=["should-not-exist-bad-key"])
+    finally:
+        client.close()
+    assert not docker_leftovers(no_leftovers)
+
+
+def test_unknown_top_level_key_is_a_parse_error(tmp_path: Path) -> None:
+    blueprint = tmp_path / "blueprint.yaml"
+    text = (TEST_BLUEPRINTS / "swarm-service" / "blueprint.yaml").read_text()
+    blueprint.write_text(text.replace("      labels: {role: web}", "      replicaz: 2\n      labels: {role: web}"))
+    with pytest.raises(DSLParsingException) as error:
+        LocalDeployment(blueprint, {})
+    assert "replicaz" in str(error.value) and "web" in str(error.value)
+
+
+def test_unreachable_docker_host(no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
+    message = failed_install(TEST_BLUEPRINTS / "swarm-manager" / "blueprint.yaml",
+                             {"docker_host": "tcp://127.0.0.1:1"}, no_leftovers, capfd, retries=1)
+    assert "node 'swarm'" in message and "cannot reach the Docker Engine" in message
+    assert not docker_leftovers(no_leftovers)
