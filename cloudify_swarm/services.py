@@ -8,6 +8,7 @@ duplicating, and removal never touches objects without our labels.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -98,31 +99,51 @@ def remove_services(engine: EngineApi, owner: dict[str, str], logger: logging.Lo
 
 # ----------------------------------------------------------------------------- deploy
 
-def deploy_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str],
-                   settings: Convergence, logger: logging.Logger) -> str:
-    """Create the service, or adopt ours of the same name (updating it if its spec differs),
-    then wait for convergence. On failure the service is removed before the error is raised."""
+@dataclass(frozen=True)
+class Rollout:
+    """A service we just created or changed, and what its convergence wait must know."""
+
+    service_id: str
+    name: str
+    baseline: frozenset[str] = frozenset()
+    expect_update: bool = False
+    previous_update: str | None = None
+
+
+def apply_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str],
+                  logger: logging.Logger) -> Rollout:
+    """Create the service, or adopt ours of the same name (updating it if its spec differs)."""
     name = spec["Name"]
     existing = engine.service_by_name(name)
-    baseline: frozenset[str] = frozenset()
-    expect_update, previous = False, None
     if existing is None:
         service_id = engine.create_service(spec)
         logger.info("created service %s (%s)", name, service_id[:12])
-    elif not owned(existing["Spec"].get("Labels") or {}, owner):
+        return Rollout(service_id, name)
+    if not owned(existing["Spec"].get("Labels") or {}, owner):
         raise UserError(f"a service named {name!r} already exists and is not this node's "
                         "(its ownership labels differ): choose another name")
-    else:
-        service_id = existing["ID"]
-        baseline, expect_update = adopt(engine, existing, spec, logger)
-        previous = update_marker(existing)
+    baseline, expect_update = adopt(engine, existing, spec, logger)
+    return Rollout(existing["ID"], name, baseline, expect_update, update_marker(existing))
+
+
+def wait_rollout(engine: EngineApi, rollout: Rollout, settings: Convergence,
+                 logger: logging.Logger) -> Verdict:
+    return wait_converged(engine, rollout.service_id, rollout.name, settings, logger,
+                          rollout.baseline, rollout.expect_update, rollout.previous_update)
+
+
+def deploy_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str],
+                   settings: Convergence, logger: logging.Logger) -> str:
+    """Apply the spec and wait for convergence; on failure the service is removed before the
+    error is raised (an install leaves nothing half-made behind)."""
+    rollout = apply_service(engine, spec, owner, logger)
     try:
-        wait_converged(engine, service_id, name, settings, logger, baseline, expect_update, previous)
+        wait_rollout(engine, rollout, settings, logger)
     except (WorkloadFailed, WaitTimeout):
-        logger.info("removing service %s after the failed rollout", name)
-        remove_services(engine, owner, logger, name)
+        logger.info("removing service %s after the failed rollout", rollout.name)
+        remove_services(engine, owner, logger, rollout.name)
         raise
-    return service_id
+    return rollout.service_id
 
 
 def adopt(engine: EngineApi, existing: dict[str, Any], spec: dict[str, Any],
@@ -230,7 +251,8 @@ def secret_data(ref: SecretRef) -> str:
 
 
 def ensure_object(engine: EngineApi, kind: str, name: str, create: bool, owner: dict[str, str],
-                  options: dict[str, Any], logger: logging.Logger) -> str:
+                  options: dict[str, Any], logger: logging.Logger,
+                  labels: dict[str, str] | None = None) -> str:
     existing = engine.find_objects(kind, name=name)
     if existing:
         labels = existing[0].get("Labels") or (existing[0].get("Spec") or {}).get("Labels") or {}
@@ -240,7 +262,7 @@ def ensure_object(engine: EngineApi, kind: str, name: str, create: bool, owner: 
         return object_id(existing[0])
     if not create:
         raise UserError(f"{kind} {name!r} does not exist (set create: true to have it created)")
-    new_id = engine.create_object(kind, name, owner, **options)
+    new_id = engine.create_object(kind, name, labels or owner, **options)
     logger.info("created %s %s", kind, name)
     return new_id
 

@@ -16,8 +16,13 @@ a relationship target before its source):
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import posixpath
+import shutil
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 from cloudify_shared.errors import UserError
@@ -122,6 +127,29 @@ def connect(props: Any) -> docker_engine.Engine | None:
     return docker_engine.Engine.connect(parse_endpoint(props["endpoint"], "runtime endpoint"))
 
 
+@contextlib.contextmanager
+def compose_copy(ctx: Any, compose_file: str) -> Iterator[str]:
+    """A local copy of the compose file and the config/secret files it names beside it
+    (blueprint resources), removed afterwards; an absolute path is used as it is."""
+    if os.path.isabs(compose_file):
+        yield compose_file
+        return
+    folder = tempfile.mkdtemp(prefix="vnf-compose-")
+    try:
+        target = os.path.join(folder, os.path.basename(compose_file))
+        shutil.copyfile(ctx.download_resource(compose_file), target)
+        for relative in stacks.referenced_files(target):
+            local = os.path.normpath(os.path.join(folder, relative))
+            if not local.startswith(folder + os.sep):
+                raise UserError(f"properties.compose_file: {relative!r} points outside the blueprint")
+            os.makedirs(os.path.dirname(local), exist_ok=True)
+            source = posixpath.normpath(posixpath.join(posixpath.dirname(compose_file), relative))
+            shutil.copyfile(ctx.download_resource(source), local)
+        yield target
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 # ----------------------------------------------------------------------------- Port
 
 @task
@@ -139,10 +167,8 @@ def microservice_create(ctx: Any, **_: Any) -> None:
     endpoint = resolve_endpoint(ctx, service.swarm_info_key)
     warn_if_insecure(endpoint, ctx.logger)
     if service.compose_file:
-        path = service.compose_file if os.path.isabs(service.compose_file) \
-            else ctx.download_resource(service.compose_file)
-        stacks.parse_compose_file(path, "properties.compose_file")  # validate before any call
-        ctx.instance.runtime_properties["compose_path"] = path
+        with compose_copy(ctx, service.compose_file) as path:
+            stacks.parse_compose_file(path, "properties.compose_file")  # validate before any call
     props = ctx.instance.runtime_properties
     props["endpoint"] = endpoint.public()
     props["service_config"] = service.to_dict()
@@ -160,8 +186,9 @@ def microservice_start(ctx: Any, **_: Any) -> None:
         ids = services.ensure_objects(engine, service, owner, ctx.logger)
         props["object_ids"] = ids
         if service.compose_file:
-            props["stack"] = stacks.deploy_stack(engine, props["compose_path"], props["service_name"],
-                                                 owner, service.convergence, ctx.logger)
+            with compose_copy(ctx, service.compose_file) as path:
+                props["stack"] = stacks.deploy_stack(engine, path, props["service_name"], owner,
+                                                     service.convergence, ctx.logger)
     finally:
         engine.close()
 
@@ -192,8 +219,7 @@ def microservice_delete(ctx: Any, **_: Any) -> None:
                                     ("secret", "config", "network", "volume"))
         finally:
             engine.close()
-    for key in ("endpoint", "service_config", "service_name", "object_ids", "compose_path",
-                "container"):
+    for key in ("endpoint", "service_config", "service_name", "object_ids", "container"):
         props.pop(key, None)
 
 
