@@ -3,12 +3,14 @@
 docker_ok() { docker -H "unix://$DOCKER_SOCK" info >/dev/null 2>&1; }
 
 docker_up() {
+  # dockerd runs the wrapper from this path for every container: keep it current even when
+  # dockerd is already up.
+  mkdir -p "$STATE_DIR/bin"
+  install -m 0755 "$SCRIPT_DIR/clusters/runc-wrapper" "$STATE_DIR/bin/runc-wrapper"
   if docker_ok; then
     log "dockerd answering on $DOCKER_SOCK"
   else
     pid_alive dockerd && die "dockerd (pid $(cat "$STATE_DIR/pids/dockerd.pid")) runs but does not answer; see $LOG_DIR/dockerd.log"
-    mkdir -p "$STATE_DIR/bin"
-    install -m 0755 "$SCRIPT_DIR/clusters/runc-wrapper" "$STATE_DIR/bin/runc-wrapper"
     start_daemon dockerd dockerd --host "unix://$DOCKER_SOCK" --storage-driver=vfs \
       --add-runtime "sandbox-runc=$STATE_DIR/bin/runc-wrapper" --default-runtime=sandbox-runc
     wait_for 60 "dockerd" docker_ok || die "dockerd did not start; see $LOG_DIR/dockerd.log"
