@@ -133,3 +133,20 @@ def test_cfy_cli_installs_and_uninstalls_a_service(cfy: CfyCli, no_leftovers: st
     assert http_get(18095).strip() == "hello 10.0.0.2 10.0.0.3"
     cfy.uninstall(no_leftovers).check()
     assert not docker_leftovers(no_leftovers)
+
+
+@pytest.mark.cfy
+def test_cfy_cli_endpoint_from_a_deployment_proxy(cfy: CfyCli, no_leftovers: str) -> None:
+    upstream = f"{no_leftovers}-up"
+    cfy.install(TEST_BLUEPRINTS / "swarm-manager" / "blueprint.yaml", upstream).check()
+    try:
+        cfy.install(TEST_BLUEPRINTS / "swarm-proxied" / "blueprint.yaml", no_leftovers,
+                    {"upstream": upstream}).check()
+        service = cfy.outputs(no_leftovers)["service"]
+        (task,) = service["tasks"]
+        assert container_env(task["container_id"])["MANAGERS"] == "127.0.0.1:2377"
+        assert http_get(18102).strip() == "127.0.0.1:2377"
+        cfy.uninstall(no_leftovers).check()
+    finally:
+        cfy.uninstall(upstream).check()
+    assert not docker_leftovers(no_leftovers)
