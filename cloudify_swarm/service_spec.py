@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cloudify_shared.errors import UserError
+from cloudify_shared.redaction import register_secret
 from cloudify_shared.validation import Field, parse_mapping, string_mapping
 from cloudify_swarm.spec import (
     _SERVICE_NAME,
@@ -130,7 +131,12 @@ class Microservice:
     ports: list[PortSpec] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """For runtime properties: secret and config contents are left out (names only)."""
+        data = asdict(self)
+        for key in ("secrets", "configs"):
+            for ref in data[key]:
+                ref["data"] = None
+        return data
 
 
 def parse_network(data: Any, path: str) -> NetworkRef:
@@ -140,6 +146,7 @@ def parse_network(data: Any, path: str) -> NetworkRef:
 
 def parse_secret(data: Any, path: str) -> SecretRef:
     values = parse_mapping({"name": data} if isinstance(data, str) else data, SECRET_FIELDS, path)
+    register_secret(values["data"])  # configs too: harmless, and their data may be sensitive
     if values["data"] is not None and values["file"] is not None:
         raise UserError(f"{path}: set either data or file, not both")
     if values["create"] is None:

@@ -178,7 +178,8 @@ def microservice_create(ctx: Any, **_: Any) -> None:
 @task
 def microservice_start(ctx: Any, **_: Any) -> None:
     props = ctx.instance.runtime_properties
-    service = microservice_from_dict(props["service_config"])
+    # parsed again from the properties: runtime properties never hold secret contents
+    service = parse_microservice(own_properties(ctx.node))
     owner = owner_of(ctx, ctx.instance.id)
     engine = connect(props)
     assert engine is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from cloudify_shared.errors import UserError
+from cloudify_shared.redaction import redact
 from cloudify_swarm.service_spec import (
     build_service_spec,
     microservice_from_dict,
@@ -70,9 +71,14 @@ def test_networks_secrets_configs_reference_ids() -> None:
 
 
 def test_round_trip_through_runtime_properties() -> None:
-    service = parse_microservice({"networks": ["n"], "secrets": [{"name": "s", "data": "x"}],
+    service = parse_microservice({"networks": ["n"], "secrets": [{"name": "s", "data": "s3cr3t-value"}],
                                   "convergence": {"stability_seconds": 0.5}, "ports": [{"target": 1}]})
-    assert microservice_from_dict(service.to_dict()) == service
+    stored = service.to_dict()
+    assert "s3cr3t-value" not in str(stored)  # runtime properties never hold secret contents
+    restored = microservice_from_dict(stored)
+    assert restored.secrets[0].name == "s" and restored.secrets[0].create
+    assert restored.networks == service.networks and restored.convergence == service.convergence
+    assert redact("token s3cr3t-value") == "token ***"
 
 
 @pytest.mark.parametrize(("service", "container", "ports", "message"), [
