@@ -1,0 +1,159 @@
+"""ClusterBackend through kubectl on a master reached over SSH (fabric/paramiko).
+
+Manifests go over stdin (never a file left behind); every read uses `-o json`, so the same
+readiness engine judges what comes back. Host keys are checked against known_hosts with
+paramiko's RejectPolicy unless the user opts out (connection.warn_if_insecure logs that).
+kubectl reports API failures as "Error from server (<StatusReason>)": the reason (the API's
+machine-readable status field) decides the error class, never the free message text.
+Adapter layer: no ctx.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+import fabric
+import paramiko
+
+from cloudify_kubernetes.backend import FIELD_MANAGER, ObjectRef
+from cloudify_kubernetes.connection import SshSettings
+from cloudify_shared.errors import NotFound, TransientError, UserError
+
+TRANSIENT_REASONS = {"InternalError", "ServiceUnavailable", "Timeout", "ServerTimeout",
+                     "TooManyRequests"}
+REASON = re.compile(r"Error from server \((\w+)\)")
+COMMAND_TIMEOUT = 120
+
+
+def map_kubectl_error(stderr: str, what: str) -> Exception:
+    match = REASON.search(stderr)
+    reason = match.group(1) if match else None
+    text = f"{what}: kubectl failed: {stderr.strip()[-2000:]}"
+    if reason == "NotFound":
+        return NotFound(text)
+    if reason in TRANSIENT_REASONS or (reason is None and "Unable to connect" in stderr):
+        return TransientError(text)
+    return UserError(text)
+
+
+class KubectlSshBackend:
+    def __init__(self, settings: SshSettings) -> None:
+        self.settings = settings
+        self._discovery: dict[str, dict[str, Any]] = {}
+        self.conn = fabric.Connection(
+            settings.host, user=settings.user, port=settings.port,
+            connect_timeout=settings.connect_timeout,
+            connect_kwargs={"key_filename": os.path.expanduser(settings.key_file),
+                            "look_for_keys": False, "allow_agent": False})
+        client = self.conn.client
+        if settings.check_host_key:
+            try:
+                client.load_host_keys(os.path.expanduser(settings.known_hosts))
+            except OSError as error:
+                raise UserError(f"ssh.known_hosts: cannot read {settings.known_hosts}: "
+                                f"{error.strerror}") from None
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        else:
+            client.set_missing_host_key_policy(paramiko.WarningPolicy())
+
+    def _run(self, args: list[str], what: str, stdin: str | None = None) -> str:
+        base = [self.settings.kubectl] + (["--kubeconfig", self.settings.kubeconfig]
+                                          if self.settings.kubeconfig else [])
+        command = shlex.join(base + args)
+        try:
+            result = self.conn.run(command, hide=True, warn=True, timeout=COMMAND_TIMEOUT,
+                                   in_stream=io.StringIO(stdin) if stdin is not None else False)
+        except paramiko.BadHostKeyException as error:
+            raise UserError(f"{what}: host key of {self.settings.host} does not match "
+                            f"{self.settings.known_hosts}: {error}") from error
+        except paramiko.AuthenticationException as error:
+            raise UserError(f"{what}: SSH login as {self.settings.user} refused: {error}") from error
+        except paramiko.SSHException as error:
+            raise UserError(f"{what}: SSH to {self.settings.host}:{self.settings.port} "
+                            f"failed: {error}") from error
+        except OSError as error:
+            raise TransientError(f"{what}: cannot reach {self.settings.endpoint}: {error}") from error
+        if result.exited != 0:
+            raise map_kubectl_error(result.stderr, what)
+        return str(result.stdout)
+
+    def _json(self, args: list[str], what: str, stdin: str | None = None) -> Any:
+        text = self._run(args + ["-o", "json"], what, stdin)
+        return json.loads(text) if text.strip() else None
+
+    def _resource(self, api_version: str, kind: str) -> dict[str, Any]:
+        if api_version not in self._discovery:
+            path = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+            try:
+                listing = json.loads(self._run(["get", "--raw", path], f"discovering {api_version}"))
+            except NotFound:
+                listing = {"resources": []}
+            self._discovery[api_version] = {r["kind"]: r for r in listing.get("resources", [])
+                                            if "/" not in r["name"]}
+        resource = self._discovery[api_version].get(kind)
+        if resource is None:
+            self._discovery.pop(api_version)  # a CRD may define it soon: look again next time
+            raise UserError(f"unknown kind: the cluster has no {kind} in {api_version}")
+        return resource
+
+    def _type(self, api_version: str, kind: str) -> str:
+        name = self._resource(api_version, kind)["name"]
+        group, _, version = api_version.rpartition("/")
+        return f"{name}.{version}.{group}" if group else str(name)
+
+    def _scope(self, namespace: str | None) -> list[str]:
+        return ["-n", namespace] if namespace else []
+
+    def namespaced(self, api_version: str, kind: str) -> bool:
+        return bool(self._resource(api_version, kind)["namespaced"])
+
+    def get(self, ref: ObjectRef) -> dict[str, Any] | None:
+        args = ["get", self._type(ref.api_version, ref.kind), ref.name, "--ignore-not-found"]
+        try:
+            result = self._json(args + self._scope(ref.namespace), f"reading {ref}")
+        except NotFound:
+            return None
+        return result if isinstance(result, dict) else None
+
+    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        ref = ObjectRef.of(obj)
+        self._resource(ref.api_version, ref.kind)
+        result = self._json(["apply", "--field-manager", FIELD_MANAGER, "-f", "-"],
+                            f"applying {ref}", stdin=json.dumps(dict(obj)))
+        return dict(result or {})
+
+    def delete(self, ref: ObjectRef) -> None:
+        args = ["delete", self._type(ref.api_version, ref.kind), ref.name, "--ignore-not-found",
+                "--cascade=foreground", "--wait=false"]
+        try:
+            self._run(args + self._scope(ref.namespace), f"deleting {ref}")
+        except NotFound:
+            pass
+
+    def list_objects(self, api_version: str, kind: str, namespace: str | None,
+                     label_selector: str) -> list[dict[str, Any]]:
+        scope = self._scope(namespace) or ["--all-namespaces"]
+        result = self._json(["get", self._type(api_version, kind), "-l", label_selector, *scope],
+                            f"listing {kind}")
+        return list((result or {}).get("items") or [])
+
+    def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
+        selector = f"involvedObject.name={ref.name},involvedObject.kind={ref.kind}"
+        result = self._json(["get", "events", "--field-selector", selector, *self._scope(ref.namespace)],
+                            f"events of {ref}")
+        return list((result or {}).get("items") or [])
+
+    def logs(self, namespace: str, pod: str, container: str | None, tail: int) -> str:
+        args = ["logs", pod, "-n", namespace, "--tail", str(tail)] + (["-c", container] if container else [])
+        try:
+            return self._run(args, f"logs of pod {namespace}/{pod}")
+        except (NotFound, UserError):
+            return ""
+
+    def close(self) -> None:
+        self.conn.close()
