@@ -1,0 +1,1 @@
+"""Example blueprints (examples/blueprints/) and the demo that runs them (examples/demo.py)."""

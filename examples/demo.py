@@ -1,0 +1,168 @@
+"""The hybrid VNF service chain on the local clusters, with the real cfy CLI (local profile).
+
+    python -m examples.demo up      install k8s-cluster, swarm-cluster and service; prove the chain
+    python -m examples.demo down    uninstall all three; check that nothing with our labels is left
+
+`scripts/demo` (and `make demo`) first installs what is needed and brings the clusters up.
+Each step prints what it does and how long it took; a failure names the step and why.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BLUEPRINTS = ROOT / "examples" / "blueprints"
+CFY_OFFLINE = ROOT / "scripts" / "cfy-offline"
+KUBECTL = Path("/var/cache/cloudify-vnf/kubernetes-1.20.2/bin/kubectl")
+KUBECONFIG = Path("/var/lib/cloudify-vnf-local/kubeconfig")
+DEPLOYMENTS = ("k8s-cluster", "swarm-cluster", "service")
+RETRY_FLAGS = ["--task-retries", "5", "--task-retry-interval", "2"]
+
+
+class StepFailed(Exception):
+    pass
+
+
+@dataclass
+class Chain:
+    """Where the demo keeps its cfy state and which deployment ids and port it uses."""
+
+    workdir: Path
+    prefix: str = ""
+    lb_port: int = 18080
+
+    def deployment(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def cfy(self, *args: str, timeout: float = 1200) -> str:
+        env = dict(os.environ, CFY_WORKDIR=str(self.workdir), PYTHONWARNINGS="ignore")
+        env.setdefault("CFY", str(Path(sys.executable).with_name("cfy")))
+        proc = subprocess.run([str(CFY_OFFLINE), *args], env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+            raise StepFailed(f"cfy {' '.join(args[:3])} exited {proc.returncode}:\n{tail}")
+        return proc.stdout
+
+    def outputs(self, name: str) -> dict[str, Any]:
+        text = self.cfy("deployments", "outputs", "-b", self.deployment(name))
+        return json.loads(text[text.index("{"):text.rindex("}") + 1])
+
+    def installed(self, name: str) -> bool:
+        return (self.workdir / ".cloudify" / "profiles" / "local" / "deployments"
+                / self.deployment(name)).exists()
+
+
+def step(title: str, action: Callable[[], Any]) -> Any:
+    print(f"==> {title}", flush=True)
+    start = time.monotonic()
+    try:
+        result = action()
+    except StepFailed as error:
+        print(f"FAILED: {title} ({time.monotonic() - start:.1f}s)\n{error}", flush=True)
+        raise
+    print(f"    done in {time.monotonic() - start:.1f}s", flush=True)
+    return result
+
+
+def install(chain: Chain, name: str, inputs: dict[str, Any] | None = None) -> None:
+    args = ["install", str(BLUEPRINTS / name / "blueprint.yaml"), "-b", chain.deployment(name), *RETRY_FLAGS]
+    if inputs:
+        args += ["-i", json.dumps(inputs)]
+    chain.cfy(*args)
+
+
+def uninstall(chain: Chain, name: str) -> None:
+    if chain.installed(name):
+        chain.cfy("uninstall", "-b", chain.deployment(name), *RETRY_FLAGS)
+
+
+def http_get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:  # loopback only
+        return str(response.read().decode()).strip()
+
+
+def kubectl_json(*args: str) -> Any:
+    proc = subprocess.run([str(KUBECTL), "--kubeconfig", str(KUBECONFIG), *args, "-o", "json"],
+                          capture_output=True, text=True, check=True, timeout=60)
+    return json.loads(proc.stdout)
+
+
+def prove_load_balancing(url: str, backends: int = 2, requests: int = 8) -> list[str]:
+    """Requests to nginx on 127.0.0.1 come back from every backend in turn."""
+    answers = [http_get(url) for _ in range(requests)]
+    if len(set(answers)) < backends:
+        raise StepFailed(f"{url} answered from {sorted(set(answers))}, expected {backends} backends")
+    if any(a == b for a, b in zip(answers, answers[1:], strict=False)):
+        raise StepFailed(f"{url} did not alternate between backends: {answers}")
+    return answers
+
+
+def prove_router(routes: str, namespace: str = "default") -> dict[str, Any]:
+    """The router pod runs on the node labelled role=router and its routes are installed."""
+    pods = kubectl_json("get", "pods", "-n", namespace, "-l", "app=vnf-router")["items"]
+    running = [p for p in pods if p["status"].get("phase") == "Running"]
+    if len(running) != 1:
+        raise StepFailed(f"expected one running router pod, found {[p['metadata']['name'] for p in pods]}")
+    pod = running[0]
+    node = kubectl_json("get", "node", pod["spec"]["nodeName"])
+    if node["metadata"]["labels"].get("role") != "router":
+        raise StepFailed(f"router pod runs on {pod['spec']['nodeName']}, which is not labelled role=router")
+    table = subprocess.run(["ip", "route", "show", routes], capture_output=True, text=True, check=True).stdout
+    if "via 198.51.100.2 dev vnf-rt0" not in table:
+        raise StepFailed(f"route {routes} via the router's test link is missing: {table!r}")
+    return {"pod": pod["metadata"]["name"], "node": pod["spec"]["nodeName"], "route": table.strip()}
+
+
+def up(chain: Chain) -> dict[str, Any]:
+    step("install k8s-cluster (backends on Kubernetes)", lambda: install(chain, "k8s-cluster"))
+    step("install swarm-cluster", lambda: install(chain, "swarm-cluster"))
+    step("install service (router on Kubernetes, nginx on Swarm, wired by proxies)",
+         lambda: install(chain, "service", {
+             "kubernetes_deployment": chain.deployment("k8s-cluster"),
+             "swarm_deployment": chain.deployment("swarm-cluster"), "lb_port": chain.lb_port}))
+    outputs = {name: step(f"outputs of {name}", lambda n=name: chain.outputs(n)) for name in DEPLOYMENTS}
+    for name, values in outputs.items():
+        print(f"--- {chain.deployment(name)} outputs\n{json.dumps(values, indent=2)[:1500]}")
+    url = outputs["service"]["load_balancer_url"]
+    answers = step(f"prove: {url} answers from both backends in turn", lambda: prove_load_balancing(url))
+    print("    " + "\n    ".join(answers))
+    router = step("prove: router on the role=router node with its routes",
+                  lambda: prove_router(outputs["service"]["routes"]))
+    print(f"    {router}")
+    return {"outputs": outputs, "answers": answers, "router": router}
+
+
+def down(chain: Chain) -> None:
+    for name in reversed(DEPLOYMENTS):
+        step(f"uninstall {name}", lambda n=name: uninstall(chain, n))
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "up"
+    chain = Chain(Path(os.environ.get("CFY_WORKDIR", ROOT / ".cfy-work" / "demo")))
+    try:
+        if command == "up":
+            up(chain)
+            print("\nThe chain is up. Tear it down with: scripts/demo down  (or make demo-down)")
+        elif command == "down":
+            down(chain)
+        else:
+            print(__doc__)
+            return 2
+    except StepFailed:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

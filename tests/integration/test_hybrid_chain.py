@@ -1,0 +1,44 @@
+"""The hybrid VNF service chain, end to end through the real cfy CLI: k8s-cluster, swarm-cluster
+and service installed in order, the chain proven (nginx on 127.0.0.1 answers from both backends in
+turn; the router pod runs on the role=router node with its routes), all three uninstalled, and
+nothing with our labels left on either cluster, no route and no router link left on the host."""
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from examples.demo import DEPLOYMENTS, Chain, down, up
+from tests.helpers import clusters
+from tests.helpers.paths import K8S_TOKEN_FILE
+
+pytestmark = pytest.mark.usefixtures("swarm", "kube")
+
+
+def router_link_present() -> bool:
+    return subprocess.run(["ip", "link", "show", "vnf-rt0"], capture_output=True, check=False).returncode == 0
+
+
+def test_hybrid_chain_installs_proves_and_leaves_nothing(tmp_path: Path) -> None:
+    assert not clusters.kubectl("get", "rc", "vnf-router", check=False).returncode == 0, \
+        "a vnf-router is already running (is the demo up? run scripts/demo down)"
+    chain = Chain(tmp_path / "cfy", prefix=f"t{uuid.uuid4().hex[:4]}-", lb_port=18091)
+    try:
+        result = up(chain)
+        assert len(set(result["answers"])) == 2
+        assert all(answer.startswith("backend web-backends-") for answer in result["answers"])
+        assert result["router"]["node"] == "node1"
+        k8s_outputs = result["outputs"]["k8s-cluster"]
+        assert K8S_TOKEN_FILE.read_text().strip() not in json.dumps(result["outputs"])
+        assert len(k8s_outputs["vm_info"]["ips"]) == 2
+        assert result["outputs"]["swarm-cluster"]["swarm_info"]["managers"] == ["127.0.0.1:2377"]
+    finally:
+        down(chain)
+    for name in DEPLOYMENTS:
+        clusters.wait_gone(lambda n=name: clusters.leftovers(chain.deployment(n)), timeout=60)
+    assert not router_link_present()
+    routes = subprocess.run(["ip", "route", "show", "203.0.113.0/24"], capture_output=True, text=True, check=True)
+    assert routes.stdout.strip() == ""
