@@ -25,7 +25,7 @@ lint: setup
 	$(VENV)/bin/ruff check $(PACKAGES) tests benchmarks scripts
 
 typecheck: setup  ## mypy on the service and adapter layers (tasks modules excluded)
-	$(VENV)/bin/mypy $(PACKAGES) --exclude '(^|/)tasks(_[a-z_]+)?\.py$$'
+	$(VENV)/bin/mypy $(PACKAGES) examples --exclude '(^|/)tasks(_[a-z_]+)?\.py$$'
 
 unit: setup
 	$(PY) -m pytest tests/unit

@@ -8,6 +8,7 @@ Each step prints what it does and how long it took; a failure names the step and
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -130,7 +131,8 @@ def up(chain: Chain) -> dict[str, Any]:
          lambda: install(chain, "service", {
              "kubernetes_deployment": chain.deployment("k8s-cluster"),
              "swarm_deployment": chain.deployment("swarm-cluster"), "lb_port": chain.lb_port}))
-    outputs = {name: step(f"outputs of {name}", lambda n=name: chain.outputs(n)) for name in DEPLOYMENTS}
+    outputs = {name: step(f"outputs of {name}", functools.partial(chain.outputs, name))
+               for name in DEPLOYMENTS}
     for name, values in outputs.items():
         print(f"--- {chain.deployment(name)} outputs\n{json.dumps(values, indent=2)[:1500]}")
     url = outputs["service"]["load_balancer_url"]
@@ -144,7 +146,7 @@ def up(chain: Chain) -> dict[str, Any]:
 
 def down(chain: Chain) -> None:
     for name in reversed(DEPLOYMENTS):
-        step(f"uninstall {name}", lambda n=name: uninstall(chain, n))
+        step(f"uninstall {name}", functools.partial(uninstall, chain, name))
 
 
 def main(argv: list[str]) -> int:
