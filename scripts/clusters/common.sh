@@ -6,6 +6,9 @@
 STATE_DIR=${LOCAL_CLUSTERS_STATE:-/var/lib/cloudify-vnf-local}
 CACHE_DIR=${LOCAL_CLUSTERS_CACHE:-/var/cache/cloudify-vnf}
 K8S_VERSION=1.20.2
+# Bump K8S_BUILD when the build changes (patches, flags): binaries cached by an older build
+# (recorded in $K8S_BIN/BUILD) are rebuilt.
+K8S_BUILD=$K8S_VERSION-p1
 K8S_BIN=$CACHE_DIR/kubernetes-$K8S_VERSION/bin
 KUBECONFIG_PATH=$STATE_DIR/kubeconfig
 DOCKER_SOCK=/var/run/docker.sock
