@@ -81,10 +81,13 @@ def update_marker(service: dict[str, Any]) -> str | None:
     return str(started) if started else None
 
 
-def update_verdict(service: dict[str, Any], failed: list[dict[str, Any]]) -> Verdict | None:
+def update_verdict(service: dict[str, Any], tasks: list[dict[str, Any]],
+                   failed: list[dict[str, Any]]) -> Verdict | None:
     """What the engine says about the update we issued; None once it completed."""
     status = service.get("UpdateStatus") or {}
     state, message = status.get("State"), status.get("Message", "")
+    if state == "rollback_completed" and not count_tasks(service, tasks).is_done:
+        return Verdict.waiting("update rolled back; waiting for the previous spec's tasks")
     if state in ("paused", "rollback_paused", "rollback_completed"):
         why = failure_message(failed)
         return Verdict.failed(f"update {state.replace('_', ' ')}: {message}"
@@ -120,7 +123,7 @@ def service_converged(service: dict[str, Any], tasks: list[dict[str, Any]],
     failed = failed_tasks(tasks, baseline)
     fresh = expect_update and update_marker(service) not in (None, previous_update)
     if fresh:
-        verdict = update_verdict(service, failed)
+        verdict = update_verdict(service, tasks, failed)
         if verdict is not None:
             return verdict
     elif failed and not (expect_update and _rolls_back(service)):

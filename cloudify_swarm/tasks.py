@@ -220,7 +220,7 @@ def microservice_delete(ctx: Any, **_: Any) -> None:
                                     ("secret", "config", "network", "volume"))
         finally:
             engine.close()
-    for key in ("endpoint", "service_config", "service_name", "object_ids", "container"):
+    for key in ("endpoint", "service_config", "service_name", "object_ids", "container", "invalid"):
         props.pop(key, None)
 
 
@@ -263,9 +263,17 @@ def container_create(ctx: Any, **_: Any) -> None:
     related_ports(ctx)
 
 
+def check_valid(host: Any) -> None:
+    host.instance.refresh(force=True)
+    reason = host.instance.runtime_properties.get("invalid")
+    if reason:
+        raise UserError(f"microservice '{host.node.id}' is invalid: {reason}")
+
+
 @task
 def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
     host = host_of(ctx)
+    check_valid(host)
     host_props = dict(host.instance.runtime_properties)
     service = microservice_from_dict(host_props["service_config"])
     container = parse_container(own_properties(ctx.node), "properties", env)
@@ -276,6 +284,11 @@ def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
     assert engine is not None
     try:
         service_id = services.deploy_service(engine, spec, owner, service.convergence, ctx.logger)
+        try:
+            check_valid(host)  # a second Container may have been found meanwhile
+        except UserError:
+            services.remove_services(engine, owner, ctx.logger)
+            raise
         ctx.instance.runtime_properties["service"] = services.service_facts(engine, service_id)
     finally:
         engine.close()
@@ -320,16 +333,39 @@ def container_claim(ctx: Any, **_: Any) -> None:
     if ctx.target.node.properties.get("compose_file"):
         raise UserError(f"microservice '{ctx.target.node.id}' deploys a compose file and takes "
                         "no Container node")
-    for _attempt in range(10):
+    try:
+        set_on_microservice(ctx, "container", ctx.source.instance.id, check_claim)
+    except UserError as error:
+        invalidate_microservice(ctx, str(error))
+        raise
+
+
+def set_on_microservice(ctx: Any, key: str, value: Any, check: Any = None) -> None:
+    """Write one runtime property of the target Microservice, retrying on concurrent writes."""
+    for _attempt in range(20):
         ctx.target.instance.refresh(force=True)
-        check_claim(ctx, ctx.target.instance.runtime_properties.get("container"))
-        ctx.target.instance.runtime_properties["container"] = ctx.source.instance.id
+        if check is not None:
+            check(ctx, ctx.target.instance.runtime_properties.get(key))
+        ctx.target.instance.runtime_properties[key] = value
         try:
             ctx.target.instance.update()
             return
         except CONFLICTS:
             continue
-    raise UserError(f"could not record the container on microservice '{ctx.target.node.id}'")
+    raise UserError(f"could not record {key} on microservice '{ctx.target.node.id}'")
+
+
+def invalidate_microservice(ctx: Any, reason: str) -> None:
+    """Mark the Microservice invalid (its first Container's start refuses, or undoes, the service)
+    and remove any service already made for it, so a failed install leaves nothing behind."""
+    set_on_microservice(ctx, "invalid", reason)
+    engine = connect(dict(ctx.target.instance.runtime_properties))
+    if engine is None:
+        return
+    try:
+        services.remove_services(engine, owner_of(ctx, ctx.target.instance.id), ctx.logger)
+    finally:
+        engine.close()
 
 
 @task

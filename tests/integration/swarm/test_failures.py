@@ -59,10 +59,14 @@ def test_image_missing_locally(no_leftovers: str, capfd: pytest.CaptureFixture[s
 
 
 def test_two_containers_in_one_microservice(no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
-    message = failed_install(TEST_BLUEPRINTS / "swarm-two-containers" / "blueprint.yaml", {},
-                             no_leftovers, capfd)
+    deployment = LocalDeployment(TEST_BLUEPRINTS / "swarm-two-containers" / "blueprint.yaml",
+                                 name=no_leftovers, retries=0)
+    message = install_error(deployment, capfd)
     assert "microservice 'web' already has container" in message
     assert "a Swarm service has exactly one container spec" in message
+    # the failed claim removed what the other Container's start made, or stopped it first
+    assert not docker_leftovers(no_leftovers)
+    deployment.uninstall()
     assert not docker_leftovers(no_leftovers)
 
 

@@ -88,6 +88,9 @@ def test_update_paused_or_rolled_back_is_a_failure_old_status_is_not() -> None:
     rolled = service(1, {"State": "rollback_completed", "StartedAt": "t2", "Message": "rollback completed"},
                      failure_action="rollback")
     assert service_converged(rolled, [task("a", "running")], frozenset({"a"}), True, "t1").is_failed
+    # rolled back, but the previous spec's task is not running yet: wait for it, then fail
+    restarting = [task("a", "shutdown", "shutdown"), task("r", "starting")]
+    assert service_converged(rolled, restarting, frozenset({"a"}), True, "t1").state == "waiting"
     # the same status from an earlier update (same marker) is not ours
     assert service_converged(rolled, [task("a", "running")], frozenset({"a"}), True, "t2").is_done
 
