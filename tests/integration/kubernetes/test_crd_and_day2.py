@@ -1,0 +1,71 @@
+"""A CRD and its custom resource in one blueprint; day-2 scale / update / drift round trips."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.helpers.clusters import kubectl
+from tests.helpers.local_workflows import LocalDeployment
+from tests.helpers.paths import K8S_CA, K8S_TOKEN_FILE, TEST_BLUEPRINTS
+
+API = {"host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}
+pytestmark = [pytest.mark.kubernetes, pytest.mark.usefixtures("kube")]
+
+
+# The local kube-apiserver (1.20.2 built with Go 1.19 against vendored modern-go/reflect2 v1.0.1)
+# dies with "fatal error: fault" (SIGSEGV in reflect2 map iteration) as soon as it decodes a
+# custom resource: seen twice at 09:59 and 10:01 on 2026-11-22. Running this test takes the
+# shared cluster down, so it only runs when the cluster's build is known to be fixed.
+@pytest.mark.skipif(not os.environ.get("CVNF_K8S_CUSTOM_RESOURCES_OK"),
+                    reason="local kube-apiserver crashes on custom resources (reflect2 v1.0.1 + Go 1.19); "
+                           "set CVNF_K8S_CUSTOM_RESOURCES_OK=1 once the build vendors reflect2 >= 1.0.2")
+def test_crd_and_custom_resource(no_leftovers: str) -> None:
+    deployment = LocalDeployment(TEST_BLUEPRINTS / "k8s-crd" / "blueprint.yaml",
+                                 {"token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA), "asn": 65001},
+                                 name=no_leftovers, retries=0)
+    deployment.install()
+    try:
+        objects = deployment.outputs()["objects"]
+        assert [(o["kind"], o["namespace"]) for o in objects] == [
+            ("CustomResourceDefinition", None), ("VnfRouter", "default")]
+        live = json.loads(kubectl("get", "vnfrouters.cvnf.example.com", "edge", "-o", "json").stdout)
+        assert live["spec"] == {"routes": ["203.0.113.0/24"], "asn": 65001}
+        assert live["metadata"]["uid"] == objects[1]["uid"]
+    finally:
+        deployment.uninstall()
+    assert kubectl("get", "crd", "vnfrouters.cvnf.example.com", check=False).returncode != 0
+
+
+def deployment_state() -> tuple[int, list[dict], int]:
+    live = json.loads(kubectl("get", "deployment", "web", "-o", "json").stdout)
+    replica_sets = json.loads(kubectl("get", "replicasets", "-l", "app=web", "-o", "json").stdout)["items"]
+    active = [rs for rs in replica_sets if rs["spec"]["replicas"]]
+    return (live["status"].get("readyReplicas", 0), live["spec"]["template"]["spec"]["containers"][0].get("env", []),
+            len(active))
+
+
+def test_scale_update_and_drift_round_trip(no_leftovers: str) -> None:
+    deployment = LocalDeployment(TEST_BLUEPRINTS / "k8s-config" / "blueprint.yaml", {
+        "api": API, "config_files": [{"file": "resources/web.yaml"}]}, name=no_leftovers, retries=0)
+    deployment.install()
+    try:
+        assert deployment_state() == (1, [], 1)
+        deployment.operation("app", "cloudify.interfaces.kubernetes.scale", replicas=2)
+        assert deployment_state() == (2, [], 1)
+        assert len(deployment.runtime_properties("app")["pods"]) == 2
+
+        deployment.operation("app", "cloudify.interfaces.kubernetes.update", env={"VERSION": "2"})
+        ready, env, active = deployment_state()
+        assert (ready, env, active) == (2, [{"name": "VERSION", "value": "2"}], 1)  # rolled out, scale kept
+
+        deployment.operation("app", "cloudify.interfaces.kubernetes.check_drift")
+        assert deployment.runtime_properties("app")["drift"] == []
+        kubectl("scale", "deployment", "web", "--replicas=3")
+        kubectl("annotate", "deployment", "web", "x=y")
+        deployment.operation("app", "cloudify.interfaces.kubernetes.check_drift")
+        assert deployment.runtime_properties("app")["drift"] == [
+            "Deployment default/web: spec.replicas: desired 2, live 3"]
+    finally:
+        deployment.uninstall()
