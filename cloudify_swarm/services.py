@@ -169,7 +169,7 @@ def find_own_service(engine: EngineApi, owner: dict[str, str], name: str) -> dic
 
 
 def scale_service(engine: EngineApi, owner: dict[str, str], name: str, replicas: Any,
-                  settings: Convergence, logger: logging.Logger) -> None:
+                  settings: Convergence, logger: logging.Logger) -> str:
     if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
         raise UserError(f"inputs.replicas: expected a non-negative integer, got {replicas!r}")
     service = find_own_service(engine, owner, name)
@@ -181,6 +181,7 @@ def scale_service(engine: EngineApi, owner: dict[str, str], name: str, replicas:
     engine.update_service(service["ID"], service["Version"]["Index"], spec)
     logger.info("scaling service %s to %d replica(s)", name, replicas)
     wait_converged(engine, service["ID"], name, settings, logger, baseline)
+    return str(service["ID"])
 
 
 def updated_spec(spec: dict[str, Any], image: Any, env: dict[str, str] | None,
@@ -203,20 +204,20 @@ def updated_spec(spec: dict[str, Any], image: Any, env: dict[str, str] | None,
 
 def update_service(engine: EngineApi, owner: dict[str, str], name: str, image: Any,
                    env: dict[str, str] | None, ports: Any, settings: Convergence,
-                   logger: logging.Logger) -> bool:
-    """Roll the service to a new image/env/ports and wait; False when nothing changed."""
+                   logger: logging.Logger) -> str:
+    """Roll the service to a new image/env/ports and wait; returns the service id."""
     port_specs = parse_ports(ports, "inputs.ports") if ports is not None else None
     service = find_own_service(engine, owner, name)
     spec = updated_spec(service["Spec"], image, env, port_specs)
     if spec == service["Spec"]:
         logger.info("service %s already has these settings", name)
-        return False
+        return str(service["ID"])
     baseline = frozenset(t["ID"] for t in engine.service_tasks(service["ID"]))
     engine.update_service(service["ID"], service["Version"]["Index"], spec)
     logger.info("updating service %s", name)
     wait_converged(engine, service["ID"], name, settings, logger, baseline, True,
                    update_marker(service))
-    return True
+    return str(service["ID"])
 
 
 # ----------------------------------------------------------------------------- support objects

@@ -224,16 +224,28 @@ def microservice_delete(ctx: Any, **_: Any) -> None:
         props.pop(key, None)
 
 
+def day2_settings(ctx: Any) -> tuple[Any, docker_engine.Engine]:
+    props = ctx.instance.runtime_properties
+    if not props.get("service_config"):
+        raise UserError("the Microservice is not installed")
+    service = microservice_from_dict(props["service_config"])
+    if service.compose_file:
+        raise UserError("scale and update apply to a single service; a compose stack changes "
+                        "through its compose file")
+    engine = connect(props)
+    assert engine is not None
+    return service, engine
+
+
 @task
 def microservice_scale(ctx: Any, replicas: Any = None, **_: Any) -> None:
     props = ctx.instance.runtime_properties
-    service = microservice_from_dict(props["service_config"])
-    engine = connect(props)
-    assert engine is not None
+    service, engine = day2_settings(ctx)
     try:
-        services.scale_service(engine, owner_of(ctx, ctx.instance.id), props["service_name"],
-                               replicas, service.convergence, ctx.logger)
-        props["service"] = services.service_facts(engine, props["service"]["id"])
+        service_id = services.scale_service(engine, owner_of(ctx, ctx.instance.id),
+                                            props["service_name"], replicas, service.convergence,
+                                            ctx.logger)
+        props["service"] = services.service_facts(engine, service_id)
     finally:
         engine.close()
 
@@ -242,14 +254,13 @@ def microservice_scale(ctx: Any, replicas: Any = None, **_: Any) -> None:
 def microservice_update(ctx: Any, image: Any = None, env: Any = None, ports: Any = None,
                         **_: Any) -> None:
     props = ctx.instance.runtime_properties
-    service = microservice_from_dict(props["service_config"])
     env_values = string_mapping(env, "inputs.env") if env else None
-    engine = connect(props)
-    assert engine is not None
+    service, engine = day2_settings(ctx)
     try:
-        services.update_service(engine, owner_of(ctx, ctx.instance.id), props["service_name"],
-                                image, env_values, ports, service.convergence, ctx.logger)
-        props["service"] = services.service_facts(engine, props["service"]["id"])
+        service_id = services.update_service(engine, owner_of(ctx, ctx.instance.id),
+                                             props["service_name"], image, env_values, ports,
+                                             service.convergence, ctx.logger)
+        props["service"] = services.service_facts(engine, service_id)
     finally:
         engine.close()
 

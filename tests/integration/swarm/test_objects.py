@@ -26,6 +26,7 @@ def test_created_objects_go_pre_existing_stay(no_leftovers: str, capfd: pytest.C
             container = client.containers.get(task["container_id"])
             assert container.exec_run(["cat", "/run/secrets/token"]).output.decode() == SECRET
             assert container.exec_run(["cat", "/etc/app.conf"]).output.decode() == "listen 8080\n"
+            assert any(a.startswith("10.") for a in task["addresses"])  # overlay addresses
             attached = set(container.attrs["NetworkSettings"]["Networks"])
             assert {f"{prefix}-net", existing.name} <= attached
             listed = docker_leftovers(no_leftovers)
