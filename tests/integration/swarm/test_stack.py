@@ -54,6 +54,12 @@ def test_compose_stack_installs_and_uninstalls(no_leftovers: str) -> None:
         assert container_env(client_task["container_id"])["ROLE"] == "client"
         # the client reaches `web` by name across the stack's overlay network (dnsrr)
         assert read_file_in(client_task["container_id"], "/tmp/got") == page
+        # re-running start after a crash adopts the stack: same services, no duplicates
+        deployment.execute("execute_operation", {
+            "operation": "cloudify.interfaces.lifecycle.start", "node_ids": ["stack"]})
+        again = deployment.outputs()["stack"]
+        assert {k: v["id"] for k, v in again["services"].items()} == \
+            {k: v["id"] for k, v in facts["services"].items()}
         listed = docker_leftovers(no_leftovers)
         for item in (f"network/{stack}_backend", f"volume/{stack}_data", f"secret/{stack}_greeting",
                      f"config/{stack}_motd", f"service/{stack}_web", f"service/{stack}_client"):
@@ -76,3 +82,21 @@ def test_bad_compose_file_is_rejected_before_any_api_call(tmp_path, no_leftovers
     assert "properties.compose_file (stack.yml).services.web.deploy: unknown key 'replicass'" in message
     deployment.uninstall()
     assert not docker_leftovers(no_leftovers)
+
+
+def test_failing_stack_service_removes_the_whole_stack(tmp_path, no_leftovers: str,
+                                                       capfd: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "stack.yml").write_text(
+        "version: '3.8'\nservices:\n"
+        "  good:\n    image: local/busybox:1\n    command: sh -c \"trap 'exit 0' TERM; sleep 1000 & wait\"\n"
+        "    networks: [net]\n"
+        "  bad:\n    image: local/not-here:1\n    networks: [net]\n"
+        "networks:\n  net: {driver: overlay}\n")
+    blueprint = tmp_path / "blueprint.yaml"
+    blueprint.write_text(BLUEPRINT.read_text())
+    deployment = LocalDeployment(blueprint, {"stack_name": f"bad{no_leftovers[-6:]}"},
+                                 name=no_leftovers, retries=0)
+    message = task_failure(deployment.install, capfd)
+    assert "node 'stack'" in message and "No such image: local/not-here:1" in message
+    assert not docker_leftovers(no_leftovers)  # services, network: all gone at once
+    deployment.uninstall()
