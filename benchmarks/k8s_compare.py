@@ -16,7 +16,7 @@ import uuid
 
 import kubernetes
 
-from benchmarks.common import Figure, write_results
+from benchmarks.common import Figure, render_table, write_results
 from tests.helpers.clusters import kube_api_client, kubectl, kubernetes_leftovers
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import K8S_CA, K8S_TOKEN_FILE, TEST_BLUEPRINTS
@@ -72,7 +72,7 @@ def plugin_run(lags: list[float]) -> tuple[float, float]:
     return done - start, removed
 
 
-def kubectl_run() -> tuple[float, float, float]:
+def kubectl_run(cascade: str = "background") -> tuple[float, float, float]:
     manifest = MANIFEST.replace("name: web", "name: web-raw").replace("replicas: 1", "replicas: 2") \
         .replace("app: web", "app: web-raw")
     start = time.monotonic()
@@ -80,7 +80,7 @@ def kubectl_run() -> tuple[float, float, float]:
     kubectl("rollout", "status", "deployment/web-raw", "--timeout=120s")
     installed = time.monotonic() - start
     start = time.monotonic()
-    kubectl("delete", "deployment", "web-raw", "--wait=true")
+    kubectl("delete", "deployment", "web-raw", "--wait=true", f"--cascade={cascade}")
     deleted = time.monotonic() - start
     pods_gone("app=web-raw")
     return installed, deleted, time.monotonic() - start
@@ -93,25 +93,36 @@ def main(runs: int) -> None:
                        note="raw returns when the Deployment object is gone; pods may still run")
     raw_pods = Figure("k8s kubectl delete --wait, then until pods gone", "s",
                       note="raw tool only, same runs")
+    foreground = Figure("k8s uninstall->gone vs kubectl foreground delete", "s",
+                        raw_label="kubectl delete --cascade=foreground --wait (+ pods gone)",
+                        note="same semantics as ours: foreground cascade, pods included")
     lags: list[float] = []
     for index in range(runs):
-        order = ("ours", "raw") if index % 2 == 0 else ("raw", "ours")
+        order = ("ours", "raw", "fg") if index % 2 == 0 else ("fg", "raw", "ours")
         for side in order:
             if side == "ours":
                 up, down = plugin_run(lags)
                 install.ours.append(up)
                 uninstall.ours.append(down)
+                foreground.ours.append(down)
+            elif side == "fg":
+                foreground.raw.append(kubectl_run("foreground")[2])
             else:
                 up, down, pods = kubectl_run()
                 install.raw.append(up)
                 uninstall.raw.append(down)
                 raw_pods.ours.append(pods)
         print(f"  run {index + 1}/{runs}: ours {install.ours[-1]:.2f}/{uninstall.ours[-1]:.2f}  "
-              f"kubectl {install.raw[-1]:.2f}/{uninstall.raw[-1]:.2f} (pods gone {raw_pods.ours[-1]:.2f})",
+              f"kubectl {install.raw[-1]:.2f}/{uninstall.raw[-1]:.2f} (pods gone {raw_pods.ours[-1]:.2f}; "
+              f"foreground {foreground.raw[-1]:.2f})",
               flush=True)
     lag = Figure("k8s install returned after the API showed ready", "s", ours=lags,
                  note="watch on the Deployment; includes the workflow's tail", target="<= 0.5")
-    print(write_results([install, uninstall, raw_pods, lag], "k8s_compare"))
+    figures = [install, uninstall, raw_pods, foreground, lag]
+    try:
+        print(write_results(figures, "k8s_compare"))
+    except ImportError:  # no matplotlib: the table and JSON are written before the plot
+        print(render_table(figures))
 
 
 if __name__ == "__main__":

@@ -54,6 +54,17 @@ def resource_reader(ctx: Any) -> Any:
     return read
 
 
+def _register_inline_secrets(api: Any) -> None:
+    """Only the inline token and kubeconfig content are secret (never URLs or file paths)."""
+    api = api or {}
+    content = api.get("kubeconfig_content")
+    values = [api.get("token"), content]
+    if isinstance(content, dict):
+        values += [v for user in content.get("users") or [] for v in (user.get("user") or {}).values()]
+    for value in values:
+        register_secret(value if isinstance(value, str) else None)
+
+
 @contextmanager
 def connected(connection: Settings) -> Iterator[ClusterBackend]:
     backend = open_backend(connection, read_local_file)
@@ -68,8 +79,7 @@ def connected(connection: Settings) -> Iterator[ClusterBackend]:
 @task
 def master_create(ctx: Any, **_: Any) -> None:
     props = ctx.node.properties
-    for value in ((props.get("api") or {}).get("token"), (props.get("api") or {}).get("kubeconfig_content")):
-        register_secret(value if isinstance(value, str) else None)
+    _register_inline_secrets(props.get("api"))
     connection = parse_connection(props.get("api"), props.get("ssh"))
     warn_if_insecure(connection, ctx.logger)
     with connected(connection) as backend:
@@ -106,8 +116,7 @@ def _connection(ctx: Any, settings: MicroserviceSettings) -> Settings:
     if info is None:
         raise UserError(f"no cluster: add a {RELATIONSHIP} relationship to a Master or a proxy")
     inline = _inline(masters[0]) if masters else None
-    for value in (inline or {}).values():
-        register_secret(value if isinstance(value, str) else None)
+    _register_inline_secrets(inline)
     connection = for_microservice(from_info(info, INFO, inline), settings)
     warn_if_insecure(connection, ctx.logger)
     return connection

@@ -9,7 +9,7 @@ import pytest
 
 from cloudify_shared.ownership import DEPLOYMENT, NODE_INSTANCE, label_value
 from tests.helpers.cfy_cli import CfyCli
-from tests.helpers.clusters import kubectl
+from tests.helpers.clusters import kubectl, leftovers
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import K8S_CA, K8S_TOKEN_FILE, TEST_BLUEPRINTS
 
@@ -81,3 +81,41 @@ def test_cfy_cli_installs_and_uninstalls(cfy: CfyCli, no_leftovers: str) -> None
         assert token not in json.dumps(cfy.node_instances(no_leftovers))
     finally:
         cfy.uninstall(no_leftovers).check()
+
+
+@pytest.mark.cfy
+def test_cluster_reached_through_a_deployment_proxy(cfy: CfyCli, deployment_id: str) -> None:
+    cluster = f"{deployment_id}-cluster"
+    cfy.install(TEST_BLUEPRINTS / "k8s-master" / "blueprint.yaml", cluster,
+                {"token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}).check()
+    try:
+        result = cfy.install(TEST_BLUEPRINTS / "k8s-via-proxy" / "blueprint.yaml", deployment_id,
+                             {"cluster_deployment": cluster}).check()
+        try:
+            (pod,) = cfy.outputs(deployment_id)["pods"]
+            assert pod["pod_ip"] and pod["node"] == "node1"
+            assert "relationship web -> cluster" not in result.output  # no error from the relationship
+        finally:
+            cfy.uninstall(deployment_id).check()
+        assert not leftovers(deployment_id)
+    finally:
+        cfy.uninstall(cluster).check()
+
+
+def test_inline_token_is_used_but_never_stored(capsys: pytest.CaptureFixture[str], no_leftovers: str) -> None:
+    token = K8S_TOKEN_FILE.read_text().strip()
+    deployment = LocalDeployment(TEST_BLUEPRINTS / "k8s-config" / "blueprint.yaml", {
+        "api": {"host": "https://127.0.0.1:6443", "token": token, "ca_file": str(K8S_CA)},
+        "config": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "inline-token"},
+                    "data": {"a": "b"}}]}, name=no_leftovers, retries=0)
+    deployment.install()
+    try:
+        stored = json.dumps([deployment.runtime_properties("master"), deployment.runtime_properties("app")])
+        assert token not in stored
+        assert '"inline_credentials": true' in stored
+        assert deployment.outputs()["objects"][0]["name"] == "inline-token"
+    finally:
+        deployment.uninstall()
+    out = capsys.readouterr().out
+    assert token not in out
+    assert "kubernetes reachable at https://127.0.0.1:6443" in out  # URLs are not secrets
