@@ -213,7 +213,8 @@ def parse_microservice(data: Any, path: str = "properties") -> Microservice:
     values["convergence"] = Convergence(**parse_mapping(values["convergence"], CONVERGENCE_FIELDS,
                                                         f"{path}.convergence"))
     values["ports"] = [parse_port(p, f"{path}.ports[{i}]") for i, p in enumerate(values["ports"])]
-    if values["mode"] == "global" and "replicas" in data:
+    # plugin.yaml's default (1) is always present, so only another count is a contradiction
+    if values["mode"] == "global" and values["replicas"] != 1:
         raise UserError(f"{path}.replicas: not allowed with mode 'global'")
     return Microservice(**values)
 

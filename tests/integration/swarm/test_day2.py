@@ -95,3 +95,16 @@ def test_failed_update_is_reported(failure_action: str, no_leftovers: str,
     finally:
         deployment.uninstall()
     assert not docker_leftovers(no_leftovers)
+
+
+def test_global_mode_runs_one_task_per_node_and_cannot_scale(no_leftovers: str,
+                                                             capfd: pytest.CaptureFixture[str]) -> None:
+    deployment = LocalDeployment(BLUEPRINT, {"mode": "global", "replicas": 1}, name=no_leftovers,
+                                 retries=0)
+    deployment.install()
+    try:
+        assert len(running(deployment)) == 1  # one node in this swarm
+        message = task_failure(lambda: deployment.operation("app", SCALE, replicas=2), capfd)
+        assert "runs in global mode and cannot be scaled" in message
+    finally:
+        deployment.uninstall()

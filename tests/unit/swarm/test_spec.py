@@ -53,7 +53,7 @@ def test_seed_shape_spec() -> None:
 
 
 def test_env_input_wins_and_global_mode() -> None:
-    spec = build({"mode": "global"}, {"image": "i", "env": {"A": "1", "B": "2"}})
+    spec = build({"mode": "global", "replicas": 1}, {"image": "i", "env": {"A": "1", "B": "2"}})
     assert spec["Mode"] == {"Global": {}}
     container = parse_container({"image": "i", "env": {"A": "1"}}, "properties", {"A": "9", "C": 3})
     assert container.env == {"A": "9", "C": "3"}
