@@ -23,6 +23,7 @@ from cloudify_shared.errors import NotFound, TransientError, UserError
 from cloudify_shared.redaction import register_secret
 
 T = TypeVar("T")
+_TEMP_CA_FILES: set[str] = set()  # CA PEMs written for the client; removed on close
 STATUS_MEANING = {401: "unauthorized (bad or missing token/certificate)",
                   403: "forbidden (the credentials lack permission)"}
 
@@ -80,6 +81,7 @@ def _configuration(settings: ApiSettings, read_file: Callable[[str], str]) -> An
         with handle:
             handle.write(settings.ca_pem)
         config.ssl_ca_cert = handle.name
+        _TEMP_CA_FILES.add(handle.name)
     config.cert_file = settings.client_cert_file
     config.key_file = settings.client_key_file
     return config
@@ -186,3 +188,7 @@ class ApiBackend:
 
     def close(self) -> None:
         self.api_client.close()
+        ca_file = getattr(self.api_client.configuration, "ssl_ca_cert", None)
+        if ca_file in _TEMP_CA_FILES:
+            _TEMP_CA_FILES.discard(ca_file)
+            os.unlink(ca_file)
