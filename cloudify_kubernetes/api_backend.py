@@ -172,6 +172,8 @@ class ApiBackend:
 
     def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
         selector = f"involvedObject.name={ref.name},involvedObject.kind={ref.kind}"
+        if ref.uid:  # not the events of an earlier object of the same name
+            selector += f",involvedObject.uid={ref.uid}"
         resource = self._resource("v1", "Event")
         result = self._call(f"events of {ref}", resource.get, namespace=ref.namespace,
                             field_selector=selector)

@@ -144,6 +144,8 @@ class KubectlSshBackend:
 
     def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
         selector = f"involvedObject.name={ref.name},involvedObject.kind={ref.kind}"
+        if ref.uid:  # not the events of an earlier object of the same name
+            selector += f",involvedObject.uid={ref.uid}"
         result = self._json(["get", "events", "--field-selector", selector, *self._scope(ref.namespace)],
                             f"events of {ref}")
         return list((result or {}).get("items") or [])

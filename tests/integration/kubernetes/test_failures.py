@@ -3,7 +3,6 @@ node and the cause, ends at once (no waiting for the timeout), and leaves nothin
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,15 @@ def deployment_config(name: str, image: str = "local/busybox:1",
 
 
 def failed_install(capsys: pytest.CaptureFixture[str], deployment_id: str,
-                   **inputs: Any) -> tuple[str, float, LocalDeployment]:
-    """Install, expect failure; the task's error text (from the event stream) and the time."""
+                   **inputs: Any) -> tuple[str, LocalDeployment]:
+    """Install, expect failure; the task's error text (from the event stream)."""
     deployment = LocalDeployment(BLUEPRINT, {"api": API, **inputs}, name=deployment_id, retries=0)
-    start = time.monotonic()
     with pytest.raises(WorkflowFailed):
         deployment.install()
-    elapsed = time.monotonic() - start
     output = capsys.readouterr().out
     failures = [line for line in output.splitlines() if "Task failed" in line]
     assert failures, output[-3000:]
-    return "\n".join(failures) + output[output.index(failures[0]):][:6000], elapsed, deployment
+    return "\n".join(failures) + output[output.index(failures[0]):][:6000], deployment
 
 
 def assert_nothing_recorded(deployment: LocalDeployment) -> None:
@@ -58,7 +55,7 @@ def assert_nothing_recorded(deployment: LocalDeployment) -> None:
 ])
 def test_bad_descriptors_fail_before_touching_the_cluster(
         capsys: pytest.CaptureFixture[str], no_leftovers: str, files: list, expected: str) -> None:
-    error, _, deployment = failed_install(capsys, no_leftovers, config_files=files)
+    error, deployment = failed_install(capsys, no_leftovers, config_files=files)
     assert "node 'app'" in error and expected in error
     assert "microservice_create" in error  # caught at create, before start applies anything
     assert_nothing_recorded(deployment)
@@ -66,21 +63,21 @@ def test_bad_descriptors_fail_before_touching_the_cluster(
 
 def test_missing_image_fails_at_once_with_the_reason(
         capsys: pytest.CaptureFixture[str], no_leftovers: str) -> None:
-    error, elapsed, deployment = failed_install(
+    error, deployment = failed_install(
         capsys, no_leftovers, config=deployment_config("noimage", image="local/not-here:1"))
     assert "ErrImageNeverPull" in error and "pod noimage-" in error
     assert "events of Pod" in error
-    assert elapsed < 60  # ended by the verdict, not by the 90 s timeout
+    assert "gave up waiting" not in error  # ended by the verdict, not by the timeout
     assert_nothing_recorded(deployment)
 
 
 def test_crash_loop_fails_with_the_last_log_lines(
         capsys: pytest.CaptureFixture[str], no_leftovers: str) -> None:
-    error, elapsed, deployment = failed_install(
+    error, deployment = failed_install(
         capsys, no_leftovers, config=deployment_config("crasher", command="echo boom-$((6*7)); exit 3"))
     assert "CrashLoopBackOff" in error
     assert "last log lines of container main" in error and "boom-42" in error
-    assert elapsed < 85
+    assert "gave up waiting" not in error
     assert_nothing_recorded(deployment)
 
 
@@ -88,14 +85,14 @@ def test_unknown_kind_is_rejected_before_anything_is_applied(
         capsys: pytest.CaptureFixture[str], no_leftovers: str) -> None:
     config = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "first"}},
               {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}]
-    error, _, deployment = failed_install(capsys, no_leftovers, config=config)
+    error, deployment = failed_install(capsys, no_leftovers, config=config)
     assert "unknown kind: the cluster has no Widget in example.com/v1" in error
     assert_nothing_recorded(deployment)
 
 
 def test_bad_token_is_a_clear_401(capsys: pytest.CaptureFixture[str], no_leftovers: str) -> None:
     api = {"host": "https://127.0.0.1:6443", "token": "not-the-right-token", "ca_file": str(K8S_CA)}
-    error, _, _ = failed_install(capsys, no_leftovers, api=api,
+    error, _ = failed_install(capsys, no_leftovers, api=api,
                                  config=deployment_config("never"))
     assert "node 'master'" in error and "HTTP 401 unauthorized" in error
     assert "not-the-right-token" not in error
@@ -107,6 +104,6 @@ def test_wrong_ca_fails_tls_verification(capsys: pytest.CaptureFixture[str], no_
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=not-the-cluster-ca", "-keyout", str(tmp_path / "k"), "-out", str(ca)],
                    check=True, capture_output=True)
-    error, _, _ = failed_install(capsys, no_leftovers, api={**API, "ca_file": str(ca)},
+    error, _ = failed_install(capsys, no_leftovers, api={**API, "ca_file": str(ca)},
                                  config=deployment_config("never"))
     assert "node 'master'" in error and "TLS verification failed" in error
