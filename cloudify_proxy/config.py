@@ -12,7 +12,7 @@ from typing import Any
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.redaction import register_secret
-from cloudify_shared.validation import Field, parse_mapping, reject_unknown, type_name
+from cloudify_shared.validation import Field, non_negative, parse_mapping, reject_unknown, type_name
 
 # Runtime properties the proxy writes besides the copied outputs.
 RESERVED = ("deployment_id", "outputs_copied_at", "copied_outputs")
@@ -84,12 +84,6 @@ class ProxyConfig:
     storage_dir: str | None
 
 
-def _positive(value: float, path: str) -> float:
-    if value < 0:
-        raise UserError(f"{path}: must not be negative, got {value!r}")
-    return value
-
-
 def _poll(value: float, path: str) -> float:
     if not 0.05 <= value <= 60:
         raise UserError(f"{path}: must be between 0.05 and 60 seconds, got {value!r}")
@@ -100,7 +94,7 @@ PROXY_FIELDS = {
     "deployment_id": Field((str,), required=True),
     "inherit_outputs": Field((list, dict), default=[]),
     "wait_for": Field((dict,), default={}),
-    "timeout": Field((float,), default=300.0, check=_positive),
+    "timeout": Field((float,), default=300.0, check=non_negative),
     "poll_interval": Field((float,), default=0.5, check=_poll),
     "manager": Field((dict,), default={}),
     "storage_dir": Field((str,), default=""),
@@ -123,7 +117,7 @@ MANAGER_FIELDS = {
     "tenant": Field((str,), default="default_tenant"),
     "ca_cert": Field((str,)),
     "verify": Field((bool,), default=True),
-    "request_timeout": Field((float,), default=10.0, check=_positive),
+    "request_timeout": Field((float,), default=10.0, check=non_negative),
 }
 
 

@@ -87,6 +87,13 @@ def parse_mapping(data: Any, fields: Mapping[str, Field], path: str) -> dict[str
     return result
 
 
+def non_negative(value: Any, path: str) -> Any:
+    """A Field check: numbers must not be negative."""
+    if value < 0:
+        raise UserError(f"{path}: must not be negative, got {value!r}")
+    return value
+
+
 def render_scalar(item: Any) -> str:
     if item is None:
         return ""

@@ -11,12 +11,11 @@ from typing import Any
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.redaction import register_secret
-from cloudify_shared.validation import Field, parse_mapping, string_mapping
+from cloudify_shared.validation import Field, non_negative, parse_mapping, string_mapping
 from cloudify_swarm.spec import (
     _SERVICE_NAME,
     ContainerSpec,
     PortSpec,
-    _positive,
     _str_list,
     check_ports,
     container_api,
@@ -26,19 +25,19 @@ from cloudify_swarm.spec import (
 )
 
 ROOT_PROPERTIES = ("use_external_resource", "resource_id")
-RESOURCE_FIELDS = {"cpus": Field((float,), check=_positive), "memory": Field((int, str))}
+RESOURCE_FIELDS = {"cpus": Field((float,), check=non_negative), "memory": Field((int, str))}
 RESTART_FIELDS = {
     "condition": Field((str,), default="any", choices=("none", "on-failure", "any")),
-    "delay": Field((float,), check=_positive),
-    "max_attempts": Field((int,), check=_positive),
-    "window": Field((float,), check=_positive),
+    "delay": Field((float,), check=non_negative),
+    "max_attempts": Field((int,), check=non_negative),
+    "window": Field((float,), check=non_negative),
 }
 UPDATE_FIELDS = {
-    "parallelism": Field((int,), check=_positive),
-    "delay": Field((float,), check=_positive),
+    "parallelism": Field((int,), check=non_negative),
+    "delay": Field((float,), check=non_negative),
     "failure_action": Field((str,), choices=("pause", "continue", "rollback")),
-    "monitor": Field((float,), check=_positive),
-    "max_failure_ratio": Field((float,), check=_positive),
+    "monitor": Field((float,), check=non_negative),
+    "max_failure_ratio": Field((float,), check=non_negative),
     "order": Field((str,), choices=("stop-first", "start-first")),
 }
 NETWORK_FIELDS = {
@@ -56,13 +55,13 @@ SECRET_FIELDS = {
     "create": Field((bool,)),
 }
 CONVERGENCE_FIELDS = {
-    "stability_seconds": Field((float,), default=1.5, check=_positive),
-    "timeout": Field((float,), default=300.0, check=_positive),
+    "stability_seconds": Field((float,), default=1.5, check=non_negative),
+    "timeout": Field((float,), default=300.0, check=non_negative),
 }
 MICROSERVICE_FIELDS = {
     "name": Field((str,), default=""),
     "mode": Field((str,), default="replicated", choices=("replicated", "global")),
-    "replicas": Field((int,), default=1, check=_positive),
+    "replicas": Field((int,), default=1, check=non_negative),
     "labels": Field((dict,), default={}),
     "constraints": Field((list,), default=[], check=_str_list),
     "preferences": Field((list,), default=[], check=_str_list),

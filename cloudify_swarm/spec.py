@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudify_shared.errors import UserError
-from cloudify_shared.validation import Field, parse_mapping, string_mapping
+from cloudify_shared.validation import Field, non_negative, parse_mapping, string_mapping
 
 NANO = 1_000_000_000
 _BYTES = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$", re.IGNORECASE)
@@ -32,12 +32,6 @@ def parse_bytes(value: Any, path: str) -> int:
 
 def nanos(value: float) -> int:
     return int(value * NANO)
-
-
-def _positive(value: Any, path: str) -> Any:
-    if value < 0:
-        raise UserError(f"{path}: must not be negative, got {value!r}")
-    return value
 
 
 def _port_number(value: int, path: str) -> int:
@@ -113,10 +107,10 @@ MOUNT_FIELDS = {
 
 HEALTHCHECK_FIELDS = {
     "test": Field((str, list), required=True),
-    "interval": Field((float,), default=None, check=_positive),
-    "timeout": Field((float,), default=None, check=_positive),
-    "retries": Field((int,), default=None, check=_positive),
-    "start_period": Field((float,), default=None, check=_positive),
+    "interval": Field((float,), default=None, check=non_negative),
+    "timeout": Field((float,), default=None, check=non_negative),
+    "retries": Field((int,), default=None, check=non_negative),
+    "start_period": Field((float,), default=None, check=non_negative),
 }
 
 CONTAINER_FIELDS = {
@@ -137,7 +131,7 @@ CONTAINER_FIELDS = {
     "tty": Field((bool,), default=False),
     "read_only": Field((bool,), default=False),
     "stop_signal": Field((str,)),
-    "stop_grace_period": Field((float,), check=_positive),
+    "stop_grace_period": Field((float,), check=non_negative),
 }
 
 

@@ -12,6 +12,7 @@ from tests.helpers.cfy_cli import CfyCli
 from tests.helpers.clusters import docker_client, docker_leftovers
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import TEST_BLUEPRINTS
+from tests.integration.swarm.helpers import container_env
 
 BLUEPRINT = TEST_BLUEPRINTS / "swarm-service" / "blueprint.yaml"
 pytestmark = pytest.mark.usefixtures("swarm")
@@ -23,15 +24,6 @@ NGINX = ("trap 'nginx -s quit; exit 0' TERM; echo \"$GREETING $SERVERS\" > /var/
 def http_get(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
         return str(response.read().decode())
-
-
-def container_env(container_id: str) -> dict[str, str]:
-    client = docker_client()
-    try:
-        env = client.containers.get(container_id).attrs["Config"]["Env"]
-    finally:
-        client.close()
-    return dict(item.split("=", 1) for item in env)
 
 
 def services_named(name: str) -> list[Any]:
