@@ -171,10 +171,10 @@ def microservice_start(ctx: Any, **inputs: Any) -> None:
 
 @task
 def microservice_stop(ctx: Any, **inputs: Any) -> None:
-    settings = _settings(ctx, inputs)
     known = _known(ctx)
-    if not known:
+    if not known:  # nothing was applied (e.g. create failed on bad properties): nothing to parse
         return
+    settings = _settings(ctx, inputs)
     with connected(_connection(ctx, settings)) as backend:
         engine.remove(backend, known, settings.options.timeout, ctx.logger)
     for key in ("objects", "services", "pods"):
