@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from cloudify_proxy.config import ProxyConfig
 from cloudify_proxy.mapping import Changes, diff, proxy_properties, select_outputs
 from cloudify_proxy.source import DeploymentSource
 from cloudify_proxy.verdicts import Snapshot, install_verdict, judge
-from cloudify_shared.errors import NotFound, TransientError, WaitTimeout
+from cloudify_shared.errors import NotFound
 from cloudify_shared.waiting import Backoff, Verdict, wait_until
 
 FIRST_POLL = 0.05
@@ -38,23 +38,13 @@ def take_snapshot(source: DeploymentSource, config: ProxyConfig) -> Snapshot:
         return Snapshot(deployment_id, exists=False)
 
 
-@dataclass
-class Checker:
-    """The check function handed to wait_until; remembers whether the last try was transient."""
-
-    source: DeploymentSource
-    config: ProxyConfig
-    transient: TransientError | None = None
-
-    def __call__(self) -> Verdict:
-        try:
-            snapshot = take_snapshot(self.source, self.config)
-        except TransientError as error:
-            self.transient = error
-            return Verdict.waiting(f"not readable yet, will retry: {error}")
-        self.transient = None
-        verdict = judge(snapshot, self.config.wait_for)
+def checker(source: DeploymentSource, config: ProxyConfig) -> Callable[[], Verdict]:
+    """The check handed to wait_until (which rides out TransientErrors until its timeout)."""
+    def check() -> Verdict:
+        snapshot = take_snapshot(source, config)
+        verdict = judge(snapshot, config.wait_for)
         return Verdict(verdict.state, verdict.message, snapshot)
+    return check
 
 
 def wait_for_upstream(source: DeploymentSource, config: ProxyConfig, logger: logging.Logger,
@@ -64,15 +54,9 @@ def wait_for_upstream(source: DeploymentSource, config: ProxyConfig, logger: log
     (TransientError when the source was still unreachable at the end)."""
     what = (f"deployment '{config.deployment_id}' on {source.describe()} "
             f"({config.wait_for.describe()})")
-    checker = Checker(source, config)
     backoff = Backoff(first=min(FIRST_POLL, config.poll_interval), factor=1.5,
                       cap=config.poll_interval)
-    try:
-        verdict = wait_until(checker, what, config.timeout, logger, backoff, sleep, clock)
-    except WaitTimeout as error:
-        if checker.transient is not None:
-            raise TransientError(str(error)) from checker.transient
-        raise
+    verdict = wait_until(checker(source, config), what, config.timeout, logger, backoff, sleep, clock)
     snapshot: Snapshot = verdict.detail
     return snapshot
 

@@ -2,8 +2,10 @@
 
 A readiness check is a function returning a Verdict: done, failed (ends the wait at once with
 WorkloadFailed) or still waiting (with a message saying on what). `wait_until` polls it with
-capped exponential backoff and logs progress; it never sleeps a fixed interval. Plain Python:
-no ctx, no backend imports.
+capped exponential backoff and logs progress; it never sleeps a fixed interval. A check that
+raises TransientError (endpoint restarting, connection refused) is ridden out: the wait goes on
+until its timeout, and only then is the TransientError raised so the operation is retried.
+Plain Python: no ctx, no backend imports.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cloudify_shared.errors import WaitTimeout, WorkloadFailed
+from cloudify_shared.errors import TransientError, WaitTimeout, WorkloadFailed
 
 DONE, WAITING, FAILED = "done", "waiting", "failed"
 
@@ -96,7 +98,10 @@ def wait_until(
     """Poll `check` until it is done (return its verdict), failed or out of time (raise)."""
     progress = Progress(logger, what, clock=clock)
     for delay in backoff.delays():
-        verdict = check()
+        try:
+            verdict, unreachable = check(), None
+        except TransientError as error:
+            verdict, unreachable = Verdict.waiting(f"cannot check, will retry: {error}"), error
         if verdict.is_done:
             progress.finish(verdict.message)
             return verdict
@@ -105,6 +110,9 @@ def wait_until(
         progress.update(verdict.message)
         remaining = timeout - progress.elapsed
         if remaining <= 0:
+            if unreachable is not None:
+                raise TransientError(f"gave up waiting for {what} after {progress.elapsed:.0f}s: "
+                                     f"{unreachable}") from unreachable
             raise WaitTimeout(
                 f"gave up waiting for {what} after {progress.elapsed:.0f}s "
                 f"(timeout {timeout:g}s); last state: {verdict.message}"
