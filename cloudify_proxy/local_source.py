@@ -5,14 +5,15 @@ node-instances/*.json, executions.json); `cloudify.workflows.local.load_env` rea
 evaluates the outputs (get_attribute, concat...) as `cfy deployments outputs` does. The files
 may be half-written while another `cfy` process runs: a file that does not parse is a
 TransientError (read again later), never a verdict. No ctx here.
+
+cloudify.workflows.local (dsl_parser, networkx: about 0.2 s) is imported when a deployment is
+first read, not when the module loads, so proxy operations that read nothing do not pay for it.
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from typing import Any
-
-from cloudify.workflows import local
 
 from cloudify_shared.errors import TransientError
 
@@ -33,6 +34,7 @@ class LocalProfileSource:
         return f"the cfy local profile at {self.storage_dir}"
 
     def _env(self, deployment_id: str) -> Any:
+        from cloudify.workflows import local
         storage = local.FileStorage(storage_dir=self.storage_dir)
         try:
             return local.load_env(deployment_id, storage=storage)

@@ -13,6 +13,11 @@ a relationship target before its source):
   Microservice's published config, its own properties, the `env` operation input and the ports,
   creates or adopts the service and waits for convergence; stop removes it and waits.
 - Day-2 scale/update run on the Microservice, which owns the service's labels.
+
+Every operation runs in a fresh process on a manager, so the heavy modules load only where an
+operation needs them: docker-py (with requests and paramiko) when it talks to the Engine, the
+compose parser (yaml) for stacks, cloudify.workflows.local (dsl_parser, networkx) on a write
+conflict. Validation-only operations (Port, Container, Microservice create) load no client library.
 """
 from __future__ import annotations
 
@@ -23,13 +28,13 @@ import posixpath
 import shutil
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import label_value, ownership_labels
 from cloudify_shared.tasks import task
 from cloudify_shared.validation import string_mapping
-from cloudify_swarm import docker_engine, services, stacks
+from cloudify_swarm import services
 from cloudify_swarm.endpoint import Endpoint, parse_endpoint, warn_if_insecure
 from cloudify_swarm.service_spec import (
     build_service_spec,
@@ -37,6 +42,9 @@ from cloudify_swarm.service_spec import (
     parse_microservice,
 )
 from cloudify_swarm.spec import PortSpec, parse_container, parse_port
+
+if TYPE_CHECKING:
+    from cloudify_swarm.docker_engine import Engine
 
 MANAGER = "cloudify.swarm.Manager"
 MICROSERVICE = "cloudify.swarm.Microservice"
@@ -50,6 +58,7 @@ ROOT_PROPERTIES = ("use_external_resource", "resource_id")
 def manager_create(ctx: Any, **_: Any) -> None:
     endpoint = parse_endpoint(ctx.node.properties.get("endpoint"), "properties.endpoint")
     warn_if_insecure(endpoint, ctx.logger)
+    from cloudify_swarm import docker_engine
     client = docker_engine.open_client(endpoint)
     try:
         facts = docker_engine.swarm_facts(client)
@@ -120,11 +129,12 @@ def owner_of(ctx: Any, instance_id: str) -> dict[str, str]:
     return ownership_labels(ctx.deployment.id, instance_id)
 
 
-def connect(props: Any) -> docker_engine.Engine | None:
+def connect(props: Any) -> Engine | None:
     """The engine for a Microservice's published endpoint; None when create never ran."""
     if not props.get("endpoint"):
         return None
-    return docker_engine.Engine.connect(parse_endpoint(props["endpoint"], "runtime endpoint"))
+    from cloudify_swarm.docker_engine import Engine
+    return Engine.connect(parse_endpoint(props["endpoint"], "runtime endpoint"))
 
 
 @contextlib.contextmanager
@@ -134,6 +144,7 @@ def compose_copy(ctx: Any, compose_file: str) -> Iterator[str]:
     if os.path.isabs(compose_file):
         yield compose_file
         return
+    from cloudify_swarm import stacks
     folder = tempfile.mkdtemp(prefix="vnf-compose-")
     try:
         target = os.path.join(folder, os.path.basename(compose_file))
@@ -167,6 +178,7 @@ def microservice_create(ctx: Any, **_: Any) -> None:
     endpoint = resolve_endpoint(ctx, service.swarm_info_key)
     warn_if_insecure(endpoint, ctx.logger)
     if service.compose_file:
+        from cloudify_swarm import stacks
         with compose_copy(ctx, service.compose_file) as path:
             stacks.parse_compose_file(path, "properties.compose_file")  # validate before any call
     props = ctx.instance.runtime_properties
@@ -187,6 +199,7 @@ def microservice_start(ctx: Any, **_: Any) -> None:
         ids = services.ensure_objects(engine, service, owner, ctx.logger)
         props["object_ids"] = ids
         if service.compose_file:
+            from cloudify_swarm import stacks
             with compose_copy(ctx, service.compose_file) as path:
                 props["stack"] = stacks.deploy_stack(engine, path, props["service_name"], owner,
                                                      service.convergence, ctx.logger)
@@ -224,7 +237,7 @@ def microservice_delete(ctx: Any, **_: Any) -> None:
         props.pop(key, None)
 
 
-def day2_settings(ctx: Any) -> tuple[Any, docker_engine.Engine]:
+def day2_settings(ctx: Any) -> tuple[Any, Engine]:
     props = ctx.instance.runtime_properties
     if not props.get("service_config"):
         raise UserError("the Microservice is not installed")
@@ -322,12 +335,14 @@ def container_stop(ctx: Any, **_: Any) -> None:
 
 # ----------------------------------------------------------------------------- Container -> Microservice
 
-CONFLICTS: tuple[type[Exception], ...] = ()
-try:  # local runs raise this on a version conflict; a manager answers 409
-    from cloudify.workflows.local import StorageConflictError
-    CONFLICTS = (StorageConflictError,)
-except ImportError:  # pragma: no cover
-    pass
+def write_conflicts() -> tuple[type[Exception], ...]:
+    """What a concurrent write raises: local runs raise StorageConflictError on a version
+    conflict (imported only now: cloudify.workflows.local loads dsl_parser and networkx)."""
+    try:
+        from cloudify.workflows.local import StorageConflictError
+    except ImportError:  # pragma: no cover
+        return ()
+    return (StorageConflictError,)
 
 
 def check_claim(ctx: Any, holder: Any) -> None:
@@ -361,8 +376,9 @@ def set_on_microservice(ctx: Any, key: str, value: Any, check: Any = None) -> No
         try:
             ctx.target.instance.update()
             return
-        except CONFLICTS:
-            continue
+        except Exception as error:  # only a write conflict is tried again
+            if not isinstance(error, write_conflicts()):
+                raise
     raise UserError(f"could not record {key} on microservice '{ctx.target.node.id}'")
 
 
