@@ -26,6 +26,7 @@ setup(
         "setuptools<81",  # dsl_parser and the cfy CLI import pkg_resources
     ],
     extras_require={
-        "dev": ["cloudify==7.0.5", "pytest", "ruff", "mypy", "types-PyYAML", "wagon"],
+        "dev": ["cloudify==7.0.5", "pytest", "ruff", "mypy", "types-PyYAML", "wagon",
+                "matplotlib"],  # matplotlib: the benchmark plot (benchmarks/results/results.png)
     },
 )
