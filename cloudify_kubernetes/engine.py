@@ -15,7 +15,7 @@ from typing import Any
 
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef
 from cloudify_kubernetes.waits import PodSet, exists, wait_gone, wait_ready
-from cloudify_shared.errors import UserError, WaitTimeout, WorkloadFailed
+from cloudify_shared.errors import PluginError, UserError, WaitTimeout, WorkloadFailed
 from cloudify_shared.ownership import DEPLOYMENT, NODE_INSTANCE
 
 # Applied (and waited on) before anything that follows them; deleted after everything else.
@@ -119,10 +119,16 @@ def install(backend: ClusterBackend, objects: list[dict[str, Any]], labels: Mapp
                 wait_ready(backend, [item.ref], options.timeout, logger)
         wait_ready(backend, [a.ref for a in applied], options.timeout, logger,
                    options.wait_for_load_balancer)
-    except (UserError, WorkloadFailed, WaitTimeout):
+    except (UserError, WorkloadFailed, WaitTimeout) as error:
         made = [a for a in applied if not a.preexisting]
         logger.error("install failed: removing the %d object(s) it made", len(made))
-        remove(backend, made, options.timeout, logger)
+        try:
+            remove(backend, made, options.timeout, logger)
+        except (PluginError, OSError) as cleanup:
+            # The cause stays the error; what is left stays recorded, so uninstall removes it.
+            logger.error("rollback incomplete: %s", cleanup)
+            raise type(error)(f"{error}\n  (rollback incomplete, uninstall removes the rest: "
+                              f"{cleanup})") from error
         record([a for a in applied if a.preexisting])
         raise
     return applied

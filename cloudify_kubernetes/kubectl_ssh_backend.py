@@ -45,6 +45,7 @@ class KubectlSshBackend:
     def __init__(self, settings: SshSettings) -> None:
         self.settings = settings
         self._discovery: dict[str, dict[str, Any]] = {}
+        self._session_worked = False
         self.conn = fabric.Connection(
             settings.host, user=settings.user, port=settings.port,
             connect_timeout=settings.connect_timeout,
@@ -74,10 +75,21 @@ class KubectlSshBackend:
         except paramiko.AuthenticationException as error:
             raise UserError(f"{what}: SSH login as {self.settings.user} refused: {error}") from error
         except paramiko.SSHException as error:
-            raise UserError(f"{what}: SSH to {self.settings.host}:{self.settings.port} "
-                            f"failed: {error}") from error
-        except OSError as error:
-            raise TransientError(f"{what}: cannot reach {self.settings.endpoint}: {error}") from error
+            if not self._session_worked:  # setup failed (key format, negotiation): user's to fix
+                raise UserError(f"{what}: SSH to {self.settings.host}:{self.settings.port} "
+                                f"failed: {error}") from error
+            self.conn.close()  # the session dropped: the next command opens a new one
+            raise TransientError(f"{what}: SSH session to {self.settings.endpoint} "
+                                 f"lost: {error}") from error
+        except (OSError, EOFError) as error:
+            self.conn.close()
+            raise TransientError(f"{what}: cannot reach {self.settings.endpoint}: "
+                                 f"{type(error).__name__}: {error}") from error
+        if result.exited == -1:  # the channel closed without an exit status: the session died
+            self.conn.close()
+            raise TransientError(f"{what}: SSH session to {self.settings.endpoint} closed "
+                                 "before kubectl finished")
+        self._session_worked = True
         if result.exited != 0:
             raise map_kubectl_error(result.stderr, what)
         return str(result.stdout)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from cloudify_shared.errors import NotFound, UserError, WaitTimeout, WorkloadFailed
+from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTimeout, WorkloadFailed
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.waiting import Backoff, Verdict, wait_until
 from cloudify_swarm.convergence import StableFor, service_converged, service_gone, update_marker
@@ -65,13 +65,24 @@ def is_subset(wanted: Any, actual: Any) -> bool:
 def wait_converged(engine: EngineApi, service_id: str, name: str, settings: Convergence,
                    logger: logging.Logger, baseline: frozenset[str] = frozenset(),
                    expect_update: bool = False, previous_update: str | None = None) -> Verdict:
+    seen: set[str] = set()
+    survivors: set[str] = set()  # tasks that lived through an engine outage
+
     def check() -> Verdict:
         try:
             service = engine.inspect_service(service_id)
+            tasks = engine.service_tasks(service_id)
         except NotFound:
             return Verdict.failed(f"service {name} disappeared")
-        return service_converged(service, engine.service_tasks(service_id), baseline,
-                                 expect_update, previous_update)
+        except TransientError:
+            # The engine went away (dockerd restarting): the tasks it had are killed with it and
+            # may come back rejected (their old container still holds the name). Their failure
+            # is the outage's, not the workload's; the engine replaces them per restart policy.
+            survivors.update(seen)
+            raise
+        seen.update(str(t.get("ID")) for t in tasks)
+        return service_converged(service, tasks, baseline | survivors, expect_update,
+                                 previous_update)
 
     return wait_until(StableFor(check, settings.stability_seconds),
                       f"service {name} to converge", settings.timeout, logger, backoff=POLL)

@@ -144,3 +144,22 @@ def test_remove_runs_in_reverse_with_namespaces_and_crds_last() -> None:
     remove(backend, applied, 5, LOG)
     assert backend.calls == ["delete Widget default/w", "delete ConfigMap default/c",
                              "delete CustomResourceDefinition widgets.example.com", "delete Namespace ns"]
+
+
+class StuckDelete(FakeBackend):
+    """Deletes are accepted but nothing goes away (a pod stuck terminating)."""
+
+    def delete(self, ref: ObjectRef) -> None:
+        self.calls.append(f"delete {ref}")
+
+
+def test_a_rollback_that_cannot_finish_keeps_the_cause_and_the_record() -> None:
+    backend = StuckDelete(failing_pod="ErrImageNeverPull")
+    recorded: list[list[Applied]] = []
+    with pytest.raises(WorkloadFailed) as caught:
+        install(backend, [obj("v1", "ConfigMap", "c"), DEPLOYMENT], LABELS, Options(timeout=0.3), LOG,
+                recorded.append)
+    message = str(caught.value)
+    assert "ErrImageNeverPull" in message  # the cause, not the cleanup's timeout, comes first
+    assert "rollback incomplete, uninstall removes the rest: gave up waiting for 2 object(s)" in message
+    assert [a.ref.name for a in recorded[-1]] == ["c", "web"]  # still recorded for uninstall
