@@ -6,13 +6,19 @@ Every figure pairs our operation with the raw tool measured in the same run, int
 from __future__ import annotations
 
 import json
+import os
+import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 RESULTS = Path(__file__).resolve().parent / "results"
+T = TypeVar("T")
+FAILED_ATTEMPTS: list[str] = []  # samples measured again, reported with the results
 
 
 @dataclass
@@ -26,6 +32,7 @@ class Figure:
     raw_label: str = ""
     target: str = ""
     note: str = ""
+    group: str = ""
 
     @property
     def ratio(self) -> float | None:
@@ -40,12 +47,42 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+@contextmanager
+def cleanup_on_failure(undo: Callable[[], object]) -> Iterator[None]:
+    """On a failure inside, run `undo` (best effort: its own failure is printed, not raised), so
+    that the sample measured again does not meet what the failed one left behind."""
+    try:
+        yield
+    except Exception:
+        try:
+            undo()
+        except Exception as error:
+            print(f"  cleanup after a failure failed too: {type(error).__name__}: {error}", flush=True)
+        raise
+
+
+def retried(action: Callable[[], T], what: str, tries: int = 3, pause: float = 15.0) -> T:
+    """One sample; if it fails (the shared local clusters restart now and then), measure it again
+    after a pause. The failed attempt's time is discarded and the failure recorded."""
+    for attempt in range(1, tries + 1):
+        try:
+            return action()
+        except Exception as error:
+            FAILED_ATTEMPTS.append(f"{what}: {type(error).__name__}: {str(error)[-200:]}")
+            if attempt == tries:
+                raise
+            print(f"  {what}: attempt {attempt} failed ({type(error).__name__}); measuring again "
+                  f"in {pause:.0f} s", flush=True)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
 def interleave(figure: Figure, runs: int, ours: Callable[[], float], raw: Callable[[], float]) -> Figure:
     """Run ours and raw alternately `runs` times each; each callable returns its own duration."""
     for index in range(runs):
         order = (ours, raw) if index % 2 == 0 else (raw, ours)
         for action in order:
-            value = action()
+            value = retried(action, figure.name)
             (figure.ours if action is ours else figure.raw).append(value)
         print(f"  {figure.name}: run {index + 1}/{runs} ours={figure.ours[-1]:.2f} "
               f"raw={figure.raw[-1]:.2f}", flush=True)
@@ -76,36 +113,60 @@ def plot(figures: list[Figure], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     paired = [f for f in figures if f.ours and f.raw]
+    keys = list(dict.fromkeys((f.group if f.group in ("overhead", "scale") else "", f.unit)
+                              for f in paired))  # one panel per scale of values
     single = [f for f in figures if f.ours and not f.raw]
-    rows = max(1, (len(paired) > 0) + (len(single) > 0))
-    fig, axes = plt.subplots(rows, 1, figsize=(11, 4 * rows), squeeze=False)
-    row = 0
-    if paired:
-        ax = axes[row][0]
-        names = [f"{f.name}\n({f.ratio:.2f}x)" for f in paired]
-        xs = range(len(paired))
-        ax.bar([x - 0.2 for x in xs], [statistics.median(f.ours) for f in paired], 0.4, label="ours (median)")
-        ax.bar([x + 0.2 for x in xs], [statistics.median(f.raw) for f in paired], 0.4, label="raw tool (median)")
-        ax.set_xticks(list(xs), names, fontsize=8)
-        ax.set_ylabel("seconds")
-        ax.set_title("ours vs the raw tool, same machine, same run (interleaved)")
-        ax.legend()
-        row += 1
-    if single:
-        ax = axes[row][0]
-        ax.bar([f.name for f in single], [statistics.median(f.ours) for f in single])
-        ax.set_ylabel(" / ".join(sorted({f.unit for f in single})))
-        ax.set_title("absolute figures (median)")
-        ax.tick_params(axis="x", labelsize=8)
+    panels = [[f for f in paired if (f.group if f.group in ("overhead", "scale") else "", f.unit) == key]
+              for key in keys] + ([single] if single else [])
+    fig, axes = plt.subplots(max(1, len(panels)), 1, figsize=(13, 4.5 * max(1, len(panels))),
+                             squeeze=False)
+    for ax, panel in zip((row[0] for row in axes), panels, strict=False):
+        xs = range(len(panel))
+        ax.bar([x - 0.2 for x in xs], [statistics.median(f.ours) for f in panel], 0.4,
+               yerr=errors([f.ours for f in panel]), label="ours (median, min-max)")
+        if panel is not single:
+            ax.bar([x + 0.2 for x in xs], [statistics.median(f.raw) for f in panel], 0.4,
+                   yerr=errors([f.raw for f in panel]), label="baseline (median, min-max)")
+        ax.set_xticks(list(xs), [label(f) for f in panel], fontsize=7, rotation=20, ha="right")
+        ax.set_ylabel(" / ".join(sorted({f.unit for f in panel})))
+        ax.set_title("absolute figures" if panel is single else
+                     f"ours vs the baseline ({panel[0].unit}), same run, interleaved")
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def write_results(figures: list[Figure], name: str = "results") -> str:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def errors(series: list[list[float]]) -> list[list[float]]:
+    """Error bars from the median down to the min and up to the max, as matplotlib wants them."""
+    middles = [statistics.median(values) for values in series]
+    return [[m - min(v) for m, v in zip(middles, series, strict=True)],
+            [max(v) - m for m, v in zip(middles, series, strict=True)]]
+
+
+def label(figure: Figure) -> str:
+    ratio = f"\n({figure.ratio:.2f}x)" if figure.ratio is not None else ""
+    return f"{figure.name}{ratio}"
+
+
+def machine() -> dict[str, object]:
+    """What the figures were measured on, and how busy it was."""
+    return {"host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
+            "loadavg": [round(x, 2) for x in os.getloadavg()],
+            "when": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+
+
+def write_results(figures: list[Figure], name: str = "results", out: Path = RESULTS,
+                  header: str = "", extra: dict[str, object] | None = None) -> str:
+    """The table as Markdown (after `header`), the figures (and `extra`) as JSON, the plot as PNG
+    (skipped, with a line saying so, when matplotlib is missing)."""
+    out.mkdir(parents=True, exist_ok=True)
     table = render_table(figures)
-    (RESULTS / f"{name}.md").write_text(table + "\n")
-    (RESULTS / f"{name}.json").write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n")
-    plot(figures, RESULTS / f"{name}.png")
+    (out / f"{name}.json").write_text(json.dumps(
+        {"figures": [asdict(f) for f in figures], **(extra or {})}, indent=2) + "\n")
+    try:
+        plot(figures, out / f"{name}.png")
+    except ImportError:
+        header += "\n(no plot: matplotlib is not installed)\n"
+    (out / f"{name}.md").write_text(f"{header}\n{table}\n" if header else table + "\n")
     return table

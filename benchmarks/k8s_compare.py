@@ -3,7 +3,7 @@
 `kubectl rollout status` and `kubectl delete --wait`, interleaved, on this machine. Also the lag
 between the API first showing the Deployment ready (seen by a watch) and install returning.
 
-    .venv/bin/python -m benchmarks.k8s_compare [RUNS]
+    .venv/bin/python -m benchmarks.k8s_compare [RUNS]   (or python -m benchmarks --only k8s)
 
 Prints every run and the medians; asserts nothing (speed is measured, never asserted).
 """
@@ -16,7 +16,7 @@ import uuid
 
 import kubernetes
 
-from benchmarks.common import Figure, render_table, write_results
+from benchmarks.common import Figure, cleanup_on_failure, render_table, retried
 from tests.helpers.clusters import kube_api_client, kubectl, kubernetes_leftovers
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import K8S_CA, K8S_TOKEN_FILE, TEST_BLUEPRINTS
@@ -60,7 +60,8 @@ def plugin_run(lags: list[float]) -> tuple[float, float]:
     watch = ReadyWatch("web")
     watch.start()
     start = time.monotonic()
-    deployment.install()
+    with cleanup_on_failure(deployment.uninstall):
+        deployment.install()
     done = time.monotonic()
     watch.join(5)
     if watch.ready_at:
@@ -76,8 +77,9 @@ def kubectl_run(cascade: str = "background") -> tuple[float, float, float]:
     manifest = MANIFEST.replace("name: web", "name: web-raw").replace("replicas: 1", "replicas: 2") \
         .replace("app: web", "app: web-raw")
     start = time.monotonic()
-    kubectl("apply", "-f", "-", input=manifest)
-    kubectl("rollout", "status", "deployment/web-raw", "--timeout=120s")
+    with cleanup_on_failure(lambda: kubectl("delete", "deployment", "web-raw", "--ignore-not-found")):
+        kubectl("apply", "-f", "-", input=manifest)
+        kubectl("rollout", "status", "deployment/web-raw", "--timeout=120s")
     installed = time.monotonic() - start
     start = time.monotonic()
     kubectl("delete", "deployment", "web-raw", "--wait=true", f"--cascade={cascade}")
@@ -86,44 +88,38 @@ def kubectl_run(cascade: str = "background") -> tuple[float, float, float]:
     return installed, deleted, time.monotonic() - start
 
 
-def main(runs: int) -> None:
-    install = Figure("k8s install->ready, 2-replica Deployment", "s",
+def measure(runs: int = 5) -> list[Figure]:
+    """Figures 1 (install, uninstall; group "k8s") and 3 (readiness lag; group "readiness")."""
+    install = Figure("k8s install->ready, 2-replica Deployment", "s", group="k8s",
                      raw_label="kubectl apply + rollout status", target="<= 1.10x")
     uninstall = Figure("k8s uninstall->gone (pods included)", "s", raw_label="kubectl delete --wait",
-                       note="raw returns when the Deployment object is gone; pods may still run")
-    raw_pods = Figure("k8s kubectl delete --wait, then until pods gone", "s",
-                      note="raw tool only, same runs")
-    foreground = Figure("k8s uninstall->gone vs kubectl foreground delete", "s",
+                       group="k8s", note="raw returns when the Deployment object is gone; pods may still run")
+    foreground = Figure("k8s uninstall->gone vs kubectl foreground delete", "s", group="k8s",
                         raw_label="kubectl delete --cascade=foreground --wait (+ pods gone)",
                         note="same semantics as ours: foreground cascade, pods included")
-    lags: list[float] = []
+    lag = Figure("k8s readiness lag: install returned after the API showed ready", "s",
+                 group="readiness", target="<= 0.5 s",
+                 note="watch on the Deployment; includes the workflow's tail")
     for index in range(runs):
         order = ("ours", "raw", "fg") if index % 2 == 0 else ("fg", "raw", "ours")
         for side in order:
             if side == "ours":
-                up, down = plugin_run(lags)
+                up, down = retried(lambda: plugin_run(lag.ours), "k8s ours")
                 install.ours.append(up)
                 uninstall.ours.append(down)
                 foreground.ours.append(down)
             elif side == "fg":
-                foreground.raw.append(kubectl_run("foreground")[2])
+                foreground.raw.append(retried(lambda: kubectl_run("foreground"), "k8s fg")[2])
             else:
-                up, down, pods = kubectl_run()
+                up, down, _pods = retried(kubectl_run, "k8s kubectl")
                 install.raw.append(up)
                 uninstall.raw.append(down)
-                raw_pods.ours.append(pods)
-        print(f"  run {index + 1}/{runs}: ours {install.ours[-1]:.2f}/{uninstall.ours[-1]:.2f}  "
-              f"kubectl {install.raw[-1]:.2f}/{uninstall.raw[-1]:.2f} (pods gone {raw_pods.ours[-1]:.2f}; "
-              f"foreground {foreground.raw[-1]:.2f})",
+        print(f"  k8s run {index + 1}/{runs}: ours {install.ours[-1]:.2f}/{uninstall.ours[-1]:.2f}  "
+              f"kubectl {install.raw[-1]:.2f}/{uninstall.raw[-1]:.2f} "
+              f"(foreground {foreground.raw[-1]:.2f}; lag {lag.ours[-1] if lag.ours else float('nan'):.2f})",
               flush=True)
-    lag = Figure("k8s install returned after the API showed ready", "s", ours=lags,
-                 note="watch on the Deployment; includes the workflow's tail", target="<= 0.5")
-    figures = [install, uninstall, raw_pods, foreground, lag]
-    try:
-        print(write_results(figures, "k8s_compare"))
-    except ImportError:  # no matplotlib: the table and JSON are written before the plot
-        print(render_table(figures))
+    return [install, uninstall, foreground, lag]
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    print(render_table(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 5)))

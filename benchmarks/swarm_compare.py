@@ -2,19 +2,19 @@
 (LocalDeployment of tests/blueprints/swarm-day2) next to `docker service create --detach=false`
 and `docker service rm` (+ waiting until the containers are gone), interleaved, on this machine.
 
-    .venv/bin/python -m benchmarks.swarm_compare [RUNS]
+    .venv/bin/python -m benchmarks.swarm_compare [RUNS]   (or python -m benchmarks --only swarm)
 
 Prints every run and the medians; asserts nothing (speed is measured, never asserted).
 """
 from __future__ import annotations
 
 import logging
-import statistics
 import subprocess
 import sys
 import time
 import uuid
 
+from benchmarks.common import Figure, cleanup_on_failure, render_table, retried
 from tests.helpers.clusters import docker_client, docker_leftovers
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import TEST_BLUEPRINTS
@@ -45,7 +45,8 @@ def plugin_run(stability: float) -> tuple[float, float]:
     name = f"bench-{uuid.uuid4().hex[:6]}"
     deployment = LocalDeployment(BLUEPRINT, {"replicas": 2, "stability_seconds": stability}, name=name)
     start = time.monotonic()
-    deployment.install()
+    with cleanup_on_failure(deployment.uninstall):
+        deployment.install()
     installed = time.monotonic() - start
     start = time.monotonic()
     deployment.uninstall()  # returns once the service and its containers are gone
@@ -57,9 +58,11 @@ def plugin_run(stability: float) -> tuple[float, float]:
 def cli_run() -> tuple[float, float]:
     name = f"bench-cli-{uuid.uuid4().hex[:6]}"
     start = time.monotonic()
-    subprocess.run(["docker", "service", "create", "--detach=false", "--quiet", "--name", name,
-                    "--replicas", "2", "--stop-grace-period", "5s", "local/busybox:1", *COMMAND],
-                   check=True, capture_output=True)
+    with cleanup_on_failure(lambda: subprocess.run(["docker", "service", "rm", name], check=False,
+                                                   capture_output=True)):
+        subprocess.run(["docker", "service", "create", "--detach=false", "--quiet", "--name", name,
+                        "--replicas", "2", "--stop-grace-period", "5s", "local/busybox:1", *COMMAND],
+                       check=True, capture_output=True)
     installed = time.monotonic() - start
     start = time.monotonic()
     subprocess.run(["docker", "service", "rm", name], check=True, capture_output=True)
@@ -68,22 +71,26 @@ def cli_run() -> tuple[float, float]:
     return installed, removed
 
 
-def main(runs: int = 5, stability: float = 1.5) -> None:
+def measure(runs: int = 5, stability: float = 1.5) -> list[Figure]:
+    """Figure 2: install->converged and uninstall->gone, ours and the docker CLI interleaved."""
     logging.disable(logging.INFO)
-    plugin: list[tuple[float, float]] = []
-    cli: list[tuple[float, float]] = []
+    install = Figure("swarm install->converged, 2-replica service", "s", group="swarm",
+                     raw_label="docker service create --detach=false", target="<= 0.6x",
+                     note=f"ours: whole install workflow, stability window {stability:g} s")
+    uninstall = Figure("swarm uninstall->gone (containers included)", "s", group="swarm",
+                       raw_label="docker service rm + containers gone")
     for index in range(runs):
-        plugin.append(plugin_run(stability))
-        cli.append(cli_run())
-        print(f"run {index + 1}: plugin install {plugin[-1][0]:.2f}s uninstall {plugin[-1][1]:.2f}s | "
-              f"docker CLI create {cli[-1][0]:.2f}s rm {cli[-1][1]:.2f}s", flush=True)
-    med = [statistics.median(x[i] for x in series) for series in (plugin, cli) for i in (0, 1)]
-    print(f"median over {runs} runs (stability window {stability:g}s):")
-    print(f"  install->converged: plugin {med[0]:.2f}s  docker service create --detach=false {med[2]:.2f}s"
-          f"  ratio {med[0] / med[2]:.2f}")
-    print(f"  uninstall->gone:    plugin {med[1]:.2f}s  docker service rm + containers gone {med[3]:.2f}s"
-          f"  ratio {med[1] / med[3]:.2f}")
+        order = (plugin_run, cli_run) if index % 2 == 0 else (cli_run, plugin_run)
+        for action in order:
+            side = "ours" if action is plugin_run else "raw"
+            up, down = retried((lambda: plugin_run(stability)) if side == "ours" else cli_run,
+                               f"swarm {side}")
+            getattr(install, side).append(up)
+            getattr(uninstall, side).append(down)
+        print(f"  swarm run {index + 1}/{runs}: ours {install.ours[-1]:.2f}/{uninstall.ours[-1]:.2f}  "
+              f"docker CLI {install.raw[-1]:.2f}/{uninstall.raw[-1]:.2f}", flush=True)
+    return [install, uninstall]
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    print(render_table(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 5)))

@@ -1,0 +1,66 @@
+"""The scale blueprints (figure 6), generated at run time: a Kubernetes Master or Swarm Manager and
+N microservices, one node each. One node per microservice rather than one node with N instances:
+both plugins name what they create after the node (a Deployment's name is in its descriptor, a
+service is named `<node>-<deployment>`), so N instances of one node would all claim the same name.
+
+Every microservice is a 1-replica busybox httpd from the local image, which exits on SIGTERM so
+that stopping it is not a grace-period wait. Pure: builds dicts and YAML text, no I/O.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from tests.helpers.paths import K8S_CA, K8S_TOKEN_FILE
+
+HEADER = {
+    "tosca_definitions_version": "cloudify_dsl_1_5",
+    "imports": ["http://cloudify.co/spec/cloudify/7.0.0/types.yaml", "plugin:cloudify-vnf-suite"],
+}
+IMAGE = "local/busybox:1"
+COMMAND = ["/bin/sh", "-c", "trap 'exit 0' TERM; mkdir -p /www; echo hi > /www/index.html; "
+           "httpd -f -p 8080 -h /www & wait"]
+
+
+def deployment(name: str) -> dict[str, Any]:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
+            "metadata": {"labels": labels},
+            "spec": {"terminationGracePeriodSeconds": 2, "containers": [{
+                "name": "web", "image": IMAGE, "imagePullPolicy": "Never", "command": COMMAND,
+                "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1}}]}}},
+    }
+
+
+def kubernetes_blueprint(count: int, prefix: str) -> str:
+    nodes: dict[str, Any] = {"master": {"type": "cloudify.kubernetes.Master", "properties": {"api": {
+        "host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}}}}
+    for index in range(count):
+        nodes[f"svc{index}"] = {
+            "type": "cloudify.kubernetes.Microservice",
+            "properties": {"config": deployment(f"{prefix}-{index}"), "timeout": 300},
+            "relationships": [{"type": "cloudify.kubernetes.relationships.connected_to_master",
+                               "target": "master"}],
+        }
+    return yaml.safe_dump({**HEADER, "node_templates": nodes}, sort_keys=False)
+
+
+def swarm_blueprint(count: int, stability: float = 1.5) -> str:
+    nodes: dict[str, Any] = {"swarm": {"type": "cloudify.swarm.Manager"}}
+    for index in range(count):
+        nodes[f"svc{index}"] = {
+            "type": "cloudify.swarm.Microservice",
+            "properties": {"replicas": 1,
+                           "convergence": {"stability_seconds": stability, "timeout": 300}},
+            "relationships": [{"type": "cloudify.relationships.contained_in", "target": "swarm"}],
+        }
+        nodes[f"svc{index}_container"] = {
+            "type": "cloudify.swarm.Container",
+            "properties": {"image": IMAGE, "command": COMMAND, "stop_grace_period": 5},
+            "relationships": [{"type": "cloudify.swarm.relationships.contained_in_microservice",
+                               "target": f"svc{index}"}],
+        }
+    return yaml.safe_dump({**HEADER, "node_templates": nodes}, sort_keys=False)
