@@ -45,5 +45,8 @@ wagon: setup      ## build and validate the plugin wagon into dist/
 bench: clusters   ## plugins vs raw kubectl/docker; results in benchmarks/results/
 	$(PY) -m benchmarks
 
+soak: clusters    ## 20 install/uninstall cycles of the hybrid example with a leak check each
+	bash scripts/soak 20
+
 clean:
 	rm -rf $(VENV) dist build *.egg-info .pytest_cache .mypy_cache .ruff_cache .cfy-work

@@ -48,11 +48,24 @@ class CfyCli:
     def retry_flags(self) -> list[str]:
         return ["--task-retries", str(self.retries), "--task-retry-interval", str(self.retry_interval)]
 
-    def install(self, blueprint: Path, deployment_id: str, inputs: dict[str, Any] | None = None) -> CfyResult:
+    def install_args(self, blueprint: Path, deployment_id: str,
+                     inputs: dict[str, Any] | None = None) -> list[str]:
         args = ["install", str(blueprint), "-b", deployment_id, *self.retry_flags()]
-        if inputs:
-            args += ["-i", json.dumps(inputs)]
-        return self.run(*args)
+        return args + (["-i", json.dumps(inputs)] if inputs else [])
+
+    def install(self, blueprint: Path, deployment_id: str, inputs: dict[str, Any] | None = None) -> CfyResult:
+        return self.run(*self.install_args(blueprint, deployment_id, inputs))
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """Run cfy in the background, in a process group of its own (so it can be killed whole);
+        `finish` collects it."""
+        return subprocess.Popen([str(CFY_OFFLINE), *args], env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+    @staticmethod
+    def finish(proc: subprocess.Popen[str], timeout: float = 900) -> CfyResult:
+        output, _ = proc.communicate(timeout=timeout)
+        return CfyResult([str(a) for a in proc.args][1:], proc.returncode, output)  # type: ignore[union-attr]
 
     def uninstall(self, deployment_id: str) -> CfyResult:
         return self.run("uninstall", "-b", deployment_id, *self.retry_flags())
