@@ -10,10 +10,10 @@ from cloudify.exceptions import WorkflowFailed
 
 from tests.helpers.clusters import kubectl
 from tests.helpers.local_workflows import LocalDeployment
-from tests.helpers.paths import K8S_CA, K8S_TOKEN_FILE, TEST_BLUEPRINTS
+from tests.helpers.paths import LOCAL_API, TEST_BLUEPRINTS
 
 BLUEPRINT = TEST_BLUEPRINTS / "k8s-config" / "blueprint.yaml"
-API = {"host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}
+API = LOCAL_API
 pytestmark = [pytest.mark.kubernetes, pytest.mark.usefixtures("kube")]
 
 

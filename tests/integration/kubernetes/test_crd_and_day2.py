@@ -8,9 +8,15 @@ import pytest
 
 from tests.helpers.clusters import kubectl
 from tests.helpers.local_workflows import LocalDeployment
-from tests.helpers.paths import K8S_CA, K8S_TOKEN_FILE, KUBECTL, TEST_BLUEPRINTS
+from tests.helpers.paths import (
+    K8S_CA,
+    K8S_TOKEN_FILE,
+    KUBECTL,
+    LOCAL_API,
+    TEST_BLUEPRINTS,
+)
 
-API = {"host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}
+API = LOCAL_API
 pytestmark = [pytest.mark.kubernetes, pytest.mark.usefixtures("kube")]
 
 

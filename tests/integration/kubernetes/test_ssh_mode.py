@@ -10,14 +10,15 @@ from cloudify.exceptions import WorkflowFailed
 
 from tests.helpers.clusters import kubectl
 from tests.helpers.local_workflows import LocalDeployment
-from tests.helpers.paths import KUBECONFIG, KUBECTL, STATE_DIR, TEST_BLUEPRINTS
+from tests.helpers.paths import (
+    LOCAL_SSH,
+    SSH_DIR,
+    TEST_BLUEPRINTS,
+)
 from tests.integration.kubernetes.test_failures import deployment_config
 
 BLUEPRINT = TEST_BLUEPRINTS / "k8s-config" / "blueprint.yaml"
-SSH_DIR = STATE_DIR / "ssh"
-SSH = {"host": "127.0.0.1", "port": 2222, "user": "root", "key_file": str(SSH_DIR / "client_key"),
-       "known_hosts": str(SSH_DIR / "known_hosts"), "kubectl": str(KUBECTL),
-       "kubeconfig": str(KUBECONFIG)}
+SSH = LOCAL_SSH
 pytestmark = [pytest.mark.kubernetes, pytest.mark.usefixtures("kube", "sshd")]
 
 

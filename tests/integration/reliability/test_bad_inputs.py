@@ -20,11 +20,8 @@ from tests.helpers import clusters
 from tests.helpers.fake_manager import FakeManager, serving
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import (
-    K8S_CA,
-    K8S_TOKEN_FILE,
-    KUBECONFIG,
-    KUBECTL,
-    STATE_DIR,
+    LOCAL_API,
+    LOCAL_SSH,
     TEST_BLUEPRINTS,
 )
 
@@ -32,9 +29,8 @@ K8S = TEST_BLUEPRINTS / "k8s-config" / "blueprint.yaml"
 SWARM = TEST_BLUEPRINTS / "swarm-service" / "blueprint.yaml"
 MANAGER = TEST_BLUEPRINTS / "swarm-manager" / "blueprint.yaml"
 PROXY = TEST_BLUEPRINTS / "proxy-downstream" / "blueprint.yaml"
-SSH = {"host": "127.0.0.1", "port": 2222, "user": "root", "key_file": str(STATE_DIR / "ssh" / "client_key"),
-       "kubectl": str(KUBECTL), "kubeconfig": str(KUBECONFIG), "known_hosts": str(STATE_DIR / "ssh" / "known_hosts")}
-API = {"host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}
+SSH = LOCAL_SSH
+API = LOCAL_API
 TAKEN_PORT = 18197
 pytestmark = [pytest.mark.usefixtures("swarm", "kube")]
 

@@ -19,20 +19,15 @@ import pytest
 from tests.helpers import clusters, faults
 from tests.helpers.cfy_cli import CfyCli
 from tests.helpers.paths import (
-    K8S_CA,
-    K8S_TOKEN_FILE,
-    KUBECONFIG,
-    KUBECTL,
-    STATE_DIR,
+    LOCAL_API,
+    LOCAL_SSH,
     TEST_BLUEPRINTS,
 )
 
 PAIR = TEST_BLUEPRINTS / "hybrid-pair" / "blueprint.yaml"
 K8S = TEST_BLUEPRINTS / "k8s-config" / "blueprint.yaml"
-API = {"host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}
-SSH = {"host": "127.0.0.1", "port": 2222, "user": "root", "key_file": str(STATE_DIR / "ssh" / "client_key"),
-       "known_hosts": str(STATE_DIR / "ssh" / "known_hosts"), "kubectl": str(KUBECTL),
-       "kubeconfig": str(KUBECONFIG)}
+API = LOCAL_API
+SSH = LOCAL_SSH
 pytestmark = [pytest.mark.disruptive, pytest.mark.usefixtures("swarm", "kube")]
 
 

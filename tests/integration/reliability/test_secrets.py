@@ -22,7 +22,7 @@ from tests.helpers.paths import (
     K8S_TOKEN_FILE,
     KUBECONFIG,
     KUBECTL,
-    STATE_DIR,
+    SSH_CLIENT_KEY,
     TEST_BLUEPRINTS,
 )
 
@@ -30,7 +30,7 @@ K8S = TEST_BLUEPRINTS / "k8s-config" / "blueprint.yaml"
 SWARM_OBJECTS = TEST_BLUEPRINTS / "swarm-objects" / "blueprint.yaml"
 PROXY = TEST_BLUEPRINTS / "proxy-downstream" / "blueprint.yaml"
 CONFIG = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "secrets-test"}, "data": {"a": "b"}}]
-CLIENT_KEY = STATE_DIR / "ssh" / "client_key"
+CLIENT_KEY = SSH_CLIENT_KEY
 SWARM_SECRET = "swarm-secret-value-5b1e0"
 MANAGER_PASSWORD = "manager-password-9c2d4"
 pytestmark = pytest.mark.usefixtures("swarm", "kube")
