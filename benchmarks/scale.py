@@ -1,8 +1,9 @@
 """Scale (figure 6): one blueprint with 1, 10 and 50 microservices, on Kubernetes and on Swarm,
 installed and uninstalled with the real `cfy` CLI (local profile, scripts/cfy-offline): wall time
 of each command and the peak memory (max RSS) of the `cfy` process, read from the kernel's
-accounting of that very child (os.wait4). The larger sizes are compared with the smallest,
-measured in the same runs, sizes interleaved (small to large, then large to small).
+accounting of that process (os.wait4 in a small launcher). The larger sizes are compared with the smallest,
+measured in the same runs, sizes interleaved (small to large, then large to small); the largest
+size also with the raw tools (benchmarks/scale_raw.py), to show what the cluster itself takes.
 
 `cfy` runs the workflow's tasks on a thread pool of THREADS (its default is 1, i.e. every
 operation one after the other; a manager's agent runs operations concurrently).
@@ -11,17 +12,16 @@ Run: .venv/bin/python -m benchmarks.scale [RUNS]   (or python -m benchmarks --on
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from benchmarks import scale_raw
 from benchmarks.common import Figure, cleanup_on_failure, render_table, retried
 from benchmarks.scale_blueprints import kubernetes_blueprint, swarm_blueprint
 from tests.helpers.cfy_cli import CFY_OFFLINE, CfyCli
@@ -29,6 +29,15 @@ from tests.helpers.clusters import leftovers
 
 SIZES = (1, 10, 50)
 THREADS = 10
+RAW_LABELS = {
+    "k8s": {"install": "kubectl apply (all) + kubectl wait available",
+            "uninstall": "kubectl delete --cascade=foreground --wait (+ pods gone)",
+            "how": "one kubectl apply"},
+    "swarm": {"install": "docker service create --detach=false per service",
+              "uninstall": "docker service rm (all) + containers gone",
+              "how": f"{scale_raw.THREADS} docker CLI processes at a time"},
+}
+RAW = {"k8s": scale_raw.kubectl_scale, "swarm": scale_raw.docker_scale}
 
 
 @dataclass
@@ -37,20 +46,38 @@ class Sample:
     uninstall: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
 
+    def add(self, times: tuple[float, float]) -> None:
+        self.install.append(times[0])
+        self.uninstall.append(times[1])
+
+
+# Spawns the command from a small interpreter and reports its wall time and peak RSS. Not
+# os.wait4 on a child of this process: a child forked from a large process inherits that
+# process's RSS high-water mark across exec, which would hide cfy's own (the floor here is the
+# launcher's few MB instead).
+LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{time.perf_counter() - start} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
 
 def cfy_timed(cfy: CfyCli, log: Path, *args: str) -> tuple[float, float]:
     """Run one cfy command; (seconds, peak RSS in MB of that process). Fails with the log's tail."""
+    report = log.with_suffix(".rusage")
     with log.open("a") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen([str(CFY_OFFLINE), *args], env=cfy.env(), stdout=out,
-                                stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, str(report), str(CFY_OFFLINE),
+                               *args], env=cfy.env(), stdout=out, stderr=subprocess.STDOUT,
+                              check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"cfy {' '.join(args[:2])} exited {proc.returncode}:\n"
                            f"{log.read_text()[-3000:]}")
-    return elapsed, usage.ru_maxrss / 1024  # Linux reports KiB
+    elapsed, max_rss_kib = report.read_text().split()
+    return float(elapsed), int(max_rss_kib) / 1024
 
 
 def install_uninstall(blueprint: Path, workdir: Path, sample: Sample) -> None:
@@ -65,8 +92,7 @@ def install_uninstall(blueprint: Path, workdir: Path, sample: Sample) -> None:
     left = leftovers(deployment)
     if left:
         raise RuntimeError(f"{deployment} left {left}")
-    sample.install.append(up)
-    sample.uninstall.append(down)
+    sample.add((up, down))
     sample.rss_mb.append(max(up_rss, down_rss))
 
 
@@ -75,6 +101,14 @@ def one_run(blueprint_text: str, tmp: Path, sample: Sample) -> None:
     blueprint = folder / "blueprint.yaml"
     blueprint.write_text(blueprint_text)
     install_uninstall(blueprint, folder, sample)
+
+
+def raw_figures(platform: str, size: int, ours: Sample, raw: Sample) -> list[Figure]:
+    label = RAW_LABELS[platform]
+    return [Figure(f"scale {platform} {what}, {size} microservices, vs the raw tool", "s",
+                   group="scale", ours=getattr(ours, what), raw=getattr(raw, what),
+                   raw_label=label[what], note=f"raw tool: {size} microservices, {label['how']}")
+            for what in ("install", "uninstall")]
 
 
 def figures_for(platform: str, samples: dict[int, Sample]) -> list[Figure]:
@@ -105,7 +139,12 @@ def measure(runs: int = 2, sizes: tuple[int, ...] = SIZES,
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         for platform in platforms:
             samples = {size: Sample() for size in sizes}
+            raw = Sample()
             for index in range(runs):
+                raw.add(retried(partial(RAW[platform], max(sizes)), f"scale {platform} raw"))
+                print(f"  scale {platform} run {index + 1}/{runs}, raw tool, {max(sizes)} "
+                      f"microservice(s): install {raw.install[-1]:.2f} s, uninstall "
+                      f"{raw.uninstall[-1]:.2f} s", flush=True)
                 for size in (sizes if index % 2 == 0 else tuple(reversed(sizes))):
                     retried(partial(one_run, builders[platform](size), Path(tmp), samples[size]),
                             f"scale {platform} {size}")
@@ -114,6 +153,7 @@ def measure(runs: int = 2, sizes: tuple[int, ...] = SIZES,
                           f"{samples[size].uninstall[-1]:.2f} s, peak RSS "
                           f"{samples[size].rss_mb[-1]:.0f} MB", flush=True)
             found += figures_for(platform, samples)
+            found += raw_figures(platform, max(sizes), samples[max(sizes)], raw)
     return found
 
 
