@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     modules = list(dict.fromkeys("k8s" if g == "readiness" else g for g in args.groups))
     for module in modules:
         start = time.monotonic()
-        print(f"[bench] {module}: measuring ({args.runs} run(s))", flush=True)
+        runs = args.scale_runs if module == "scale" else args.runs
+        print(f"[bench] {module}: measuring ({runs} run(s))", flush=True)
         figures += [f for f in steps[module]() if f.group in args.groups]
         print(f"[bench] {module}: done in {time.monotonic() - start:.0f} s", flush=True)
     after = machine()
