@@ -1,8 +1,8 @@
 """Apply, wait, delete and compare a Microservice's objects on any ClusterBackend.
 
-Apply is idempotent (server-side apply) and adopts objects this node instance made before;
-objects that existed before install are only taken over on explicit request and then left
-alone on delete. A failed install removes what it made. Delete runs in reverse order with
+Apply is idempotent (the backend creates, or patches what is there) and adopts objects this
+node instance made before; objects that existed before install are only taken over on explicit
+request and then left alone on delete. A failed install removes what it made. Delete runs in reverse order with
 foreground propagation and waits until objects and pods are gone. Service layer: no ctx.
 """
 from __future__ import annotations
