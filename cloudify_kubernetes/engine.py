@@ -2,8 +2,9 @@
 
 Apply is idempotent (the backend creates, or patches what is there) and adopts objects this
 node instance made before; objects that existed before install are only taken over on explicit
-request and then left alone on delete. A failed install removes what it made. Delete runs in reverse order with
-foreground propagation and waits until objects and pods are gone. Service layer: no ctx.
+request and then left alone on delete. A failed install removes what it made. Delete runs in
+reverse order with foreground propagation and waits until objects and pods are gone. Service
+layer: no ctx.
 """
 from __future__ import annotations
 
