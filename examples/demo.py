@@ -1,7 +1,9 @@
-"""The hybrid VNF service chain on the local clusters, with the real cfy CLI (local profile).
+"""The hybrid VNF service chain on the local clusters, with the real cfy CLI: in the local
+profile, or (--manager) on the real Cloudify manager that `scripts/real-manager up` runs.
 
-    python -m examples.demo up      install k8s-cluster, swarm-cluster and service; prove the chain
-    python -m examples.demo down    uninstall all three; check that nothing with our labels is left
+    python -m examples.demo up [--manager]    install k8s-cluster, swarm-cluster and service;
+                                              prove the chain
+    python -m examples.demo down [--manager]  uninstall all three
 
 `scripts/demo` (and `make demo`) first installs what is needed and brings the clusters up.
 Each step prints what it does and how long it took; a failure names the step and why.
@@ -19,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from examples.manager import CfyFailed, ManagerCfy, ensure_wagon
 
 ROOT = Path(__file__).resolve().parents[1]
 BLUEPRINTS = ROOT / "examples" / "blueprints"
@@ -62,6 +66,55 @@ class Chain:
         return (self.workdir / ".cloudify" / "profiles" / "local" / "deployments"
                 / self.deployment(name)).exists()
 
+    def install(self, name: str, inputs: dict[str, Any] | None = None) -> None:
+        args = ["install", str(BLUEPRINTS / name / "blueprint.yaml"), "-b", self.deployment(name),
+                *RETRY_FLAGS]
+        self.cfy(*args, *(["-i", json.dumps(inputs)] if inputs else []))
+
+    def uninstall(self, name: str) -> None:
+        if self.installed(name):
+            self.cfy("uninstall", "-b", self.deployment(name), *RETRY_FLAGS)
+
+
+@dataclass
+class ManagerChain(Chain):
+    """The same chain on a real manager: the suite's wagon uploaded (built when the sources
+    changed), each blueprint uploaded unchanged under its deployment's id, and the workflows
+    run by the manager's mgmtworker."""
+
+    def __post_init__(self) -> None:
+        self.manager = ManagerCfy(self.workdir)
+        self.prepared = False
+
+    def prepare(self) -> None:
+        if self.prepared:
+            return
+        self.prepared = True
+        wagon = step("build the wagon (skipped when the sources did not change)",
+                     lambda: self.unless_cfy_failed(ensure_wagon))
+        step(f"upload {wagon.name} to the manager (skipped when it is there)",
+             lambda: self.unless_cfy_failed(lambda: self.manager.ensure_plugin(wagon)))
+
+    @staticmethod
+    def unless_cfy_failed(action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except CfyFailed as error:
+            raise StepFailed(str(error)) from None
+
+    def outputs(self, name: str) -> dict[str, Any]:
+        return self.manager.outputs(self.deployment(name))
+
+    def installed(self, name: str) -> bool:
+        return self.manager.deployment_exists(self.deployment(name))
+
+    def install(self, name: str, inputs: dict[str, Any] | None = None) -> None:
+        self.unless_cfy_failed(lambda: self.manager.install(
+            BLUEPRINTS / name / "blueprint.yaml", self.deployment(name), inputs))
+
+    def uninstall(self, name: str) -> None:
+        self.unless_cfy_failed(lambda: self.manager.uninstall(self.deployment(name)))
+
 
 def step(title: str, action: Callable[[], Any]) -> Any:
     print(f"==> {title}", flush=True)
@@ -73,18 +126,6 @@ def step(title: str, action: Callable[[], Any]) -> Any:
         raise
     print(f"    done in {time.monotonic() - start:.1f}s", flush=True)
     return result
-
-
-def install(chain: Chain, name: str, inputs: dict[str, Any] | None = None) -> None:
-    args = ["install", str(BLUEPRINTS / name / "blueprint.yaml"), "-b", chain.deployment(name), *RETRY_FLAGS]
-    if inputs:
-        args += ["-i", json.dumps(inputs)]
-    chain.cfy(*args)
-
-
-def uninstall(chain: Chain, name: str) -> None:
-    if chain.installed(name):
-        chain.cfy("uninstall", "-b", chain.deployment(name), *RETRY_FLAGS)
 
 
 def http_get(url: str) -> str:
@@ -125,10 +166,12 @@ def prove_router(routes: str, namespace: str = "default") -> dict[str, Any]:
 
 
 def up(chain: Chain) -> dict[str, Any]:
-    step("install k8s-cluster (backends on Kubernetes)", lambda: install(chain, "k8s-cluster"))
-    step("install swarm-cluster", lambda: install(chain, "swarm-cluster"))
+    if isinstance(chain, ManagerChain):
+        chain.prepare()
+    step("install k8s-cluster (backends on Kubernetes)", lambda: chain.install("k8s-cluster"))
+    step("install swarm-cluster", lambda: chain.install("swarm-cluster"))
     step("install service (router on Kubernetes, nginx on Swarm, wired by proxies)",
-         lambda: install(chain, "service", {
+         lambda: chain.install("service", {
              "kubernetes_deployment": chain.deployment("k8s-cluster"),
              "swarm_deployment": chain.deployment("swarm-cluster"), "lb_port": chain.lb_port}))
     outputs = {name: step(f"outputs of {name}", functools.partial(chain.outputs, name))
@@ -146,12 +189,16 @@ def up(chain: Chain) -> dict[str, Any]:
 
 def down(chain: Chain) -> None:
     for name in reversed(DEPLOYMENTS):
-        step(f"uninstall {name}", functools.partial(uninstall, chain, name))
+        step(f"uninstall {name}", functools.partial(chain.uninstall, name))
 
 
 def main(argv: list[str]) -> int:
-    command = argv[1] if len(argv) > 1 else "up"
-    chain = Chain(Path(os.environ.get("CFY_WORKDIR", ROOT / ".cfy-work" / "demo")))
+    args = [a for a in argv[1:] if a != "--manager"]
+    command = args[0] if args else "up"
+    if "--manager" in argv:
+        chain: Chain = ManagerChain(Path(os.environ.get("CFY_WORKDIR", ROOT / ".cfy-work" / "demo-manager")))
+    else:
+        chain = Chain(Path(os.environ.get("CFY_WORKDIR", ROOT / ".cfy-work" / "demo")))
     try:
         if command == "up":
             up(chain)

@@ -33,9 +33,9 @@ if ! ls kubernetes_*.dsc >/dev/null 2>&1; then
     log "enabling deb-src in $src"
     sed -i 's/^Types: deb$/Types: deb deb-src/' "$src"
   fi
-  apt-get update -qq
+  retry 5 apt-get update -qq
   log "downloading Debian's kubernetes source package"
-  apt-get source --download-only kubernetes >/dev/null
+  retry 5 apt-get source --download-only kubernetes >/dev/null
 fi
 if [[ ! -d src ]]; then
   dpkg-source -x --no-check kubernetes_*.dsc src.tmp >/dev/null

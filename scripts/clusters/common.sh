@@ -3,6 +3,8 @@
 # things that are slow to make (Kubernetes binaries, images) live in CACHE_DIR.
 # Neither is inside the work tree.
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"   # retry, apt_install
+
 STATE_DIR=${LOCAL_CLUSTERS_STATE:-/var/lib/cloudify-vnf-local}
 CACHE_DIR=${LOCAL_CLUSTERS_CACHE:-/var/cache/cloudify-vnf}
 K8S_VERSION=1.20.2

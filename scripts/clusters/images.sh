@@ -38,6 +38,14 @@ build_busybox_images() {
   log "built local/busybox:1 and local/pause:1"
 }
 
+# debootstrap_vnf DIR: a fresh Debian rootfs with the VNF's packages in DIR (emptied first, so a
+# try cut short by the mirror can be made again).
+debootstrap_vnf() {
+  rm -rf "$1"; mkdir -p "$1"
+  debootstrap --variant=minbase --include=nginx-light,frr,iproute2,curl,procps bookworm "$1" \
+    >"$LOG_DIR/debootstrap.log" 2>&1
+}
+
 build_vnf_image() {
   if image_present local/vnf:1; then
     log "local/vnf:1 present"
@@ -46,9 +54,7 @@ build_vnf_image() {
   if [[ ! -f $VNF_TARBALL ]]; then
     local dir=$CACHE_DIR/images/vnf-rootfs
     log "debootstrap of the VNF image (nginx-light, frr, iproute2, curl): about 3 minutes, once per machine"
-    rm -rf "$dir"; mkdir -p "$dir"
-    debootstrap --variant=minbase --include=nginx-light,frr,iproute2,curl,procps bookworm "$dir" \
-      >"$LOG_DIR/debootstrap.log" 2>&1 || die "debootstrap failed; see $LOG_DIR/debootstrap.log"
+    retry 3 debootstrap_vnf "$dir" || die "debootstrap failed; see $LOG_DIR/debootstrap.log"
     chroot "$dir" apt-get clean
     tar -C "$dir" -c . >"$VNF_TARBALL.tmp" && mv "$VNF_TARBALL.tmp" "$VNF_TARBALL"
     rm -rf "$dir"

@@ -7,16 +7,8 @@ PACKAGES=(docker.io etcd-server golang-go rsync jq busybox-static debootstrap op
           openssh-server openssh-client iproute2 curl ca-certificates conntrack iptables
           ethtool socat procps)
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]} == 0)); then
+if apt_install "${PACKAGES[@]}"; then
   log "system packages present"
-  exit 0
+else
+  die "could not install the system packages (see above)"
 fi
-log "installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-log "system packages installed"
