@@ -7,25 +7,31 @@ It decides, once for the whole suite, how errors reach Cloudify:
 - Cloudify's own errors and OperationRetry pass through;
 - anything else is a bug: NonRecoverableError naming the exception type (never retried forever).
 Every message starts with where it happened (node, instance or relationship) and has every
-registered secret masked. BaseException (KeyboardInterrupt, SystemExit) is never caught.
+registered secret masked. An input the operation does not take is a UserError naming it: a
+blueprint's typo is reported, never silently dropped. BaseException (KeyboardInterrupt, SystemExit) is never caught.
 """
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from cloudify import ctx as ctx_proxy
 from cloudify.decorators import operation
-from cloudify.exceptions import NonRecoverableError, OperationRetry, RecoverableError
+from cloudify.exceptions import HttpException, NonRecoverableError, OperationRetry, RecoverableError
 
 from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTimeout, WorkloadFailed
+from cloudify_shared.local_files import LocalFiles, allowed_dirs_from
 from cloudify_shared.redaction import install_filter, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 FATAL = (UserError, WorkloadFailed, WaitTimeout, NotFound)
 TRANSIENT_BUILTINS = (ConnectionError, TimeoutError)
+# the running operation's LocalFiles (made on first use, closed when the operation ends)
+_FILES: ContextVar[LocalFiles | None] = ContextVar("vnf_local_files", default=None)
 
 
 def describe_context(ctx: Any) -> str:
@@ -53,19 +59,100 @@ def translate_error(error: Exception, where: str) -> Exception:
     return NonRecoverableError(redact(f"{where}: unexpected {type(error).__name__}: {error}"))
 
 
-def task(func: F) -> F:
-    """Wrap an operation: resumable, secrets masked in its log, errors translated."""
+def accepted_inputs(func: Callable[..., Any], declared: Iterable[str]) -> frozenset[str] | None:
+    """The operation inputs `func` takes: its named keyword parameters plus `declared` (the
+    names a `**inputs` catch-all passes on). None (not checked) only for a catch-all that is
+    neither `**_` nor declared."""
+    params = inspect.signature(func).parameters.values()
+    named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - {"ctx"}
+    catch_all = [p.name for p in params if p.kind is p.VAR_KEYWORD]
+    declared = frozenset(declared)
+    if catch_all and catch_all[0] != "_" and not declared:
+        return None
+    return frozenset(named | declared)
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = kwargs.get("ctx") or ctx_proxy
-        install_filter(ctx.logger)
+
+def reject_unknown_inputs(ctx: Any, given: Iterable[str], accepted: frozenset[str] | None) -> None:
+    """A UserError naming the operation and every input it does not take (never dropped)."""
+    unknown = sorted(set(given) - {"ctx"} - (accepted if accepted is not None else set(given)))
+    if not unknown:
+        return
+    try:
+        operation_name = ctx.operation.name
+    except Exception:
+        operation_name = "this operation"
+    takes = ", ".join(sorted(accepted or ())) or "none"
+    raise UserError(f"operation {operation_name}: unknown input(s) {', '.join(unknown)} "
+                    f"(it takes: {takes})")
+
+
+def task(func: F | None = None, *, inputs: Iterable[str] = ()) -> Any:
+    """Wrap an operation: resumable, secrets masked in its log, unknown inputs refused, errors
+    translated. `@task` or `@task(inputs=NAMES)` for an operation whose `**inputs` passes NAMES on."""
+
+    def decorate(func: F) -> F:
+        accepted = accepted_inputs(func, inputs)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            ctx = kwargs.get("ctx") or ctx_proxy
+            install_filter(ctx.logger)
+            token = _FILES.set(None)
+            try:
+                reject_unknown_inputs(ctx, kwargs, accepted)
+                return func(*args, **kwargs)
+            except Exception as error:
+                translated = translate_error(error, describe_context(ctx))
+                if translated is error:
+                    raise
+                raise translated from error
+            finally:
+                files = _FILES.get()
+                if files is not None:
+                    files.close()
+                _FILES.reset(token)
+
+        wrapper.accepted_inputs = accepted  # type: ignore[attr-defined]
+        return operation(resumable=True)(wrapper)  # type: ignore[no-any-return,unused-ignore]
+
+    return decorate(func) if func is not None else decorate
+
+
+def on_manager(ctx: Any) -> bool:
+    """Whether the operation runs on a manager. cloudify.workflows.local (the cfy local profile)
+    marks every operation's context `local` (CommonContext._local in cloudify/context.py, from
+    the context dict's 'local' key); a manager's mgmtworker (or agent) never does. Anything not
+    marked local counts as a manager: the stricter side."""
+    return getattr(ctx, "_local", False) is not True
+
+
+def resource_getter(ctx: Any) -> Callable[[str], bytes]:
+    """ctx.get_resource (a blueprint resource, relative to the blueprint) with a missing
+    resource as a UserError naming it."""
+    def get(path: str) -> bytes:
         try:
-            return func(*args, **kwargs)
-        except Exception as error:
-            translated = translate_error(error, describe_context(ctx))
-            if translated is error:
-                raise
-            raise translated from error
+            return bytes(ctx.get_resource(path))
+        except (OSError, HttpException) as error:
+            raise UserError(f"blueprint resource {path!r} not found ({error})") from None
+    return get
 
-    return operation(resumable=True)(wrapper)  # type: ignore[no-any-return,unused-ignore]
+
+def local_files(ctx: Any) -> LocalFiles:
+    """How this operation reads the files its node names (cloudify_shared.local_files): one per
+    operation, its private copies removed when the operation ends."""
+    files = _FILES.get()
+    if files is None:
+        files = LocalFiles(on_manager(ctx), resource_getter(ctx), allowed_dirs_from())
+        _FILES.set(files)
+    return files
+
+
+def instance_count(ctx: Any) -> int:
+    """How many instances the operation's node has, counting those a running scale workflow adds:
+    on a manager, the scale workflow raises the node's planned_number_of_instances first and its
+    number_of_instances only when done. ctx.node offers only the latter; the REST node behind it
+    (`_node`) has both. In the local profile both are the same."""
+    current = int(ctx.node.number_of_instances)  # fetches the node
+    node = getattr(ctx.node, "_node", None)
+    planned = getattr(node, "planned_number_of_instances", None) if node is not None else None
+    return max(current, int(planned or 0))

@@ -122,3 +122,23 @@ def string_mapping(value: Any, path: str) -> dict[str, str]:
         else:
             result[key] = render_scalar(item)
     return result
+
+
+def apply_aliases(data: Any, aliases: Mapping[str, str], path: str) -> Any:
+    """`data` with each alias key (an older plugin's name, e.g. the 2016 swarm plugin's
+    `entry_point`) renamed to its current name; setting both (non-null) is an error naming both.
+    Anything but a mapping is returned as it is (parse_mapping reports it)."""
+    if not isinstance(data, Mapping):
+        return data
+    result = dict(data)
+    for old, new in aliases.items():
+        if old not in result:
+            continue
+        value = result.pop(old)
+        if value is None:
+            continue
+        if result.get(new) is not None:
+            raise UserError(f"{path}.{old} and {path}.{new} are both set: {old} is the older name "
+                            f"of {new}; set one of them")
+        result[new] = value
+    return result
