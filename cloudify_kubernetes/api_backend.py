@@ -17,7 +17,7 @@ from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
-from cloudify_kubernetes.backend import FIELD_MANAGER, ObjectRef
+from cloudify_kubernetes.backend import FIELD_MANAGER, ObjectRef, UnknownKind
 from cloudify_kubernetes.connection import ApiSettings
 from cloudify_shared.errors import NotFound, TransientError, UserError
 from cloudify_shared.redaction import register_secret
@@ -118,7 +118,7 @@ class ApiBackend:
             with api_errors(f"looking up {api_version} {kind}"):
                 return self.dynamic.resources.get(api_version=api_version, kind=kind)
         except ResourceNotFoundError:
-            raise UserError(f"unknown kind: the cluster has no {kind} in {api_version}") from None
+            raise UnknownKind(f"unknown kind: the cluster has no {kind} in {api_version}") from None
 
     def namespaced(self, api_version: str, kind: str) -> bool:
         return bool(self._resource(api_version, kind).namespaced)
@@ -154,6 +154,13 @@ class ApiBackend:
         except NotFound as error:
             raise UserError(str(error)) from error  # e.g. its namespace does not exist
         return result.to_dict()
+
+    def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        ref = ObjectRef.of(obj)
+        resource = self._resource(ref.api_version, ref.kind)
+        result = self._call(f"replacing {ref}", resource.replace, body=dict(obj), name=ref.name,
+                            namespace=ref.namespace, field_manager=FIELD_MANAGER)
+        return dict(result.to_dict())
 
     def delete(self, ref: ObjectRef) -> None:
         resource = self._resource(ref.api_version, ref.kind)

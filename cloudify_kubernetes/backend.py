@@ -9,7 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cloudify_shared.errors import UserError
+
 FIELD_MANAGER = "cloudify-vnf-suite"
+
+
+class UnknownKind(UserError):
+    """The cluster does not know this apiVersion/kind (e.g. its CRD is gone). The one UserError
+    a wait for deletion may read as "gone": a 401/403 is a UserError too, and never means gone."""
 
 
 @dataclass(frozen=True)
@@ -44,13 +51,16 @@ class ClusterBackend(Protocol):
     """One cluster connection. Every method raises UserError / NotFound / TransientError."""
 
     def namespaced(self, api_version: str, kind: str) -> bool:
-        """Whether the kind is namespaced; UserError when the cluster does not know it."""
+        """Whether the kind is namespaced; UnknownKind when the cluster does not know it."""
 
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
         """The live object, or None when it does not exist."""
 
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Create or update (server-side apply, field manager FIELD_MANAGER); the live object."""
+
+    def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the whole object (PUT, unconditional); restores a previous spec exactly."""
 
     def delete(self, ref: ObjectRef) -> None:
         """Delete with foreground propagation; an object already gone is fine."""

@@ -7,8 +7,10 @@ against known_hosts unless the user opts out). Plain Python: no ctx, no cluster 
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cloudify_shared.errors import UserError
@@ -33,7 +35,8 @@ SSH_FIELDS = {
     "host": Field((str,), required=True),
     "port": Field((int,), default=22),
     "user": Field((str,), default="root"),
-    "key_file": Field((str,), required=True),
+    "key_file": Field((str,), default=""),
+    "private_key": Field((str,)),
     "known_hosts": Field((str,), default="~/.ssh/known_hosts"),
     "check_host_key": Field((bool,), default=True),
     "kubectl": Field((str,), default="kubectl"),
@@ -73,7 +76,7 @@ class ApiSettings:
 @dataclass(frozen=True)
 class SshSettings:
     host: str
-    key_file: str
+    key_file: str = ""
     port: int = 22
     user: str = "root"
     known_hosts: str = "~/.ssh/known_hosts"
@@ -81,9 +84,12 @@ class SshSettings:
     kubectl: str = "kubectl"
     kubeconfig: str | None = None
     connect_timeout: int = 15
+    private_key: str | None = field(default=None, repr=False)  # the key itself (get_secret)
 
     def public(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["inline_credentials"] = bool(data.pop("private_key"))
+        return data
 
     @property
     def endpoint(self) -> str:
@@ -116,7 +122,15 @@ def parse_connection(api: Any, ssh: Any, path: str = "properties") -> Settings:
         raise UserError(f"{path}: set exactly one of 'api' or 'ssh'")
     if api:
         return parse_api(api, f"{path}.api")
-    return SshSettings(**parse_mapping(ssh, SSH_FIELDS, f"{path}.ssh"))
+    return parse_ssh(ssh, f"{path}.ssh")
+
+
+def parse_ssh(data: Any, path: str) -> SshSettings:
+    values = parse_mapping(data, SSH_FIELDS, path)
+    if bool(values["key_file"]) == bool(values["private_key"]):
+        raise UserError(f"{path}: set exactly one of key_file or private_key (the key itself, "
+                        f"e.g. from get_secret)")
+    return SshSettings(**values)
 
 
 def public_info(settings: Settings) -> dict[str, Any]:
@@ -126,13 +140,28 @@ def public_info(settings: Settings) -> dict[str, Any]:
     return {"mode": "ssh", "endpoint": settings.endpoint, "ssh": settings.public()}
 
 
+def wants_inline(info: Any) -> bool:
+    """Whether a `kubernetes_info` value says its token, kubeconfig content or SSH key lives
+    in the Master's properties (from_info then needs them as `inline`)."""
+    if not isinstance(info, dict):
+        return False
+    section = info.get("ssh") if info.get("mode") == "ssh" else info.get("api")
+    return isinstance(section, dict) and bool(section.get("inline_credentials"))
+
+
 def from_info(info: Any, where: str, inline: dict[str, Any] | None = None) -> Settings:
     """Settings rebuilt from a `kubernetes_info` value; `inline` supplies the inline token or
     kubeconfig content when the info says they live in the Master's properties."""
     if not isinstance(info, dict) or info.get("mode") not in ("api", "ssh"):
         raise UserError(f"{where}: not a kubernetes_info value (need mode api or ssh): {info!r}")
     if info["mode"] == "ssh":
-        return SshSettings(**parse_mapping(info.get("ssh"), SSH_FIELDS, f"{where}.ssh"))
+        ssh = dict(info.get("ssh") or {})
+        if ssh.pop("inline_credentials", False):
+            if not (inline or {}).get("private_key"):
+                raise UserError(f"{where}: the Master keeps its SSH private key inline; connect "
+                                "to it directly (or use key_file) to share it")
+            ssh["private_key"] = (inline or {})["private_key"]
+        return parse_ssh(ssh, f"{where}.ssh")
     data = dict(info.get("api") or {})
     if data.pop("inline_credentials", False):
         if not inline:
@@ -140,6 +169,67 @@ def from_info(info: Any, where: str, inline: dict[str, Any] | None = None) -> Se
                             "to it directly (or use token_file / kubeconfig) to share it")
         data.update({k: inline.get(k) for k in ("token", "kubeconfig_content") if inline.get(k)})
     return parse_api(data, f"{where}.api")
+
+
+# The settings that name a local file (the manager-side kubeconfig of ssh mode lives on the master)
+API_FILE_FIELDS = ("kubeconfig", "token_file", "ca_file", "client_cert_file", "client_key_file")
+SSH_FILE_FIELDS = ("key_file", "known_hosts")
+
+
+def with_local_paths(settings: Settings, local_path: Callable[[str, str], str],
+                     where: str = "properties") -> Settings:
+    """The settings with every local file replaced by `local_path(value, field)` (the tasks
+    layer's local-file policy: a checked host path or a copy of a blueprint resource)."""
+    def checked(section: str, names: tuple[str, ...]) -> dict[str, Any]:
+        return {name: local_path(value, f"{where}.{section}.{name}")
+                for name in names if (value := getattr(settings, name))}
+
+    if isinstance(settings, ApiSettings):
+        return dataclasses.replace(settings, **checked("api", API_FILE_FIELDS))
+    names = SSH_FILE_FIELDS if settings.check_host_key else ("key_file",)
+    return dataclasses.replace(settings, **checked("ssh", names))
+
+
+# What a kubeconfig can make its reader open or run (kubernetes.config.kube_config)
+KUBECONFIG_FILES = {"clusters": ("cluster", ("certificate-authority",)),
+                    "users": ("user", ("client-certificate", "client-key", "tokenFile"))}
+
+
+def check_kubeconfig(content: Any, where: str, host_path: Callable[[str, str], str]) -> None:
+    """For a kubeconfig the blueprint wrote (inline, or a blueprint resource) read on a manager:
+    no command (`exec`, an auth-provider's `cmd-path`: the client would run it on the manager),
+    and every file it names is an absolute host path that `host_path` (the local-file policy)
+    accepts; relative ones would be read from the worker's directory, so they are refused."""
+    if isinstance(content, str):
+        import yaml
+        try:
+            content = yaml.safe_load(content)
+        except yaml.YAMLError as error:
+            raise UserError(f"{where}: malformed YAML: {error}") from None
+    if not isinstance(content, dict):
+        return  # the client reports a malformed kubeconfig itself
+    for section, (inner, keys) in KUBECONFIG_FILES.items():
+        for index, entry in enumerate(content.get(section) or []):
+            body = entry.get(inner) if isinstance(entry, dict) else None
+            if isinstance(body, dict):
+                _check_kubeconfig_entry(body, f"{where}.{section}[{index}].{inner}", keys, host_path)
+
+
+def _check_kubeconfig_entry(body: dict[str, Any], field: str, keys: tuple[str, ...],
+                            host_path: Callable[[str, str], str]) -> None:
+    for command in ("exec", "auth-provider"):
+        if command in body and (command == "exec" or "cmd-path" in str(body[command])):
+            raise UserError(f"{field}.{command}: a kubeconfig that runs a command is refused on a "
+                            "manager (the command would run on the manager); use a token "
+                            "(get_secret) or client certificates")
+    for key in keys:
+        value = body.get(key)
+        if isinstance(value, str):
+            if not value.startswith("/"):
+                inline = "token" if key == "tokenFile" else f"{key}-data"
+                raise UserError(f"{field}.{key}: {value!r} is relative (it would be read from "
+                                f"the manager's working directory): use {inline}")
+            host_path(value, f"{field}.{key}")
 
 
 def warn_if_insecure(settings: Settings, logger: logging.Logger) -> None:

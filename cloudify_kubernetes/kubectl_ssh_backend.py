@@ -20,9 +20,10 @@ from typing import Any
 import fabric
 import paramiko
 
-from cloudify_kubernetes.backend import FIELD_MANAGER, ObjectRef
+from cloudify_kubernetes.backend import FIELD_MANAGER, ObjectRef, UnknownKind
 from cloudify_kubernetes.connection import SshSettings
 from cloudify_shared.errors import NotFound, TransientError, UserError
+from cloudify_shared.redaction import register_secret
 
 TRANSIENT_REASONS = {"InternalError", "ServiceUnavailable", "Timeout", "ServerTimeout",
                      "TooManyRequests"}
@@ -41,6 +42,27 @@ def map_kubectl_error(stderr: str, what: str) -> Exception:
     return UserError(text)
 
 
+KEY_TYPES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
+
+
+def key_arguments(settings: SshSettings) -> dict[str, Any]:
+    """paramiko's arguments for the key: a file, or the key itself (private_key, registered
+    for redaction: it may come from get_secret)."""
+    if not settings.private_key:
+        return {"key_filename": os.path.expanduser(settings.key_file)}
+    register_secret(settings.private_key)
+    return {"pkey": load_private_key(settings.private_key)}
+
+
+def load_private_key(text: str) -> paramiko.PKey:
+    for key_type in KEY_TYPES:
+        try:
+            return key_type.from_private_key(io.StringIO(text))
+        except paramiko.SSHException:
+            continue
+    raise UserError("ssh.private_key: not an unencrypted Ed25519, ECDSA or RSA private key")
+
+
 class KubectlSshBackend:
     def __init__(self, settings: SshSettings) -> None:
         self.settings = settings
@@ -49,8 +71,7 @@ class KubectlSshBackend:
         self.conn = fabric.Connection(
             settings.host, user=settings.user, port=settings.port,
             connect_timeout=settings.connect_timeout,
-            connect_kwargs={"key_filename": os.path.expanduser(settings.key_file),
-                            "look_for_keys": False, "allow_agent": False})
+            connect_kwargs={**key_arguments(settings), "look_for_keys": False, "allow_agent": False})
         client = self.conn.client
         if settings.check_host_key:
             try:
@@ -110,7 +131,7 @@ class KubectlSshBackend:
         resource = self._discovery[api_version].get(kind)
         if resource is None:
             self._discovery.pop(api_version)  # a CRD may define it soon: look again next time
-            raise UserError(f"unknown kind: the cluster has no {kind} in {api_version}")
+            raise UnknownKind(f"unknown kind: the cluster has no {kind} in {api_version}")
         return resource
 
     def _type(self, api_version: str, kind: str) -> str:
@@ -137,6 +158,12 @@ class KubectlSshBackend:
         self._resource(ref.api_version, ref.kind)
         result = self._json(["apply", "--field-manager", FIELD_MANAGER, "-f", "-"],
                             f"applying {ref}", stdin=json.dumps(dict(obj)))
+        return dict(result or {})
+
+    def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        ref = ObjectRef.of(obj)
+        self._resource(ref.api_version, ref.kind)
+        result = self._json(["replace", "-f", "-"], f"replacing {ref}", stdin=json.dumps(dict(obj)))
         return dict(result or {})
 
     def delete(self, ref: ObjectRef) -> None:

@@ -1,7 +1,8 @@
 """From a Microservice's properties to the list of Kubernetes objects to apply.
 
 Loads descriptor files (each may hold several YAML documents) and inline config, applies
-overrides, injects env into pod templates and adds the ownership labels. Pure: the caller
+overrides, injects env into pod templates and adds the ownership labels (to the objects and
+to the templates their controllers make objects from: see owned_templates). Pure: the caller
 passes a `read_file(path) -> str` function; no ctx, no cluster access.
 """
 from __future__ import annotations
@@ -79,8 +80,10 @@ def load_sources(config_files: Any, config: Any, read_file: Callable[[str], str]
 
 
 def build_objects(sources: list[Source], env: Any, env_containers: Any,
-                  labels: Mapping[str, str], where: str = "properties") -> list[dict[str, Any]]:
-    """Every object, in order, with overrides, env and ownership labels applied."""
+                  labels: Mapping[str, str], where: str = "properties",
+                  origins: dict[tuple[str, str], str] | None = None) -> list[dict[str, Any]]:
+    """Every object, in order, with overrides, env and ownership labels applied. `origins`,
+    when given, is filled with (kind, name) -> the source (file or inline config) it came from."""
     env_values = string_mapping(env or {}, f"{where}.env")
     containers = list(env_containers or [])
     objects: list[dict[str, Any]] = []
@@ -92,6 +95,8 @@ def build_objects(sources: list[Source], env: Any, env_containers: Any,
             check_document(doc, source.where)
             injected = inject_env(doc, env_values, containers)
             objects.append(add_labels(injected, labels))
+            if origins is not None:
+                origins[(str(doc["kind"]), str(doc["metadata"]["name"]))] = source.where
     if containers and env_values:
         named = {c.get("name") for o in objects for spec in pod_specs(o)
                  for c in spec.get("containers") or []}
@@ -140,14 +145,43 @@ def inject_env(doc: dict[str, Any], env: Mapping[str, str], containers: list[str
     return result
 
 
+def owned_templates(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every template in `doc` from which a controller makes objects that carry the template's
+    labels: pod templates, a CronJob's jobTemplate, a StatefulSet's volumeClaimTemplates (its
+    claims outlive it) and generic ephemeral volumes' claim templates."""
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if doc.get("kind") != "Pod":
+        yield from pod_templates(doc)
+        if isinstance(spec.get("jobTemplate"), dict):
+            yield spec["jobTemplate"]
+    if doc.get("kind") == "StatefulSet":
+        yield from (t for t in spec.get("volumeClaimTemplates") or [] if isinstance(t, dict))
+    for pod_spec in pod_specs(doc):
+        for volume in pod_spec.get("volumes") or []:
+            ephemeral = volume.get("ephemeral") if isinstance(volume, dict) else None
+            if isinstance(ephemeral, dict) and isinstance(ephemeral.get("volumeClaimTemplate"), dict):
+                yield ephemeral["volumeClaimTemplate"]
+
+
+# The API server gives these an object without labels its pod template's labels (as
+# `kubectl apply` of the same file shows): kept, before ours make the labels non-empty.
+TEMPLATE_LABELED_KINDS = {"Job", "ReplicationController"}
+
+
 def add_labels(doc: dict[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
-    """A copy of `doc` whose metadata and pod templates carry `labels`."""
+    """A copy of `doc` whose metadata and templates (owned_templates) carry `labels`."""
     result = copy.deepcopy(doc)
     meta = result.setdefault("metadata", {})
-    meta["labels"] = {**(meta.get("labels") or {}), **labels}
-    if result.get("kind") == "Pod":
-        return result
-    for template in pod_templates(result):
-        tmeta = template.setdefault("metadata", {})
+    own = meta.get("labels") or {}
+    if not own and result.get("kind") in TEMPLATE_LABELED_KINDS:
+        for template in pod_templates(result):
+            own = dict((template.get("metadata") or {}).get("labels") or {})
+    meta["labels"] = {**own, **labels}
+    for template in owned_templates(result):
+        tmeta = template.get("metadata")
+        if not isinstance(tmeta, dict):
+            tmeta = template["metadata"] = {}
         tmeta["labels"] = {**(tmeta.get("labels") or {}), **labels}
     return result

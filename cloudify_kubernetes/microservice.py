@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cloudify_kubernetes import manifests
+from cloudify_kubernetes import manifests, naming
 from cloudify_kubernetes.backend import ClusterBackend
 from cloudify_kubernetes.connection import ApiSettings, Settings, SshSettings
 from cloudify_kubernetes.engine import Options
@@ -28,6 +28,7 @@ SETTING_FIELDS = {
     "timeout": Field((int, float), default=300),
     "wait_for_load_balancer": Field((bool,), default=False),
     "adopt_existing": Field((bool,), default=False),
+    "keep_volume_claims": Field((bool,), default=False),
     "ssh_username": Field((str,)),
     "ssh_keyfilename": Field((str,)),
 }
@@ -46,13 +47,15 @@ class MicroserviceSettings:
     timeout: float
     wait_for_load_balancer: bool
     adopt_existing: bool
+    keep_volume_claims: bool
     ssh_username: str | None
     ssh_keyfilename: str | None
 
     @property
     def options(self) -> Options:
         return Options(timeout=float(self.timeout), wait_for_load_balancer=self.wait_for_load_balancer,
-                       adopt_existing=self.adopt_existing, default_namespace=self.namespace)
+                       adopt_existing=self.adopt_existing, default_namespace=self.namespace,
+                       keep_volume_claims=self.keep_volume_claims)
 
 
 def parse_settings(properties: Mapping[str, Any], inputs: Mapping[str, Any]) -> MicroserviceSettings:
@@ -63,12 +66,16 @@ def parse_settings(properties: Mapping[str, Any], inputs: Mapping[str, Any]) -> 
 
 
 def render(settings: MicroserviceSettings, read_file: Callable[[str], str],
-           labels: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The objects to apply, in order: files and inline config, overrides, env, labels."""
+           labels: Mapping[str, str], name_suffix: str = "") -> list[dict[str, Any]]:
+    """The objects to apply, in order: files and inline config, overrides, env, labels, then
+    the instance's names (naming.per_instance; overrides match the descriptors' names)."""
     sources = manifests.load_sources(settings.config_files, settings.config, read_file)
-    objects = manifests.build_objects(sources, settings.env, settings.env_containers, labels)
+    origins: dict[tuple[str, str], str] = {}
+    objects = manifests.build_objects(sources, settings.env, settings.env_containers, labels,
+                                      origins=origins)
     extra = [parse_override(o, f"overrides[{i}]") for i, o in enumerate(settings.overrides)]
-    return apply_overrides(objects, extra, "overrides") if extra else objects
+    objects = apply_overrides(objects, extra, "overrides") if extra else objects
+    return naming.per_instance(objects, name_suffix, labels, origins)
 
 
 def scale_overrides(objects: list[dict[str, Any]], replicas: int, kind: str | None,
@@ -88,8 +95,11 @@ def scale_overrides(objects: list[dict[str, Any]], replicas: int, kind: str | No
 def for_microservice(connection: Settings, settings: MicroserviceSettings) -> Settings:
     """The seed's ssh_username / ssh_keyfilename override the Master's SSH user and key."""
     if isinstance(connection, SshSettings):
-        return dataclasses.replace(connection, user=settings.ssh_username or connection.user,
-                                   key_file=settings.ssh_keyfilename or connection.key_file)
+        user = settings.ssh_username or connection.user
+        if settings.ssh_keyfilename:  # the seed's key file wins over the Master's key, inline too
+            return dataclasses.replace(connection, user=user, key_file=settings.ssh_keyfilename,
+                                       private_key=None)
+        return dataclasses.replace(connection, user=user)
     return connection
 
 

@@ -1,6 +1,15 @@
 """Readiness verdicts for Kubernetes objects: `verdict(obj) -> Verdict`, one function per kind in
-a lookup keyed by kind, plus `pods_verdict(pods)` that turns a failing pod (image missing, crash
+a lookup keyed by kind, plus `failing_pod(pods)` that turns a failing pod (image missing, crash
 loop, unschedulable) into a failure so a wait ends at once. Done and failed are separate.
+
+Image pulls (`pull_problem`): a missing image (ErrImageNeverPull, InvalidImageName, "not found",
+"manifest unknown", "repository does not exist") or refused credentials ("unauthorized",
+"denied", "authentication required") fail at once; a registry that cannot be reached right now
+("dial tcp", "connection refused", "i/o timeout", "TLS handshake timeout", "no such host", 5xx)
+is waited out until the operation's timeout. The kubelet gives no status code for these, only
+its message, so this is the one place that reads message text. ImagePullBackOff only says
+"Back-off pulling image": the caller passes the pod's latest pull-failure event messages, and a
+back-off nobody can explain fails at once (as before).
 Pure: canned dicts in, Verdict out; no I/O, no ctx.
 """
 from __future__ import annotations
@@ -17,6 +26,28 @@ FAILED_WAITING_REASONS = {
     "ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull", "InvalidImageName",
     "CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
 }
+# Pull reasons whose message decides between "failed for good" and "wait" (see pull_problem).
+PULL_REASONS = {"ErrImagePull", "ImagePullBackOff"}
+MISSING_IMAGE = ("not found", "manifest unknown", "repository does not exist", "no such image",
+                 "invalid reference format")
+AUTH_FAILURE = ("unauthorized", "authentication required", "pull access denied", "denied",
+                "no basic auth credentials", "forbidden")
+UNREACHABLE = ("dial tcp", "connection refused", "i/o timeout", "tls handshake timeout",
+               "no such host", "connection reset", "network is unreachable", "timeout exceeded",
+               "context deadline exceeded", "service unavailable", "bad gateway",
+               "gateway timeout", "too many requests")
+
+
+def pull_problem(message: str) -> str | None:
+    """'missing', 'auth' or 'unreachable' for an image pull failure message, None if unclear."""
+    text = message.lower()
+    if any(word in text for word in MISSING_IMAGE):
+        return "missing"
+    if any(word in text for word in AUTH_FAILURE):
+        return "auth"
+    if any(word in text for word in UNREACHABLE):
+        return "unreachable"
+    return None
 
 
 def _status(obj: Obj) -> Mapping[str, Any]:
@@ -185,24 +216,61 @@ def verdict(obj: Obj, wait_for_load_balancer: bool = False) -> Verdict:
     return VERDICTS.get(kind, exists)(obj)
 
 
-def pod_failure(obj: Obj) -> str | None:
-    """Why a pod will not become ready on its own, or None."""
+def pulling_image(obj: Obj) -> bool:
+    """Whether a container of the pod is in ErrImagePull / ImagePullBackOff."""
+    return any(((c.get("state") or {}).get("waiting") or {}).get("reason") in PULL_REASONS
+               for c in _containers(obj))
+
+
+def _containers(obj: Obj) -> list[Mapping[str, Any]]:
     status = _status(obj)
+    return list(status.get("initContainerStatuses") or []) + list(status.get("containerStatuses") or [])
+
+
+def _gives_up(reason: str, message: str, pull_messages: Sequence[str]) -> bool:
+    if reason not in PULL_REASONS:
+        return True
+    problems = [pull_problem(text) for text in [message, *pull_messages] if text]
+    known = [p for p in problems if p]
+    return not known or known[-1] != "unreachable"  # the latest explained attempt decides
+
+
+def pod_failure(obj: Obj, pull_messages: Sequence[str] = ()) -> str | None:
+    """Why a pod will not become ready on its own, or None (also None while a registry is
+    unreachable: that is waited out). `pull_messages`: the pod's pull-failure event messages,
+    oldest first."""
     scheduled = _condition(obj, "PodScheduled")
     if scheduled and scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
         return f"unschedulable: {scheduled.get('message')}"
-    for container in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+    for container in _containers(obj):
         waiting = (container.get("state") or {}).get("waiting") or {}
-        if waiting.get("reason") in FAILED_WAITING_REASONS:
-            return (f"container {container.get('name')}: {waiting.get('reason')}"
-                    f"{': ' + waiting['message'] if waiting.get('message') else ''}")
+        reason, message = str(waiting.get("reason") or ""), str(waiting.get("message") or "")
+        if reason in FAILED_WAITING_REASONS and _gives_up(reason, message, pull_messages):
+            cause = f" (last pull error: {pull_messages[-1]})" if reason == "ImagePullBackOff" \
+                and pull_messages else ""
+            return (f"container {container.get('name')}: {reason}"
+                    f"{': ' + message if message else ''}{cause}")
     return None
 
 
-def failing_pod(pods: Sequence[Obj]) -> tuple[Obj, str] | None:
-    """The first pod that has failed for good and why, or None."""
+def failing_pod(pods: Sequence[Obj],
+                pull_messages: Callable[[Obj], Sequence[str]] | None = None,
+                claims: Callable[[Obj], Verdict | None] | None = None) -> tuple[Obj, str] | None:
+    """The first pod that has failed for good and why, or None. `pull_messages(pod)` gives a
+    pod's pull-failure event messages (asked only for pods stuck pulling an image).
+    `claims(pod)` judges the claims of an unschedulable pod: failed (e.g. no such
+    StorageClass) is the pod's failure, waiting (a claim still binding) is no failure, None
+    leaves the scheduler's verdict."""
     for item in pods:
-        reason = pod_failure(item)
+        if (item.get("metadata") or {}).get("deletionTimestamp"):
+            continue  # on its way out: not a reason to give up
+        messages = pull_messages(item) if pull_messages and pulling_image(item) else ()
+        reason = pod_failure(item, messages)
+        if reason and claims and reason.startswith("unschedulable"):
+            judged = claims(item)
+            if judged is not None and not judged.is_failed:
+                continue
+            reason = judged.message if judged is not None else reason
         if reason:
             return item, reason
     return None

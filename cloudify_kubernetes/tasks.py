@@ -3,23 +3,26 @@ layer (microservice, engine), write runtime properties. The only modules of this
 import cloudify."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from cloudify.exceptions import HttpException
-
-from cloudify_kubernetes import engine
+from cloudify_kubernetes import drift, engine, naming, stored_inputs
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef
 from cloudify_kubernetes.connection import (
+    ApiSettings,
     Settings,
+    check_kubeconfig,
     from_info,
     parse_connection,
     public_info,
+    wants_inline,
     warn_if_insecure,
+    with_local_paths,
 )
+from cloudify_kubernetes.credentials import register_inline_credentials
 from cloudify_kubernetes.microservice import (
+    SETTING_FIELDS,
     MicroserviceSettings,
     for_microservice,
     open_backend,
@@ -28,46 +31,57 @@ from cloudify_kubernetes.microservice import (
     scale_overrides,
 )
 from cloudify_shared.errors import UserError
+from cloudify_shared.local_files import LocalFiles, is_host_path
 from cloudify_shared.ownership import ownership_labels
-from cloudify_shared.redaction import register_secret
-from cloudify_shared.tasks import task
+from cloudify_shared.tasks import instance_count, local_files, task
 
 INFO = "kubernetes_info"
+NAME_SUFFIX = "name_suffix"
+DAY2_INPUTS = ("config_files", "config", "env", "env_containers", "overrides")
 MASTER_TYPE = "cloudify.kubernetes.Master"
 RELATIONSHIP = "cloudify.kubernetes.relationships.connected_to_master"
 
 
-def read_local_file(path: str) -> str:
+def read_checked_file(path: str) -> str:
+    """A file that with_local_paths has already put through the local-file policy."""
     try:
-        with open(os.path.expanduser(path), encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             return handle.read()
     except OSError as error:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
 
 
 def resource_reader(ctx: Any) -> Any:
+    """Descriptor files: blueprint resources, or host paths under the local-file policy."""
     def read(path: str) -> str:
-        try:
-            return str(ctx.get_resource(path).decode("utf-8"))
-        except (OSError, HttpException) as error:
-            raise UserError(f"blueprint resource {path!r} not found ({error})") from None
+        return local_files(ctx).read_text(path, "properties.config_files[].file")
     return read
 
 
 def _register_inline_secrets(api: Any) -> None:
     """Only the inline token and kubeconfig content are secret (never URLs or file paths)."""
-    api = api or {}
-    content = api.get("kubeconfig_content")
-    values = [api.get("token"), content]
-    if isinstance(content, dict):
-        values += [v for user in content.get("users") or [] for v in (user.get("user") or {}).values()]
-    for value in values:
-        register_secret(value if isinstance(value, str) else None)
+    register_inline_credentials(api)
+
+
+def check_blueprint_kubeconfig(files: LocalFiles, connection: ApiSettings, where: str) -> None:
+    """A kubeconfig the blueprint wrote (inline or a resource; not an allowed host file, which is
+    the administrator's) may name no command and only host files the policy allows."""
+    if connection.kubeconfig_content is not None:
+        check_kubeconfig(connection.kubeconfig_content, f"{where}.kubeconfig_content", files.host_path)
+    elif connection.kubeconfig and not is_host_path(connection.kubeconfig):
+        check_kubeconfig(files.read_text(connection.kubeconfig, f"{where}.kubeconfig"),
+                         f"{where}.kubeconfig ({connection.kubeconfig})", files.host_path)
 
 
 @contextmanager
-def connected(connection: Settings) -> Iterator[ClusterBackend]:
-    backend = open_backend(connection, read_local_file)
+def connected(ctx: Any, connection: Settings, where: str = "properties") -> Iterator[ClusterBackend]:
+    """A backend for the connection, its local files under the local-file policy (`where`: the
+    settings' origin, for messages)."""
+    files = local_files(ctx)
+    if files.on_manager and isinstance(connection, ApiSettings):
+        check_blueprint_kubeconfig(files, connection, f"{where}.api")
+    checked = with_local_paths(connection, files.local_path, where)
+    backend = open_backend(checked, read_checked_file)
     try:
         yield backend
     finally:
@@ -80,9 +94,10 @@ def connected(connection: Settings) -> Iterator[ClusterBackend]:
 def master_create(ctx: Any, **_: Any) -> None:
     props = ctx.node.properties
     _register_inline_secrets(props.get("api"))
+    _register_inline_secrets(props.get("ssh"))
     connection = parse_connection(props.get("api"), props.get("ssh"))
     warn_if_insecure(connection, ctx.logger)
-    with connected(connection) as backend:
+    with connected(ctx, connection) as backend:
         backend.get(ObjectRef("v1", "Namespace", "default"))
     ctx.instance.runtime_properties[INFO] = public_info(connection)
     ctx.logger.info("kubernetes reachable at %s", connection.endpoint)
@@ -99,23 +114,32 @@ def connect_to_master(ctx: Any, info_key: str = INFO, **_: Any) -> None:
     info = ctx.target.instance.runtime_properties.get(info_key)
     if info is None:
         raise UserError(f"target {ctx.target.node.id} has no runtime property {info_key!r}")
-    from_info(info, f"{ctx.target.node.id}.{info_key}", inline=_inline(ctx.target.node))
+    # the Master's node is read only for inline credentials the info says it keeps
+    inline = _inline(ctx.target.node) if wants_inline(info) else None
+    from_info(info, f"{ctx.target.node.id}.{info_key}", inline=inline)
     ctx.source.instance.runtime_properties[INFO] = info
 
 
 # ---- Microservice -----------------------------------------------------------------------------
 
 def _inline(node: Any) -> dict[str, Any] | None:
-    api = node.properties.get("api") if MASTER_TYPE in node.type_hierarchy else None
-    return dict(api) if api else None
+    """A Master's inline credentials (api token / kubeconfig content, ssh private_key): they
+    are not in kubernetes_info, so the Microservice takes them from the Master's properties."""
+    if MASTER_TYPE not in node.type_hierarchy:
+        return None
+    inline = {**(node.properties.get("api") or {}), **(node.properties.get("ssh") or {})}
+    return inline or None
 
 
 def _connection(ctx: Any, settings: MicroserviceSettings) -> Settings:
     info = ctx.instance.runtime_properties.get(INFO)
-    masters = [r.target.node for r in ctx.instance.relationships if RELATIONSHIP in r.type_hierarchy]
     if info is None:
         raise UserError(f"no cluster: add a {RELATIONSHIP} relationship to a Master or a proxy")
-    inline = _inline(masters[0]) if masters else None
+    inline = None
+    if wants_inline(info):  # only then is the Master's node read
+        masters = [r.target.node for r in ctx.instance.relationships
+                   if r.type == RELATIONSHIP or RELATIONSHIP in r.type_hierarchy]
+        inline = _inline(masters[0]) if masters else None
     _register_inline_secrets(inline)
     connection = for_microservice(from_info(info, INFO, inline), settings)
     warn_if_insecure(connection, ctx.logger)
@@ -142,59 +166,111 @@ def _record(ctx: Any) -> engine.Recorder:
     return record
 
 
+def _name_suffix(ctx: Any) -> str:
+    """Chosen when the instance first applies, then kept (naming.choose_suffix)."""
+    props = ctx.instance.runtime_properties
+    if NAME_SUFFIX not in props:
+        props[NAME_SUFFIX] = naming.choose_suffix(ctx.instance.id, instance_count(ctx),
+                                                  bool(props.get("objects")))
+    return str(props[NAME_SUFFIX])
+
+
+def _render(ctx: Any, settings: MicroserviceSettings) -> list[dict[str, Any]]:
+    return render(settings, resource_reader(ctx), _labels(ctx), _name_suffix(ctx))
+
+
 def _deploy(ctx: Any, settings: MicroserviceSettings) -> None:
-    objects = render(settings, resource_reader(ctx), _labels(ctx))
-    with connected(_connection(ctx, settings)) as backend:
+    objects = _render(ctx, settings)
+    with connected(ctx, _connection(ctx, settings), INFO) as backend:
+        objects = stored_inputs.restore(backend, objects, settings.namespace)
         applied = engine.install(backend, objects, _labels(ctx), settings.options, ctx.logger,
                                  _record(ctx), _known(ctx))
         facts = engine.describe(backend, applied)
     ctx.instance.runtime_properties.update(facts)
 
 
-@task
+def _day2(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in inputs.items() if v is not None and k in DAY2_INPUTS}
+
+
+def _keep_inputs(ctx: Any, used: dict[str, Any]) -> None:
+    """inputs_used holds what day-2 operations need, never a value that may be secret (env
+    values, Secret data): stored_inputs decides, and restores those from the live objects."""
+    ctx.instance.runtime_properties["inputs_used"] = stored_inputs.stored(used)
+
+
+@task(inputs=SETTING_FIELDS)
 def microservice_create(ctx: Any, **inputs: Any) -> None:
     settings = _settings(ctx, inputs)
+    suffix = _name_suffix(ctx)
     if settings.config_files or settings.config:
-        objects = render(settings, resource_reader(ctx), _labels(ctx))
-        ctx.logger.info("%d object(s) to apply: %s", len(objects),
+        objects = _render(ctx, settings)
+        ctx.logger.info("%d object(s) to apply%s: %s", len(objects),
+                        f" (names of this instance end in {suffix})" if suffix else "",
                         ", ".join(str(ObjectRef.of(o)) for o in objects))
 
 
-@task
+@task(inputs=SETTING_FIELDS)
 def microservice_start(ctx: Any, **inputs: Any) -> None:
     settings = _settings(ctx, inputs)
     _deploy(ctx, settings)
-    ctx.instance.runtime_properties["inputs_used"] = {k: v for k, v in inputs.items() if v is not None
-                                                      and k in ("config_files", "config", "env",
-                                                                "env_containers", "overrides")}
+    _keep_inputs(ctx, _day2(inputs))
 
 
-@task
+@task(inputs=SETTING_FIELDS)
 def microservice_stop(ctx: Any, **inputs: Any) -> None:
     known = _known(ctx)
     if not known:  # nothing was applied (e.g. create failed on bad properties): nothing to parse
         return
     settings = _settings(ctx, inputs)
-    with connected(_connection(ctx, settings)) as backend:
-        engine.remove(backend, known, settings.options.timeout, ctx.logger)
+    with connected(ctx, _connection(ctx, settings), INFO) as backend:
+        engine.remove(backend, known, settings.options.timeout, ctx.logger, _labels(ctx),
+                      settings.keep_volume_claims)
     for key in ("objects", "services", "pods"):
         ctx.instance.runtime_properties.pop(key, None)
 
 
 @task
 def microservice_delete(ctx: Any, **_: Any) -> None:
-    for key in ("objects", "services", "pods", "inputs_used", "drift", INFO):
+    for key in ("objects", "services", "pods", "inputs_used", "drift", NAME_SUFFIX, INFO):
         ctx.instance.runtime_properties.pop(key, None)
 
 
-@task
+@task(inputs=DAY2_INPUTS)
 def microservice_update(ctx: Any, **inputs: Any) -> None:
-    """Re-apply with new overrides / env / files and wait for the rollout."""
-    changes = {k: v for k, v in inputs.items() if v is not None and k in (
-        "config_files", "config", "env", "env_containers", "overrides")}
-    used = {**(ctx.instance.runtime_properties.get("inputs_used") or {}), **changes}
+    """Re-apply in place from the node's current properties (a deployment update changes them),
+    with the inputs of earlier day-2 operations and these; Deployments roll."""
+    used = {**(ctx.instance.runtime_properties.get("inputs_used") or {}), **_day2(inputs)}
     _deploy(ctx, parse_settings(ctx.node.properties, used))
-    ctx.instance.runtime_properties["inputs_used"] = used
+    _keep_inputs(ctx, used)
+
+
+@task
+def microservice_heal(ctx: Any, **_: Any) -> None:
+    """Re-apply what is missing or unhealthy; healthy objects are left untouched."""
+    settings = _settings(ctx, {})
+    objects = _render(ctx, settings)
+    with connected(ctx, _connection(ctx, settings), INFO) as backend:
+        objects = stored_inputs.restore(backend, objects, settings.namespace)
+        applied = engine.heal(backend, objects, _labels(ctx), settings.options, ctx.logger,
+                              _record(ctx), _known(ctx))
+        facts = engine.describe(backend, applied)
+    ctx.instance.runtime_properties.update(facts)
+
+
+@task
+def microservice_check_status(ctx: Any, **_: Any) -> None:
+    """Fails, naming what is wrong, unless every object of the instance exists and is ready."""
+    known = _known(ctx)
+    if not known:
+        raise UserError("no objects recorded: the instance is not installed")
+    settings = _settings(ctx, {})
+    with connected(ctx, _connection(ctx, settings), INFO) as backend:
+        problems = engine.check_status(backend, known, settings.wait_for_load_balancer)
+    if problems:
+        raise UserError(f"{len(problems)} of {len(known)} object(s) unhealthy: "
+                        + "; ".join(problems))
+    ctx.logger.info("check_status: %d object(s) healthy", len(known))
 
 
 @task
@@ -202,21 +278,24 @@ def microservice_scale(ctx: Any, replicas: int, kind: str | None = None,
                        name: str | None = None, **_: Any) -> None:
     used = dict(ctx.instance.runtime_properties.get("inputs_used") or {})
     settings = parse_settings(ctx.node.properties, used)
-    objects = render(settings, resource_reader(ctx), _labels(ctx))
+    objects = render(settings, resource_reader(ctx), _labels(ctx))  # the descriptors' names
     extra = [o for o in used.get("overrides") or []
              if not (isinstance(o, dict) and o.get("path") == ["spec", "replicas"])]
     used["overrides"] = extra + scale_overrides(objects, replicas, kind, name)
     _deploy(ctx, parse_settings(ctx.node.properties, used))
-    ctx.instance.runtime_properties["inputs_used"] = used
+    _keep_inputs(ctx, used)
     ctx.logger.info("scaled to %d replica(s)", replicas)
 
 
 @task
 def microservice_check_drift(ctx: Any, **_: Any) -> list[str]:
+    """Differences desired (current properties) vs live, secret values masked; returned for
+    Cloudify's check_drift workflow (empty: no drift) and kept in the runtime property drift."""
     settings = _settings(ctx, {})
-    objects = render(settings, resource_reader(ctx), _labels(ctx))
-    with connected(_connection(ctx, settings)) as backend:
-        found = engine.drift(backend, objects, settings.namespace)
+    objects = _render(ctx, settings)
+    with connected(ctx, _connection(ctx, settings), INFO) as backend:
+        objects = stored_inputs.restore(backend, objects, settings.namespace, strict=False)
+        found = drift.drift(backend, objects, settings.namespace, _known(ctx))
     ctx.instance.runtime_properties["drift"] = found
     for line in found:
         ctx.logger.warning("drift: %s", line)

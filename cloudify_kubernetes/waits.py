@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudify_kubernetes import readiness
-from cloudify_kubernetes.backend import ClusterBackend, ObjectRef
-from cloudify_shared.errors import UserError
+from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
+from cloudify_kubernetes.manifests import pod_templates
+from cloudify_kubernetes.volume_claims import CLAIM, claim_verdict, pod_claim_names
+from cloudify_shared.ownership import NODE_INSTANCE
 from cloudify_shared.waiting import Backoff, Verdict, wait_until
 
 FAST = Backoff(first=0.05, factor=1.5, cap=0.5)
@@ -21,7 +23,11 @@ EVENT_LINES = 8
 
 @dataclass(frozen=True)
 class PodSet:
-    """The pods of one workload: its namespace and label selector."""
+    """The pods of one workload: its namespace and label selector. Only the object's own pods:
+    when its pod template carries the ownership label cloudify.co/node-instance, so does the
+    selector (a workload applied before selectors were narrowed, or another instance's pods
+    with the same app labels, are never counted); templates without it (adopted objects) keep
+    the object's selector."""
 
     namespace: str | None
     selector: str
@@ -31,8 +37,20 @@ class PodSet:
         labels = readiness.pod_selector(obj)
         if not labels:
             return None
+        owner = instance_label(obj)
+        if owner is not None:
+            labels[NODE_INSTANCE] = owner
         selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
         return cls((obj.get("metadata") or {}).get("namespace"), selector)
+
+
+def instance_label(obj: Mapping[str, Any]) -> str | None:
+    """The cloudify.co/node-instance label of the object's pod template, if it has one."""
+    for template in pod_templates(dict(obj)):
+        value = ((template.get("metadata") or {}).get("labels") or {}).get(NODE_INSTANCE)
+        if value is not None:
+            return str(value)
+    return None
 
 
 def describe_events(events: list[dict[str, Any]]) -> list[str]:
@@ -48,6 +66,9 @@ def evidence(backend: ClusterBackend, ref: ObjectRef, pod: Mapping[str, Any] | N
     if pod is not None:
         pod_ref = ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
         lines += [f"events of {pod_ref}:"] + describe_events(backend.events(pod_ref))
+        for claim in pod_claim_names(pod):  # why a claim does not bind (ProvisioningFailed)
+            claim_ref = ObjectRef(*CLAIM, claim, pod_ref.namespace)
+            lines += [f"events of {claim_ref}:"] + describe_events(backend.events(claim_ref))
         for status in (pod.get("status") or {}).get("containerStatuses") or []:
             text = backend.logs(str(pod_ref.namespace), pod_ref.name, status.get("name"), LOG_LINES)
             if text.strip():
@@ -55,7 +76,17 @@ def evidence(backend: ClusterBackend, ref: ObjectRef, pod: Mapping[str, Any] | N
     return "\n  ".join(lines)
 
 
-def object_verdict(backend: ClusterBackend, ref: ObjectRef, load_balancer: bool) -> Verdict:
+def pull_messages(backend: ClusterBackend, pod: Mapping[str, Any]) -> list[str]:
+    """The messages of a pod's image pull failure events, oldest first."""
+    ref = ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
+    events = sorted(backend.events(ref), key=lambda e: str(e.get("lastTimestamp") or
+                                                           e.get("eventTime") or ""))
+    return [str(e.get("message")) for e in events
+            if e.get("reason") == "Failed" and "pull" in str(e.get("message") or "").lower()]
+
+
+def object_verdict(backend: ClusterBackend, ref: ObjectRef, load_balancer: bool,
+                   judge_pods: bool = True) -> Verdict:
     live = backend.get(ref)
     if live is None:
         return Verdict.waiting("not found (yet)")
@@ -63,9 +94,11 @@ def object_verdict(backend: ClusterBackend, ref: ObjectRef, load_balancer: bool)
     if verdict.is_failed:
         return Verdict.failed(f"{ref}: {verdict.message}\n  {evidence(backend, ref, None)}")
     pods = PodSet.of(live)
-    if verdict.is_done or pods is None:
+    if verdict.is_done or pods is None or not judge_pods:
         return verdict
-    failing = readiness.failing_pod(backend.list_objects("v1", "Pod", pods.namespace, pods.selector))
+    failing = readiness.failing_pod(backend.list_objects("v1", "Pod", pods.namespace, pods.selector),
+                                    lambda pod: pull_messages(backend, pod),
+                                    lambda pod: claim_verdict(backend, pod))
     if failing:
         pod, reason = failing
         name = (pod.get("metadata") or {}).get("name")
@@ -74,14 +107,18 @@ def object_verdict(backend: ClusterBackend, ref: ObjectRef, load_balancer: bool)
 
 
 def wait_ready(backend: ClusterBackend, refs: list[ObjectRef], timeout: float,
-               logger: logging.Logger, load_balancer: bool = False) -> None:
+               logger: logging.Logger, load_balancer: bool = False,
+               judge_pods: bool = True) -> None:
+    """Until every object passes its verdict. A failing pod ends the wait at once, unless
+    `judge_pods` is False (after a rollback the failed pods linger until their controller
+    removes them: only the objects' own verdicts count then)."""
     pending = list(refs)
 
     def check() -> Verdict:
         nonlocal pending
         still, messages = [], []
         for ref in pending:
-            verdict = object_verdict(backend, ref, load_balancer)
+            verdict = object_verdict(backend, ref, load_balancer, judge_pods)
             if verdict.is_failed:
                 return verdict
             if not verdict.is_done:
@@ -97,10 +134,12 @@ def wait_ready(backend: ClusterBackend, refs: list[ObjectRef], timeout: float,
 
 
 def exists(backend: ClusterBackend, ref: ObjectRef) -> bool:
+    """Whether the object is there. Only an unknown kind (its CRD is gone) means gone; any other
+    error (401/403 included) propagates: it says nothing about the object."""
     try:
         return backend.get(ref) is not None
-    except UserError:
-        return False  # its kind is gone with its CRD: so is the object
+    except UnknownKind:
+        return False
 
 
 def wait_gone(backend: ClusterBackend, refs: list[ObjectRef], pod_sets: list[PodSet],
@@ -115,3 +154,15 @@ def wait_gone(backend: ClusterBackend, refs: list[ObjectRef], pod_sets: list[Pod
 
     if refs:
         wait_until(check, f"{len(refs)} object(s) to be gone", timeout, logger, backoff=FAST)
+
+
+def problem(backend: ClusterBackend, ref: ObjectRef, load_balancer: bool = False) -> str | None:
+    """Why the object is not healthy right now ('missing', the failure, or what it waits for),
+    or None when it passes its readiness verdict."""
+    if not exists(backend, ref):
+        return "missing"
+    verdict = object_verdict(backend, ref, load_balancer)
+    if verdict.is_done:
+        return None
+    first = verdict.message.split("\n")[0].removeprefix(f"{ref}: ")
+    return first if verdict.is_failed else f"not ready: {first}"

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from cloudify_kubernetes.stored_inputs import NOT_STORED
 from tests.helpers.clusters import kubectl
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import (
@@ -69,6 +70,8 @@ def test_scale_update_and_drift_round_trip(no_leftovers: str) -> None:
         deployment.operation("app", "cloudify.interfaces.kubernetes.update", env={"VERSION": "2"})
         ready, env, active = deployment_state()
         assert (ready, env, active) == (2, [{"name": "VERSION", "value": "2"}], 1)  # rolled out, scale kept
+        # an input's env value is not kept (it may be a secret): later operations take it live
+        assert deployment.runtime_properties("app")["inputs_used"]["env"] == {"VERSION": NOT_STORED}
 
         deployment.operation("app", "cloudify.interfaces.kubernetes.check_drift")
         assert deployment.runtime_properties("app")["drift"] == []
@@ -77,5 +80,7 @@ def test_scale_update_and_drift_round_trip(no_leftovers: str) -> None:
         deployment.operation("app", "cloudify.interfaces.kubernetes.check_drift")
         assert deployment.runtime_properties("app")["drift"] == [
             "Deployment default/web: spec.replicas: desired 2, live 3"]
+        deployment.operation("app", "cloudify.interfaces.kubernetes.scale", replicas=1)
+        assert deployment_state()[:2] == (1, [{"name": "VERSION", "value": "2"}])  # taken live
     finally:
         deployment.uninstall()

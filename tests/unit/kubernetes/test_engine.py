@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from cloudify_kubernetes.backend import ClusterBackend, ObjectRef
+from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
 from cloudify_kubernetes.engine import Applied, Options, install, remove
 from cloudify_shared.errors import UserError, WorkloadFailed
 
 LABELS = {"cloudify.co/deployment": "d", "cloudify.co/node-instance": "n"}
 LOG = logging.getLogger("test")
 BUILTIN = {("v1", "Namespace"): False, ("v1", "ConfigMap"): True, ("apps/v1", "Deployment"): True,
-           ("v1", "Pod"): True, ("v1", "Event"): True,
+           ("v1", "Pod"): True, ("v1", "Event"): True, ("v1", "Secret"): True, ("v1", "Service"): True,
            ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): False}
 
 
@@ -35,7 +35,7 @@ class FakeBackend:
 
     def namespaced(self, api_version: str, kind: str) -> bool:
         if (api_version, kind) not in self.kinds():
-            raise UserError(f"unknown kind: the cluster has no {kind} in {api_version}")
+            raise UnknownKind(f"unknown kind: the cluster has no {kind} in {api_version}")
         return self.kinds()[(api_version, kind)]
 
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
@@ -55,6 +55,10 @@ class FakeBackend:
         self.objects[ObjectRef.of(live)] = live
         self.calls.append(f"apply {ObjectRef.of(live)}")
         return live
+
+    def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        self.calls.append(f"replace {ObjectRef.of(obj)}")
+        return self.apply(obj)
 
     def delete(self, ref: ObjectRef) -> None:
         self.calls.append(f"delete {ref}")

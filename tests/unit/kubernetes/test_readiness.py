@@ -92,3 +92,37 @@ def test_services_namespaces_crds_and_others() -> None:
     assert verdict(crd).is_done
     assert verdict({"kind": "ConfigMap"}).is_done
     assert verdict({"kind": "Widget"}).is_done
+
+
+def pulling(reason: str, message: str = "") -> dict:
+    return {"metadata": {"name": "p"}, "status": {"containerStatuses": [
+        {"name": "c", "state": {"waiting": {"reason": reason, "message": message}}}]}}
+
+
+@pytest.mark.parametrize("reason, message, events, fails", [
+    ("ErrImageNeverPull", "image not present with pull policy of Never", [], True),
+    ("InvalidImageName", "bad", [], True),
+    ("ErrImagePull", "manifest for reg/x:1 not found: manifest unknown", [], True),
+    ("ErrImagePull", "pull access denied for x, repository does not exist", [], True),
+    ("ErrImagePull", "unauthorized: authentication required", [], True),
+    ("ErrImagePull", "Get https://reg:5000/v2/: dial tcp 10.0.0.1:5000: connect: connection refused",
+     [], False),
+    ("ErrImagePull", "net/http: TLS handshake timeout", [], False),
+    ("ImagePullBackOff", "Back-off pulling image", ["Failed to pull image: dial tcp: i/o timeout"], False),
+    ("ImagePullBackOff", "Back-off pulling image", ["Failed to pull image: dial tcp: i/o timeout",
+                                                    "Failed to pull image: manifest unknown"], True),
+    ("ImagePullBackOff", "Back-off pulling image", [], True),  # nothing explains it: give up
+    ("ErrImagePull", "something new", [], True),
+])
+def test_image_pull_failures_end_the_wait_unless_the_registry_is_unreachable(
+        reason: str, message: str, events: list, fails: bool) -> None:
+    found = failing_pod([pulling(reason, message)], lambda pod: events)
+    assert (found is not None) == fails
+    if found and events:
+        assert events[-1] in found[1]
+
+
+def test_a_terminating_pod_is_not_a_failure() -> None:
+    item = pulling("CrashLoopBackOff")
+    item["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    assert failing_pod([item]) is None

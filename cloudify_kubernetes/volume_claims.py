@@ -1,0 +1,211 @@
+"""PersistentVolumeClaims that a Microservice's StatefulSets cause, and when they go.
+
+A StatefulSet's controller makes one claim per volumeClaimTemplate and replica, named
+`<template>-<statefulset>-<ordinal>`, and never deletes it: it outlives the StatefulSet. Its
+labels are the template's plus the StatefulSet's selector, so the ownership labels that
+manifests.add_labels puts on every claim template (and the node-instance label of the
+selector) are on the claim. The rule for removing one (`owned_claims`): it carries this
+instance's ownership labels (managed-by, deployment, node instance) and its name is one of a
+removed StatefulSet's claims in that StatefulSet's namespace. A claim that existed before (the
+controller then uses it as it is, without our labels), another instance's, or one of an
+adopted StatefulSet (never removed, nor are its claims) is never touched. With
+keep_volume_claims the claims stay (logged by name).
+
+A StatefulSet's volumeClaimTemplates are immutable: one applied before its templates carried
+the labels keeps its live templates (`keep_live_claim_templates`), as naming.keep_live_selector
+does for selectors; its claims then carry no ownership labels and are left in place.
+
+Waiting (`claim_verdict`): an unschedulable pod whose claim is not bound waits while the claim
+may still bind (a provisioner working, a static volume about to be matched) and fails at once,
+naming the claim and the class, when the claim's StorageClass does not exist.
+Service layer: no ctx.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cloudify_kubernetes.backend import ClusterBackend, ObjectRef
+from cloudify_shared.errors import UserError
+from cloudify_shared.ownership import DEPLOYMENT, MANAGED_BY, NODE_INSTANCE
+from cloudify_shared.waiting import Verdict
+
+CLAIM = ("v1", "PersistentVolumeClaim")
+STORAGE_CLASS = ("storage.k8s.io/v1", "StorageClass")
+OWNER_KEYS = (MANAGED_BY, DEPLOYMENT, NODE_INSTANCE)
+
+
+@dataclass(frozen=True)
+class ClaimOwner:
+    """A StatefulSet whose claims may go with it. `templates`: its claim template names, or
+    None when it is already gone (any template name then matches)."""
+
+    namespace: str | None
+    name: str
+    templates: tuple[str, ...] | None
+
+    @classmethod
+    def of(cls, ref: ObjectRef, live: Mapping[str, Any] | None) -> ClaimOwner | None:
+        if ref.kind != "StatefulSet":
+            return None
+        if live is None:
+            return cls(ref.namespace, ref.name, None)
+        return cls(ref.namespace, ref.name, tuple(claim_template_names(live)))
+
+    def names(self, claim_name: str) -> bool:
+        """Whether `claim_name` is one of this StatefulSet's claims (<template>-<name>-<n>)."""
+        match = re.fullmatch(rf"(.+)-{re.escape(self.name)}-(\d+)", claim_name)
+        if match is None:
+            return False
+        return self.templates is None or match.group(1) in self.templates
+
+
+def claim_templates(obj: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A StatefulSet's volumeClaimTemplates (empty for any other object)."""
+    spec = obj.get("spec")
+    if obj.get("kind") != "StatefulSet" or not isinstance(spec, dict):
+        return []
+    return [t for t in spec.get("volumeClaimTemplates") or [] if isinstance(t, dict)]
+
+
+def claim_template_names(obj: Mapping[str, Any]) -> list[str]:
+    return [str((t.get("metadata") or {}).get("name")) for t in claim_templates(obj)]
+
+
+def owner_selector(labels: Mapping[str, str]) -> str:
+    """The label selector of claims carrying the instance's ownership labels."""
+    return ",".join(f"{key}={labels[key]}" for key in OWNER_KEYS if key in labels)
+
+
+def carries(obj: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """Whether the object carries every ownership label of the instance (managed-by included)."""
+    mine = (obj.get("metadata") or {}).get("labels") or {}
+    return all(key in labels and mine.get(key) == labels[key] for key in OWNER_KEYS)
+
+
+def owned_claims(owners: list[ClaimOwner], claims: Sequence[Mapping[str, Any]],
+                 labels: Mapping[str, str]) -> list[ObjectRef]:
+    """The claims among `claims` that the StatefulSets `owners` caused for this instance."""
+    found = []
+    for claim in claims:
+        meta = claim.get("metadata") or {}
+        name, namespace = str(meta.get("name")), meta.get("namespace")
+        if carries(claim, labels) and any(o.namespace == namespace and o.names(name)
+                                          for o in owners):
+            found.append(ObjectRef(*CLAIM, name, namespace, str(meta.get("uid") or "")))
+    return found
+
+
+def find_claims(backend: ClusterBackend, owners: list[ClaimOwner],
+                labels: Mapping[str, str]) -> list[ObjectRef]:
+    """This instance's claims of the `owners`, as the cluster lists them now."""
+    if not owners or not all(key in labels for key in OWNER_KEYS):
+        return []
+    selector = owner_selector(labels)
+    found: list[ObjectRef] = []
+    for namespace in sorted({o.namespace or "" for o in owners}):
+        listed = backend.list_objects(*CLAIM, namespace or None, selector)
+        found += [r for r in owned_claims(owners, listed, labels) if r not in found]
+    return found
+
+
+def claims_to_remove(backend: ClusterBackend, owners: list[ClaimOwner],
+                     labels: Mapping[str, str], keep: bool,
+                     logger: logging.Logger) -> list[ObjectRef]:
+    """The claims to delete after their StatefulSets are gone (none with `keep`: logged)."""
+    claims = find_claims(backend, owners, labels)
+    if claims and keep:
+        logger.info("keep_volume_claims: leaving %d PersistentVolumeClaim(s) in place: %s",
+                    len(claims), ", ".join(str(c) for c in claims))
+        return []
+    return claims
+
+
+def keep_live_claim_templates(obj: Mapping[str, Any], live: Mapping[str, Any] | None
+                              ) -> dict[str, Any]:
+    """`obj` with the live StatefulSet's volumeClaimTemplates when those were applied before
+    claim templates carried the ownership labels (they lack them; the templates are
+    immutable) and are otherwise the same as `obj`'s. Otherwise `obj` unchanged (a copy)."""
+    result = copy.deepcopy(dict(obj))
+    wanted, current = claim_templates(result), claim_templates(live or {})
+    if live is None or not current or len(wanted) != len(current):
+        return result
+    if any(NODE_INSTANCE in ((t.get("metadata") or {}).get("labels") or {}) for t in current):
+        return result
+    if all(same_template(w, c) for w, c in zip(wanted, current, strict=True)):
+        result["spec"]["volumeClaimTemplates"] = copy.deepcopy(current)
+    return result
+
+
+def same_template(wanted: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    """The same claim template but for our labels (fields the server defaults are ignored)."""
+    def bare(template: Mapping[str, Any]) -> dict[str, Any]:
+        meta = template.get("metadata") or {}
+        labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in OWNER_KEYS}
+        return {"name": meta.get("name"), "labels": labels,
+                "annotations": dict(meta.get("annotations") or {})}
+    return bare(wanted) == bare(live) and contained(wanted.get("spec"), live.get("spec"))
+
+
+def contained(wanted: Any, live: Any) -> bool:
+    """Whether every field `wanted` sets has the same value in `live`."""
+    if isinstance(wanted, Mapping):
+        return isinstance(live, Mapping) and all(contained(v, live.get(k)) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(live, list) and len(wanted) == len(live) and \
+            all(contained(w, v) for w, v in zip(wanted, live, strict=True))
+    return bool(wanted == live or str(wanted) == str(live))
+
+
+def pod_claim_names(pod: Mapping[str, Any]) -> list[str]:
+    """The claims a pod's volumes name."""
+    volumes = (pod.get("spec") or {}).get("volumes") or []
+    return [str(v["persistentVolumeClaim"]["claimName"]) for v in volumes
+            if isinstance(v, dict) and isinstance(v.get("persistentVolumeClaim"), dict)
+            and v["persistentVolumeClaim"].get("claimName")]
+
+
+def storage_class_missing(backend: ClusterBackend, name: str) -> bool:
+    """Whether the cluster surely has no StorageClass `name` (unreadable: not sure, False)."""
+    try:
+        return backend.get(ObjectRef(*STORAGE_CLASS, name)) is None
+    except UserError:  # forbidden to read StorageClasses, or no such API: cannot tell
+        return False
+
+
+def claim_verdict(backend: ClusterBackend, pod: Mapping[str, Any]) -> Verdict | None:
+    """For a pod that uses claims: failed when a claim's StorageClass does not exist, waiting
+    while a claim is not bound yet; None when every claim is bound (or it uses none)."""
+    namespace = (pod.get("metadata") or {}).get("namespace")
+    pending = []
+    for name in pod_claim_names(pod):
+        claim = backend.get(ObjectRef(*CLAIM, name, namespace))
+        if claim is None:
+            pending.append(f"PersistentVolumeClaim {namespace}/{name} not made yet")
+            continue
+        phase = (claim.get("status") or {}).get("phase")
+        if phase == "Bound":
+            continue
+        storage_class = (claim.get("spec") or {}).get("storageClassName")
+        if storage_class and storage_class_missing(backend, str(storage_class)):
+            return Verdict.failed(f"PersistentVolumeClaim {namespace}/{name}: StorageClass "
+                                  f"{storage_class!r} does not exist (the claim cannot bind)")
+        pending.append(f"PersistentVolumeClaim {namespace}/{name} {phase or 'Pending'}, not bound yet")
+    if pending:
+        return Verdict.waiting("; ".join(pending))
+    if CLAIM[1] in unschedulable_message(pod):  # said before the claims bound: it retries
+        return Verdict.waiting("claims bound, the scheduler has not placed the pod again yet")
+    return None
+
+
+def unschedulable_message(pod: Mapping[str, Any]) -> str:
+    """The scheduler's message of an unschedulable pod ('' otherwise). It gives no reason code
+    for unbound claims, only this text: read here for that one case."""
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("reason") == "Unschedulable":
+            return str(condition.get("message") or "")
+    return ""
