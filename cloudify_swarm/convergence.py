@@ -7,6 +7,18 @@ this module decides, from a service (inspect payload) and its tasks:
   pending with an error (no suitable node), or the engine paused / rolled back the update;
 - waiting otherwise, with a message saying on what.
 `StableFor` then holds a done verdict for a short stability window. No I/O, no ctx.
+
+Image failures (the Engine reports them only as task error text, no status code, so this is
+the one place that reads message text; `image_failure` decides it):
+- the image is missing or refused ("No such image", "pull access denied", "manifest unknown",
+  "repository does not exist", "unauthorized", "denied"): final, the wait ends at once;
+- the registry cannot be reached (DNS, connection refused/reset, i/o or TLS handshake timeout,
+  5xx, too many requests): transient, the task is not counted as failed and the wait goes on,
+  showing the error, until its timeout (the scheduler makes a new task that pulls again).
+A task whose error says neither is judged by its state, as before.
+
+`service_status` is the one-shot health verdict check_status uses: converged on the current
+spec (old tasks and tasks of earlier specs are history, not health).
 """
 from __future__ import annotations
 
@@ -19,6 +31,27 @@ from cloudify_shared.waiting import Verdict
 FAILED_STATES = {"failed", "rejected", "complete", "orphaned"}
 STOPPING_STATES = {"new", "allocated", "pending", "assigned", "accepted", "preparing", "ready",
                    "starting", "running"}
+
+
+MISSING_IMAGE = ("no such image", "pull access denied", "manifest unknown", "not found: manifest",
+                 "repository does not exist", "unauthorized", "denied:", "invalid reference format")
+REGISTRY_UNREACHABLE = ("dial tcp", "i/o timeout", "connection refused", "connection reset",
+                        "no such host", "tls handshake timeout", "temporary failure in name resolution",
+                        "network is unreachable", "context deadline exceeded",
+                        "net/http: request canceled", "server misbehaving", "toomanyrequests",
+                        "502 bad gateway", "503 service unavailable", "504 gateway timeout")
+
+
+def image_failure(error: str) -> str | None:
+    """'missing' (final), 'unreachable' (wait it out) or None (not about pulling the image).
+    A network cause wins: "No such image" after a pull that could not reach the registry is
+    reported with that cause when the engine gives it."""
+    text = error.lower()
+    if any(marker in text for marker in REGISTRY_UNREACHABLE):
+        return "unreachable"
+    if any(marker in text for marker in MISSING_IMAGE):
+        return "missing"
+    return None
 
 
 def task_state(task: dict[str, Any]) -> str:
@@ -53,6 +86,8 @@ def failed_tasks(tasks: list[dict[str, Any]], baseline: frozenset[str]) -> list[
             continue
         state = task_state(task)
         error = (task.get("Status") or {}).get("Err")
+        if error and image_failure(str(error)) == "unreachable":
+            continue  # the registry may come back: waited out until the timeout
         if state in FAILED_STATES or (state == "pending" and error and unschedulable_is_final):
             found.append(task)
     return found
@@ -128,7 +163,32 @@ def service_converged(service: dict[str, Any], tasks: list[dict[str, Any]],
             return verdict
     elif failed and not (expect_update and _rolls_back(service)):
         return Verdict.failed(failure_message(failed))
-    return count_tasks(service, tasks)
+    verdict = count_tasks(service, tasks)
+    unreachable = unreachable_registry(tasks, baseline) if not verdict.is_done else []
+    if unreachable:
+        return Verdict.waiting(f"{verdict.message}; registry unreachable, waiting: {'; '.join(unreachable)}")
+    return verdict
+
+
+def unreachable_registry(tasks: list[dict[str, Any]], baseline: frozenset[str]) -> list[str]:
+    return sorted({task_error(t) for t in tasks if t.get("ID") not in baseline
+                   and image_failure(task_error(t)) == "unreachable"})
+
+
+def service_status(service: dict[str, Any], tasks: list[dict[str, Any]]) -> Verdict:
+    """Health now, in one look: done when the desired tasks run the current spec and nothing
+    is starting or stopping; failed otherwise, saying what (N/M running, the latest error of
+    a task on the current spec, a paused update). Failures of tasks the engine has already
+    replaced do not count once the service runs as asked."""
+    status = service.get("UpdateStatus") or {}
+    if status.get("State") in ("paused", "rollback_paused"):
+        return Verdict.failed(f"update {status['State'].replace('_', ' ')}: {status.get('Message', '')}")
+    verdict = count_tasks(service, tasks)
+    if verdict.is_done:
+        return verdict
+    current = [t for t in tasks if is_current(t, service) and task_state(t) in FAILED_STATES]
+    latest = sorted(current, key=lambda t: str((t.get("Status") or {}).get("Timestamp", "")))[-1:]
+    return Verdict.failed(verdict.message + (f"; last failure: {describe_task(latest[0])}" if latest else ""))
 
 
 def count_tasks(service: dict[str, Any], tasks: list[dict[str, Any]]) -> Verdict:

@@ -5,6 +5,7 @@ cause; callers above it never see a docker-py exception.
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,19 +35,67 @@ def engine_errors(action: str) -> Iterator[None]:
             raise TransientError(text) from error
         raise UserError(text) from error
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
+        if tls_failure(error):
+            raise UserError(f"{action}: {TLS_FAILED}: {error}") from error
         raise TransientError(f"{action}: cannot reach the Docker Engine: {error}") from error
     except docker.errors.TLSParameterError as error:
         raise UserError(f"{action}: bad TLS settings: {error}") from error
     except docker.errors.DockerException as error:
         # docker-py wraps transport failures seen while negotiating the API version here.
+        if tls_failure(error):
+            raise UserError(f"{action}: {TLS_FAILED}: {error}") from error
         raise TransientError(f"{action}: cannot reach the Docker Engine: {error}") from error
 
 
+TLS_FAILED = ("the TLS handshake failed (the Engine's certificate is not signed by the CA of "
+              "tls.ca_cert / ca_cert_pem, or it did not accept the client certificate)")
+
+
+def check_tls_files(endpoint: Endpoint) -> None:
+    """Load the CA and the client certificate with its key as the handshake will, so that a
+    file that is not what its field says fails naming the field, not as a handshake failure."""
+    tls = endpoint.tls
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        if tls.ca_cert:
+            context.load_verify_locations(tls.ca_cert)
+    except (ssl.SSLError, OSError) as error:
+        raise UserError(f"tls.ca_cert / ca_cert_pem: not a CA certificate in PEM ({error})") from None
+    try:
+        if tls.client_cert:
+            context.load_cert_chain(tls.client_cert, tls.client_key)
+    except (ssl.SSLError, OSError) as error:
+        raise UserError("tls.client_cert / client_cert_pem and tls.client_key / client_key_pem: not "
+                        f"a PEM certificate and its private key ({error})") from None
+
+
+def tls_failure(error: BaseException) -> bool:
+    """Whether a TLS handshake failure (by type: ssl.SSLError, but not SSLEOFError, a connection
+    cut while talking, which may pass) is in the chain of causes: a settings problem that
+    retrying does not cure. urllib3 keeps the cause of a MaxRetryError in `reason`."""
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError) and not isinstance(current, ssl.SSLEOFError):
+            return True
+        pending += [e for e in (current.__cause__, current.__context__, getattr(current, "reason", None),
+                                *current.args) if isinstance(e, BaseException)]
+    return False
+
+
 def open_client(endpoint: Endpoint) -> docker.DockerClient:
-    """A client for the endpoint, API version negotiated with the server."""
+    """A client for the endpoint, API version negotiated with the server. Inline TLS material
+    must have been written to files first (docker-py takes paths only)."""
+    if endpoint.tls.pem_items() or endpoint.tls.missing_material():
+        raise ValueError("inline TLS material reached open_client: write it to files first")
     tls: Any = False
     if endpoint.docker_host.startswith("tcp://") and (endpoint.tls.ca_cert or endpoint.tls.client_cert
                                                      or not endpoint.tls.verify):
+        check_tls_files(endpoint)
         client_cert = ((endpoint.tls.client_cert, endpoint.tls.client_key)
                        if endpoint.tls.client_cert else None)
         with engine_errors(f"TLS settings for {endpoint.docker_host}"):
@@ -57,9 +106,24 @@ def open_client(endpoint: Endpoint) -> docker.DockerClient:
                 else endpoint.tls.verify,
             )
     with engine_errors(f"connecting to {endpoint.docker_host}"):
-        return docker.DockerClient(base_url=endpoint.docker_host, tls=tls,
-                                   timeout=endpoint.timeout, version="auto",
-                                   use_ssh_client=endpoint.docker_host.startswith("ssh://"))
+        client = docker.DockerClient.__new__(docker.DockerClient)
+        client.api = TlsKeepingApiClient(base_url=endpoint.docker_host, tls=tls,
+                                         timeout=endpoint.timeout, version="auto",
+                                         use_ssh_client=endpoint.docker_host.startswith("ssh://"))
+        return client
+
+
+class TlsKeepingApiClient(docker.APIClient):
+    """docker-py's API client (a requests Session) that keeps the CA it was given: requests
+    lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment replace a session's `verify`
+    (psf/requests#3829), so tls.ca_cert would be ignored wherever they are set. A request's
+    own verify is still honoured; without a CA file the session's True (system CAs, and so the
+    environment's bundle) stays as it was."""
+
+    def merge_environment_settings(self, url: str, proxies: Any, stream: Any, verify: Any,
+                                   cert: Any) -> Any:
+        return super().merge_environment_settings(url, proxies, stream,
+                                                  self.verify if verify is None else verify, cert)
 
 
 def swarm_facts(client: docker.DockerClient) -> dict[str, Any]:

@@ -2,24 +2,43 @@
 
 Service layer: plain Python, no ctx. TLS verification stays on unless the user turns it off,
 and then a warning is logged.
+
+TLS material comes as files (`ca_cert`, `client_cert`, `client_key`: paths) or inline as PEM
+text (`ca_cert_pem`, `client_cert_pem`, `client_key_pem`, meant for get_secret), one of the two
+per item. Inline text is registered for redaction as soon as it is parsed and never leaves the
+Manager node's properties: `Endpoint.public()` (what runtime properties and logs carry) names
+which inline fields are set (`tls.inline`), never their values, and an endpoint parsed back from
+that form (`parse_published`) has to get them from the Manager's properties again
+(`with_material`) before a client can use it.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from cloudify_shared.errors import UserError
+from cloudify_shared.redaction import register_secret
 from cloudify_shared.validation import Field, parse_mapping
 
 SCHEMES = ("unix://", "tcp://", "ssh://", "npipe://")
+# each TLS file field and the field that gives the same material inline (PEM text)
+PEM_FIELDS = {"ca_cert": "ca_cert_pem", "client_cert": "client_cert_pem",
+              "client_key": "client_key_pem"}
+FILE_FIELD_OF = {inline: path for path, inline in PEM_FIELDS.items()}
+PEM_MARKER = "-----BEGIN "
 
-TLS_FIELDS = {
+FILE_TLS_FIELDS = {
     "verify": Field((bool,), default=True),
     "ca_cert": Field((str,)),
     "client_cert": Field((str,)),
     "client_key": Field((str,)),
 }
+TLS_FIELDS = {**FILE_TLS_FIELDS, **{inline: Field((str,)) for inline in PEM_FIELDS.values()}}
+# the published form (Endpoint.public()): the names of the inline fields set, no values
+PUBLISHED_TLS_FIELDS = {**FILE_TLS_FIELDS, "inline": Field((list,), default=[])}
 
 
 def _check_host(value: str, path: str) -> str:
@@ -41,6 +60,23 @@ class TlsSettings:
     ca_cert: str | None = None
     client_cert: str | None = None
     client_key: str | None = None
+    # inline PEM text (never shown: repr=False keeps it out of any repr or log of the settings)
+    ca_cert_pem: str | None = field(default=None, repr=False)
+    client_cert_pem: str | None = field(default=None, repr=False)
+    client_key_pem: str | None = field(default=None, repr=False)
+    # the inline fields set where the endpoint was given (the Manager's properties)
+    inline: tuple[str, ...] = ()
+
+    def missing_material(self) -> list[str]:
+        """Inline fields named as set whose text this object does not hold (the published
+        form), nor a file it was written to (checked_endpoint)."""
+        return [name for name in self.inline
+                if getattr(self, name) is None and getattr(self, FILE_FIELD_OF[name]) is None]
+
+    def pem_items(self) -> list[tuple[str, str, str]]:
+        """(file field, inline field, PEM text) for every item given inline."""
+        return [(path, inline, text) for path, inline in PEM_FIELDS.items()
+                if (text := getattr(self, inline)) is not None]
 
 
 @dataclass(frozen=True)
@@ -50,21 +86,85 @@ class Endpoint:
     timeout: int
 
     def public(self) -> dict[str, Any]:
-        """What may be shown in runtime properties and logs (file paths, never key material)."""
-        return {
-            "docker_host": self.docker_host,
-            "tls": {"verify": self.tls.verify, "ca_cert": self.tls.ca_cert,
-                    "client_cert": self.tls.client_cert, "client_key": self.tls.client_key},
-            "timeout": self.timeout,
-        }
+        """What may be shown in runtime properties and logs (file paths and the names of the
+        inline fields set, never key material)."""
+        tls: dict[str, Any] = {"verify": self.tls.verify, "ca_cert": self.tls.ca_cert,
+                               "client_cert": self.tls.client_cert,
+                               "client_key": self.tls.client_key}
+        if self.tls.inline:
+            tls["inline"] = list(self.tls.inline)
+        return {"docker_host": self.docker_host, "tls": tls, "timeout": self.timeout}
+
+
+def register_inline_material(data: Any) -> None:
+    """Register every inline PEM of raw endpoint input for redaction (before it is checked,
+    so that no error message can show it)."""
+    tls = data.get("tls") if isinstance(data, Mapping) else None
+    if isinstance(tls, Mapping):
+        for inline in PEM_FIELDS.values():
+            register_secret(tls.get(inline) if isinstance(tls.get(inline), str) else None)
+
+
+def _check_pem(values: dict[str, Any], path: str) -> None:
+    for file_field, inline in PEM_FIELDS.items():
+        text = values[inline]
+        if text is None:
+            continue
+        if values[file_field] is not None:
+            raise UserError(f"{path}.{inline}: not together with {path}.{file_field} (give the "
+                            "file or the PEM text, not both)")
+        if PEM_MARKER not in text:
+            raise UserError(f"{path}.{inline}: not PEM text (no '{PEM_MARKER}...' line); a path "
+                            f"of a file goes in {path}.{file_field}")
+
+
+def _check_client_pair(tls: TlsSettings, path: str) -> None:
+    has_cert = bool(tls.client_cert or tls.client_cert_pem or "client_cert_pem" in tls.inline)
+    has_key = bool(tls.client_key or tls.client_key_pem or "client_key_pem" in tls.inline)
+    if has_cert and not has_key:
+        raise UserError(f"{path}.tls.client_key: required when client_cert is set (or "
+                        "client_key_pem with client_cert_pem)")
 
 
 def parse_endpoint(data: Any, path: str) -> Endpoint:
+    """The endpoint a user gave (a Manager's properties.endpoint)."""
+    register_inline_material(data)
     values = parse_mapping(data, ENDPOINT_FIELDS, path)
-    tls = TlsSettings(**parse_mapping(values["tls"], TLS_FIELDS, f"{path}.tls"))
-    if tls.client_cert and not tls.client_key:
-        raise UserError(f"{path}.tls.client_key: required when client_cert is set")
+    tls_values = parse_mapping(values["tls"], TLS_FIELDS, f"{path}.tls")
+    _check_pem(tls_values, f"{path}.tls")
+    inline = tuple(name for name in PEM_FIELDS.values() if tls_values[name] is not None)
+    tls = TlsSettings(**tls_values, inline=inline)
+    _check_client_pair(tls, path)
     return Endpoint(values["docker_host"], tls, values["timeout"])
+
+
+def parse_published(data: Any, path: str) -> Endpoint:
+    """An endpoint in the form Endpoint.public() gives (a runtime property); its inline
+    material, if any, is named but absent (see with_material)."""
+    values = parse_mapping(data, ENDPOINT_FIELDS, path)
+    tls_values = parse_mapping(values["tls"], PUBLISHED_TLS_FIELDS, f"{path}.tls")
+    inline = tls_values.pop("inline")
+    known = set(PEM_FIELDS.values())
+    if not all(isinstance(name, str) and name in known for name in inline):
+        raise UserError(f"{path}.tls.inline: expected names among {', '.join(sorted(known))}")
+    both = [name for name in inline if tls_values[FILE_FIELD_OF[name]] is not None]
+    if both:
+        raise UserError(f"{path}.tls.inline: {both[0]} is named inline, and "
+                        f"{FILE_FIELD_OF[both[0]]} is set too")
+    tls = TlsSettings(**tls_values, inline=tuple(inline))
+    _check_client_pair(tls, path)
+    return Endpoint(values["docker_host"], tls, values["timeout"])
+
+
+def with_material(published: Endpoint, given: Endpoint, where: str) -> Endpoint:
+    """`published` with the inline PEM text of `given` (the same endpoint parsed from the
+    Manager's properties); a named item the properties no longer hold is a UserError."""
+    gone = [name for name in published.tls.missing_material() if getattr(given.tls, name) is None]
+    if gone:
+        raise UserError(f"{where}: {', '.join(f'tls.{n}' for n in gone)} not set any more (the "
+                        "endpoint was published with it); reinstall to use the current settings")
+    material = {name: getattr(given.tls, name) for name in published.tls.missing_material()}
+    return dataclasses.replace(published, tls=dataclasses.replace(published.tls, **material))
 
 
 def warn_if_insecure(endpoint: Endpoint, logger: logging.Logger) -> None:

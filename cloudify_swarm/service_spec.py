@@ -75,6 +75,7 @@ MICROSERVICE_FIELDS = {
     "configs": Field((list,), default=[]),
     "compose_file": Field((str,), default=""),
     "stack_name": Field((str,), default=""),
+    "compose_variables": Field((dict,), default={}),
     "convergence": Field((dict,), default={}),
     "swarm_info_key": Field((str,), default="swarm_info"),
     "ports": Field((list,), default=[]),
@@ -125,6 +126,7 @@ class Microservice:
     configs: list[SecretRef] = field(default_factory=list)
     compose_file: str = ""
     stack_name: str = ""
+    compose_variables: dict[str, str] = field(default_factory=dict)
     convergence: Convergence = Convergence()
     swarm_info_key: str = "swarm_info"
     ports: list[PortSpec] = field(default_factory=list)
@@ -132,6 +134,8 @@ class Microservice:
     def to_dict(self) -> dict[str, Any]:
         """For runtime properties: secret and config contents are left out (names only)."""
         data = asdict(self)
+        # names only: a value may come from get_secret
+        data["compose_variables"] = dict.fromkeys(self.compose_variables)
         for key in ("secrets", "configs"):
             for ref in data[key]:
                 ref["data"] = None
@@ -199,6 +203,7 @@ def parse_microservice(data: Any, path: str = "properties") -> Microservice:
     values = parse_mapping(data, MICROSERVICE_FIELDS, path)
     values["name"] = _check_name(values["name"], f"{path}.name")
     values["stack_name"] = _check_name(values["stack_name"], f"{path}.stack_name")
+    values["compose_variables"] = string_mapping(values["compose_variables"], f"{path}.compose_variables")
     values["labels"] = string_mapping(values["labels"], f"{path}.labels")
     values["resources"] = _resources(values["resources"], f"{path}.resources")
     values["restart_policy"] = _api_mapping(

@@ -8,15 +8,15 @@ duplicating, and removal never touches objects without our labels.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTimeout, WorkloadFailed
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.waiting import Backoff, Verdict, wait_until
 from cloudify_swarm.convergence import StableFor, service_converged, service_gone, update_marker
-from cloudify_swarm.service_spec import Convergence, Microservice, SecretRef
+from cloudify_swarm.service_spec import Convergence, Microservice
 from cloudify_swarm.spec import PortSpec, parse_ports
 
 POLL = Backoff(first=0.1, factor=1.5, cap=0.5)
@@ -112,13 +112,19 @@ def remove_services(engine: EngineApi, owner: dict[str, str], logger: logging.Lo
 
 @dataclass(frozen=True)
 class Rollout:
-    """A service we just created or changed, and what its convergence wait must know."""
+    """A service we just created or changed, and what its convergence wait must know.
+
+    `created`: this run made it (a failure removes it). `previous`: the service as it was
+    before this run changed it (a failure puts that spec back); None when unchanged or new.
+    `baseline`: tasks that existed before this run, whose old failures are history."""
 
     service_id: str
     name: str
     baseline: frozenset[str] = frozenset()
     expect_update: bool = False
     previous_update: str | None = None
+    created: bool = False
+    previous: dict[str, Any] | None = None
 
 
 def apply_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str],
@@ -129,12 +135,11 @@ def apply_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str]
     if existing is None:
         service_id = engine.create_service(spec)
         logger.info("created service %s (%s)", name, service_id[:12])
-        return Rollout(service_id, name)
+        return Rollout(service_id, name, created=True)
     if not owned(existing["Spec"].get("Labels") or {}, owner):
         raise UserError(f"a service named {name!r} already exists and is not this node's "
                         "(its ownership labels differ): choose another name")
-    baseline, expect_update = adopt(engine, existing, spec, logger)
-    return Rollout(existing["ID"], name, baseline, expect_update, update_marker(existing))
+    return adopt(engine, existing, spec, logger)
 
 
 def wait_rollout(engine: EngineApi, rollout: Rollout, settings: Convergence,
@@ -143,31 +148,86 @@ def wait_rollout(engine: EngineApi, rollout: Rollout, settings: Convergence,
                           rollout.baseline, rollout.expect_update, rollout.previous_update)
 
 
-def deploy_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str],
-                   settings: Convergence, logger: logging.Logger) -> str:
-    """Apply the spec and wait for convergence; on failure the service is removed before the
-    error is raised (an install leaves nothing half-made behind)."""
-    rollout = apply_service(engine, spec, owner, logger)
-    try:
-        wait_rollout(engine, rollout, settings, logger)
-    except (WorkloadFailed, WaitTimeout):
+def undo_rollout(engine: EngineApi, rollout: Rollout, owner: dict[str, str], settings: Convergence,
+                 logger: logging.Logger) -> str:
+    """After a failed wait: remove the service if this run created it, put the previous spec
+    back if this run changed it, leave it alone otherwise. Says what it did."""
+    if rollout.created:
         logger.info("removing service %s after the failed rollout", rollout.name)
         remove_services(engine, owner, logger, rollout.name)
-        raise
+        return f"service {rollout.name} removed (this run created it)"
+    if rollout.previous is not None:
+        return restore_spec(engine, rollout.service_id, rollout.name, rollout.previous, settings, logger)
+    return f"service {rollout.name} left as it was (it existed before and was not changed)"
+
+
+def restore_spec(engine: EngineApi, service_id: str, name: str, previous: dict[str, Any],
+                 settings: Convergence, logger: logging.Logger) -> str:
+    """Update the service back to `previous` (its spec before the operation) and wait for it.
+    Never removes the service. Returns what happened, for the error message."""
+    try:
+        current = engine.inspect_service(service_id)
+        if current["Spec"] == previous:
+            return f"service {name} is back on its previous spec"
+        baseline = frozenset(t["ID"] for t in engine.service_tasks(service_id))
+        engine.update_service(service_id, current["Version"]["Index"], previous)
+        logger.info("restoring the previous spec of service %s", name)
+        wait_converged(engine, service_id, name, settings, logger, baseline)
+    except (NotFound, TransientError, UserError, WorkloadFailed, WaitTimeout) as error:
+        logger.warning("restoring the previous spec of service %s: %s", name, error)
+        return f"restoring the previous spec of service {name} failed too: {error}"
+    return f"service {name} restored to its previous spec"
+
+
+def rollout_or_undo(engine: EngineApi, rollout: Rollout, owner: dict[str, str],
+                    settings: Convergence, logger: logging.Logger) -> str:
+    """Wait for the rollout; on failure undo it (see undo_rollout) and raise with both stories."""
+    try:
+        wait_rollout(engine, rollout, settings, logger)
+    except (WorkloadFailed, WaitTimeout) as error:
+        undone = undo_rollout(engine, rollout, owner, settings, logger)
+        raise type(error)(f"{error}; {undone}") from error
     return rollout.service_id
 
 
+def deploy_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str],
+                   settings: Convergence, logger: logging.Logger) -> str:
+    """Apply the spec and wait for convergence. On failure, what this run made is removed,
+    what it changed is put back, and a service it found and left alone stays (a re-run or
+    resumed start never removes a service that was there before it)."""
+    return rollout_or_undo(engine, apply_service(engine, spec, owner, logger), owner, settings, logger)
+
+
 def adopt(engine: EngineApi, existing: dict[str, Any], spec: dict[str, Any],
-          logger: logging.Logger) -> tuple[frozenset[str], bool]:
+          logger: logging.Logger) -> Rollout:
+    """Ours from an earlier (or interrupted) run: its tasks so far are history either way."""
     name, service_id = spec["Name"], existing["ID"]
+    baseline = frozenset(t["ID"] for t in engine.service_tasks(service_id))
     if is_subset(spec, existing["Spec"]):
         logger.info("found service %s (%s) from an earlier run: adopting it", name, service_id[:12])
-        return frozenset(), False
-    baseline = frozenset(t["ID"] for t in engine.service_tasks(service_id))
+        return Rollout(service_id, name, baseline)
     engine.update_service(service_id, existing["Version"]["Index"], spec)
     logger.info("found service %s (%s) from an earlier run with another spec: updated it",
                 name, service_id[:12])
-    return baseline, True
+    return Rollout(service_id, name, baseline, True, update_marker(existing),
+                   previous=existing["Spec"])
+
+
+def change_service(engine: EngineApi, service: dict[str, Any], spec: dict[str, Any],
+                   owner: dict[str, str], settings: Convergence, logger: logging.Logger,
+                   what: str, expect_update: bool = True) -> str:
+    """Update an existing service of ours in place and wait; a failure restores its spec.
+    `expect_update`: the change starts an engine rolling update (not so for a replica count)."""
+    name = service["Spec"]["Name"]
+    if spec == service["Spec"]:
+        logger.info("service %s already has these settings", name)
+        return str(service["ID"])
+    baseline = frozenset(t["ID"] for t in engine.service_tasks(service["ID"]))
+    engine.update_service(service["ID"], service["Version"]["Index"], spec)
+    logger.info("service %s: %s", name, what)
+    rollout = Rollout(str(service["ID"]), name, baseline, expect_update, update_marker(service),
+                      previous=service["Spec"])
+    return rollout_or_undo(engine, rollout, owner, settings, logger)
 
 
 # ----------------------------------------------------------------------------- day 2
@@ -187,12 +247,9 @@ def scale_service(engine: EngineApi, owner: dict[str, str], name: str, replicas:
     spec = service["Spec"]
     if "Replicated" not in spec.get("Mode", {}):
         raise UserError(f"inputs.replicas: service {name} runs in global mode and cannot be scaled")
-    baseline = frozenset(t["ID"] for t in engine.service_tasks(service["ID"]))
-    spec["Mode"] = {"Replicated": {"Replicas": replicas}}
-    engine.update_service(service["ID"], service["Version"]["Index"], spec)
-    logger.info("scaling service %s to %d replica(s)", name, replicas)
-    wait_converged(engine, service["ID"], name, settings, logger, baseline)
-    return str(service["ID"])
+    new = {**spec, "Mode": {"Replicated": {"Replicas": replicas}}}
+    return change_service(engine, service, new, owner, settings, logger,
+                          f"scaling to {replicas} replica(s)", expect_update=False)
 
 
 def updated_spec(spec: dict[str, Any], image: Any, env: dict[str, str] | None,
@@ -220,23 +277,38 @@ def update_service(engine: EngineApi, owner: dict[str, str], name: str, image: A
     port_specs = parse_ports(ports, "inputs.ports") if ports is not None else None
     service = find_own_service(engine, owner, name)
     spec = updated_spec(service["Spec"], image, env, port_specs)
-    if spec == service["Spec"]:
-        logger.info("service %s already has these settings", name)
-        return str(service["ID"])
-    baseline = frozenset(t["ID"] for t in engine.service_tasks(service["ID"]))
-    engine.update_service(service["ID"], service["Version"]["Index"], spec)
-    logger.info("updating service %s", name)
-    wait_converged(engine, service["ID"], name, settings, logger, baseline, True,
-                   update_marker(service))
-    return str(service["ID"])
+    return change_service(engine, service, spec, owner, settings, logger, "updating")
 
 
 # ----------------------------------------------------------------------------- support objects
 
+ReadFile = Callable[[str, str], str]  # (path, field) -> text, under the local-file policy
+
+
+def object_data(service: Microservice, read_file: ReadFile) -> dict[tuple[str, str], str]:
+    """The contents of the secrets/configs to create, keyed by (kind, name); read all before
+    anything is made, so a refused or missing file leaves nothing behind. Secret data is
+    registered for redaction."""
+    found: dict[tuple[str, str], str] = {}
+    for kind, refs in (("secret", service.secrets), ("config", service.configs)):
+        for index, ref in enumerate(refs):
+            if not ref.create:
+                continue
+            if ref.file is not None:
+                data = read_file(ref.file, f"properties.{kind}s[{index}].file")
+            else:
+                data = ref.data or ""
+            if kind == "secret":
+                register_secret(data)
+            found[(kind, ref.name)] = data
+    return found
+
+
 def ensure_objects(engine: EngineApi, service: Microservice, owner: dict[str, str],
-                   logger: logging.Logger) -> dict[str, dict[str, str]]:
+                   logger: logging.Logger, read_file: ReadFile) -> dict[str, dict[str, str]]:
     """Create the networks/secrets/configs asked for (or reuse ours); check the others exist.
     Returns kind ('Network', 'Secret', 'Config') -> name -> id."""
+    data = object_data(service, read_file)
     ids: dict[str, dict[str, str]] = {"Network": {}, "Secret": {}, "Config": {}}
     for network in service.networks:
         options = {"driver": network.driver, "attachable": network.attachable}
@@ -244,22 +316,10 @@ def ensure_objects(engine: EngineApi, service: Microservice, owner: dict[str, st
                                                      owner, options, logger)
     for kind, refs in (("secret", service.secrets), ("config", service.configs)):
         for ref in refs:
-            options = {"data": secret_data(ref)} if ref.create else {}
+            options = {"data": data[(kind, ref.name)]} if ref.create else {}
             ids[kind.title()][ref.name] = ensure_object(engine, kind, ref.name, ref.create, owner,
                                                         options, logger)
     return ids
-
-
-def secret_data(ref: SecretRef) -> str:
-    if ref.file is not None:
-        try:
-            data = Path(ref.file).read_text()
-        except OSError as error:
-            raise UserError(f"{ref.name}: cannot read file {ref.file}: {error}") from error
-    else:
-        data = ref.data or ""
-    register_secret(data)
-    return data
 
 
 def ensure_object(engine: EngineApi, kind: str, name: str, create: bool, owner: dict[str, str],

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudify_shared.errors import UserError
-from cloudify_shared.validation import Field, non_negative, parse_mapping, string_mapping
+from cloudify_shared.validation import (
+    Field,
+    apply_aliases,
+    non_negative,
+    parse_mapping,
+    string_mapping,
+)
 
 NANO = 1_000_000_000
 _BYTES = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$", re.IGNORECASE)
@@ -181,17 +187,22 @@ def parse_healthcheck(data: Any, path: str) -> dict[str, Any]:
     return check
 
 
+# the 2016 swarm plugin's property names, still accepted (plugin_1_5.yaml documents them)
+CONTAINER_ALIASES = {"entry_point": "entrypoint"}
+
+
 def parse_container(data: Any, path: str, env_override: Any = None) -> ContainerSpec:
-    """Container properties; `env_override` (an operation input) wins over `env`."""
-    values = parse_mapping(data, CONTAINER_FIELDS, path)
+    """Container properties; `env_override` (operation inputs) wins over `env`."""
+    values = parse_mapping(apply_aliases(data, CONTAINER_ALIASES, path), CONTAINER_FIELDS, path)
     env = string_mapping(values["env"], f"{path}.env")
     if env_override:
         env.update(string_mapping(env_override, "inputs.env"))
     values["env"] = env
     values["labels"] = string_mapping(values["labels"], f"{path}.labels")
     values["mounts"] = [parse_mount(m, f"{path}.mounts[{i}]") for i, m in enumerate(values["mounts"])]
-    if values["healthcheck"] is not None:
-        values["healthcheck"] = parse_healthcheck(values["healthcheck"], f"{path}.healthcheck")
+    # empty = not set: the typed plugin yaml gives an absent healthcheck as {}
+    values["healthcheck"] = (parse_healthcheck(values["healthcheck"], f"{path}.healthcheck")
+                             if values["healthcheck"] else None)
     return ContainerSpec(**values)
 
 

@@ -1,5 +1,7 @@
 """Operations named in plugin.yaml for the Swarm types. Thin: read ctx, call the layer below,
-write runtime properties. The only modules of this plugin that import cloudify.
+write runtime properties. The only modules of this plugin that import cloudify. How an
+operation finds its Manager, Microservice and Ports is in context_links.py, how it opens the
+Engine in engine_links.py, how it reads a compose file in compose_resources.py.
 
 How a service comes together, given Cloudify's install order (a host before what it contains,
 a relationship target before its source):
@@ -21,37 +23,38 @@ conflict. Validation-only operations (Port, Container, Microservice create) load
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
-import posixpath
-import shutil
-import tempfile
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from cloudify_shared.errors import UserError
-from cloudify_shared.ownership import label_value, ownership_labels
-from cloudify_shared.tasks import task
+from cloudify_shared.tasks import local_files, task
 from cloudify_shared.validation import string_mapping
-from cloudify_swarm import services
-from cloudify_swarm.endpoint import Endpoint, parse_endpoint, warn_if_insecure
-from cloudify_swarm.service_spec import (
-    build_service_spec,
-    microservice_from_dict,
-    parse_microservice,
+from cloudify_swarm import lifecycle, naming, services
+from cloudify_swarm.compose_resources import compose_copy, compose_options
+from cloudify_swarm.context_links import (
+    check_host,
+    default_service_name,
+    host_of,
+    instance_microservice,
+    name_suffix,
+    own_properties,
+    owner_of,
+    recorded_compose_file,
+    related_port_paths,
+    related_ports,
+    resolve_endpoint,
 )
-from cloudify_swarm.spec import PortSpec, parse_container, parse_port
+from cloudify_swarm.drift import keep_live_env
+from cloudify_swarm.endpoint import parse_endpoint, warn_if_insecure
+from cloudify_swarm.engine_links import checked_endpoint, connect, engine_for
+from cloudify_swarm.service_spec import Microservice, build_service_spec, microservice_from_dict
+from cloudify_swarm.spec import parse_container, parse_port
 
 if TYPE_CHECKING:
     from cloudify_swarm.docker_engine import Engine
 
-MANAGER = "cloudify.swarm.Manager"
-MICROSERVICE = "cloudify.swarm.Microservice"
-PORT = "cloudify.swarm.Port"
-TO_MANAGER = "cloudify.swarm.relationships.connected_to_manager"
-IN_MICROSERVICE = "cloudify.swarm.relationships.contained_in_microservice"
-ROOT_PROPERTIES = ("use_external_resource", "resource_id")
+# create's env input, held until start has put it into the service (then removed)
+CREATE_ENV = "create_env_input"
 
 
 @task
@@ -59,7 +62,7 @@ def manager_create(ctx: Any, **_: Any) -> None:
     endpoint = parse_endpoint(ctx.node.properties.get("endpoint"), "properties.endpoint")
     warn_if_insecure(endpoint, ctx.logger)
     from cloudify_swarm import docker_engine
-    client = docker_engine.open_client(endpoint)
+    client = docker_engine.open_client(checked_endpoint(ctx, endpoint, "properties.endpoint"))
     try:
         facts = docker_engine.swarm_facts(client)
     finally:
@@ -75,92 +78,6 @@ def manager_delete(ctx: Any, **_: Any) -> None:
     ctx.instance.runtime_properties.pop("swarm_info", None)
 
 
-# ----------------------------------------------------------------------------- helpers
-
-def own_properties(node: Any) -> dict[str, Any]:
-    return {k: v for k, v in dict(node.properties).items() if k not in ROOT_PROPERTIES}
-
-
-def related(ctx: Any, type_name: str) -> list[Any]:
-    return [r for r in ctx.instance.relationships if type_name in r.target.node.type_hierarchy]
-
-
-def related_ports(ctx: Any) -> list[PortSpec]:
-    return [parse_port(own_properties(r.target.node), f"node '{r.target.node.id}' properties")
-            for r in related(ctx, PORT)]
-
-
-def lookup(data: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
-
-
-def resolve_endpoint(ctx: Any, key: str) -> Endpoint:
-    """The endpoint from the one Manager (or `connected_to_manager` target) this node relates to,
-    read from the target's runtime property `key` (dotted), `.endpoint` below it."""
-    links = [r for r in ctx.instance.relationships
-             if TO_MANAGER in r.type_hierarchy or MANAGER in r.target.node.type_hierarchy]
-    if len(links) != 1:
-        raise UserError(f"needs exactly one relationship to a {MANAGER} (contained_in) or one "
-                        f"{TO_MANAGER} to a node carrying the endpoint; found {len(links)}")
-    target = links[0].target
-    info = lookup(dict(target.instance.runtime_properties), key)
-    where = f"node '{target.node.id}' runtime property '{key}.endpoint'"
-    if not isinstance(info, dict) or not isinstance(info.get("endpoint"), dict):
-        raise UserError(f"{where} is not set (properties.swarm_info_key names where to read it)")
-    return parse_endpoint(info["endpoint"], where)
-
-
-def default_service_name(ctx: Any) -> str:
-    name = label_value(f"{ctx.node.id}-{ctx.deployment.id}").replace(".", "-")
-    return name.strip("-_")[:63].strip("-_")
-
-
-def host_of(ctx: Any) -> Any:
-    hosts = [r for r in related(ctx, MICROSERVICE) if IN_MICROSERVICE in r.type_hierarchy]
-    if len(hosts) != 1:
-        raise UserError(f"a Container must be contained in exactly one {MICROSERVICE} through "
-                        f"{IN_MICROSERVICE}")
-    return hosts[0].target
-
-
-def owner_of(ctx: Any, instance_id: str) -> dict[str, str]:
-    return ownership_labels(ctx.deployment.id, instance_id)
-
-
-def connect(props: Any) -> Engine | None:
-    """The engine for a Microservice's published endpoint; None when create never ran."""
-    if not props.get("endpoint"):
-        return None
-    from cloudify_swarm.docker_engine import Engine
-    return Engine.connect(parse_endpoint(props["endpoint"], "runtime endpoint"))
-
-
-@contextlib.contextmanager
-def compose_copy(ctx: Any, compose_file: str) -> Iterator[str]:
-    """A local copy of the compose file and the config/secret files it names beside it
-    (blueprint resources), removed afterwards; an absolute path is used as it is."""
-    if os.path.isabs(compose_file):
-        yield compose_file
-        return
-    from cloudify_swarm import stacks
-    folder = tempfile.mkdtemp(prefix="vnf-compose-")
-    try:
-        target = os.path.join(folder, os.path.basename(compose_file))
-        shutil.copyfile(ctx.download_resource(compose_file), target)
-        for relative in stacks.referenced_files(target):
-            local = os.path.normpath(os.path.join(folder, relative))
-            if not local.startswith(folder + os.sep):
-                raise UserError(f"properties.compose_file: {relative!r} points outside the blueprint")
-            os.makedirs(os.path.dirname(local), exist_ok=True)
-            source = posixpath.normpath(posixpath.join(posixpath.dirname(compose_file), relative))
-            shutil.copyfile(ctx.download_resource(source), local)
-        yield target
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 # ----------------------------------------------------------------------------- Port
 
 @task
@@ -173,44 +90,65 @@ def port_create(ctx: Any, **_: Any) -> None:
 
 @task
 def microservice_create(ctx: Any, **_: Any) -> None:
-    service = parse_microservice(own_properties(ctx.node))
-    service = dataclasses.replace(service, ports=service.ports + related_ports(ctx))
+    suffix = name_suffix(ctx)
+    service = instance_microservice(ctx.node, suffix)
+    linked = related_port_paths(ctx)
+    naming.check_shared_ports([(p, f"properties.ports[{i}]") for i, p in enumerate(service.ports)]
+                              + linked, suffix)
+    service = dataclasses.replace(service, ports=service.ports + [p for p, _ in linked])
     endpoint = resolve_endpoint(ctx, service.swarm_info_key)
     warn_if_insecure(endpoint, ctx.logger)
+    services.object_data(service, local_files(ctx).read_text)  # files checked before start makes anything
     if service.compose_file:
         from cloudify_swarm import stacks
         with compose_copy(ctx, service.compose_file) as path:
-            stacks.parse_compose_file(path, "properties.compose_file")  # validate before any call
+            stacks.parse_compose_file(path, "properties.compose_file",  # validate before any call
+                                      logger=ctx.logger, **compose_options(ctx, service))
     props = ctx.instance.runtime_properties
     props["endpoint"] = endpoint.public()
     props["service_config"] = service.to_dict()
-    props["service_name"] = service.stack_name or service.name or default_service_name(ctx)
+    props["linked_ports"] = [dataclasses.asdict(p) for p, _ in linked]
+    props["service_name"] = (service.stack_name or service.name
+                             or naming.suffixed(default_service_name(ctx), suffix))
 
 
 @task
 def microservice_start(ctx: Any, **_: Any) -> None:
     props = ctx.instance.runtime_properties
-    # parsed again from the properties: runtime properties never hold secret contents
-    service = parse_microservice(own_properties(ctx.node))
+    apply_objects(ctx, props, start_settings(ctx, props))
+
+
+def start_settings(ctx: Any, props: Any) -> Microservice:
+    """The settings start applies: those create recorded (this instance's names, from the
+    properties create read in the same workflow), unless they name secret or config contents
+    or compose variables, which runtime properties never hold: then the properties are parsed
+    again for them."""
+    recorded = props.get("service_config")
+    if (isinstance(recorded, dict) and not recorded.get("secrets") and not recorded.get("configs")
+            and not recorded.get("compose_variables") and "name_suffix" in props):
+        return microservice_from_dict(recorded)
+    return instance_microservice(ctx.node, name_suffix(ctx))
+
+
+def apply_objects(ctx: Any, props: Any, service: Microservice) -> None:
+    """Create (or adopt) the networks/secrets/configs `service` names and deploy its compose
+    stack, if it has one; records their ids in `props`. Start, update and heal share it."""
     owner = owner_of(ctx, ctx.instance.id)
-    engine = connect(props)
-    assert engine is not None
-    try:
-        ids = services.ensure_objects(engine, service, owner, ctx.logger)
-        props["object_ids"] = ids
+    with engine_for(ctx, props) as engine:
+        props["object_ids"] = services.ensure_objects(engine, service, owner, ctx.logger,
+                                                      local_files(ctx).read_text)
         if service.compose_file:
             from cloudify_swarm import stacks
             with compose_copy(ctx, service.compose_file) as path:
                 props["stack"] = stacks.deploy_stack(engine, path, props["service_name"], owner,
-                                                     service.convergence, ctx.logger)
-    finally:
-        engine.close()
+                                                     service.convergence, ctx.logger,
+                                                     **compose_options(ctx, service))
 
 
 @task
 def microservice_stop(ctx: Any, **_: Any) -> None:
     props = ctx.instance.runtime_properties
-    engine = connect(props)
+    engine = connect(ctx, props)
     if engine is None:
         return
     try:
@@ -224,7 +162,7 @@ def microservice_stop(ctx: Any, **_: Any) -> None:
 @task
 def microservice_delete(ctx: Any, **_: Any) -> None:
     props = ctx.instance.runtime_properties
-    engine = connect(props)
+    engine = connect(ctx, props)
     if engine is not None:
         owner = owner_of(ctx, ctx.instance.id)
         try:
@@ -233,7 +171,9 @@ def microservice_delete(ctx: Any, **_: Any) -> None:
                                     ("secret", "config", "network", "volume"))
         finally:
             engine.close()
-    for key in ("endpoint", "service_config", "service_name", "object_ids", "container", "invalid"):
+    # name_suffix stays: the instance keeps its names for its whole life (reinstall, heal)
+    for key in ("endpoint", "service_config", "service_name", "object_ids", "container", "invalid",
+                "linked_ports"):
         props.pop(key, None)
 
 
@@ -245,7 +185,7 @@ def day2_settings(ctx: Any) -> tuple[Any, Engine]:
     if service.compose_file:
         raise UserError("scale and update apply to a single service; a compose stack changes "
                         "through its compose file")
-    engine = connect(props)
+    engine = connect(ctx, props)
     assert engine is not None
     return service, engine
 
@@ -281,10 +221,15 @@ def microservice_update(ctx: Any, image: Any = None, env: Any = None, ports: Any
 # ----------------------------------------------------------------------------- Container
 
 @task
-def container_create(ctx: Any, **_: Any) -> None:
-    parse_container(own_properties(ctx.node), "properties")
-    host_of(ctx)
-    related_ports(ctx)
+def container_create(ctx: Any, env: Any = None, **_: Any) -> None:
+    """Validates; `env` here is the 2016 blueprints' place for it: kept for start (which merges
+    its own `env` input over it) and dropped from the runtime properties once the service runs."""
+    parse_container(own_properties(ctx.node), "properties", env)
+    ctx.instance.runtime_properties[CREATE_ENV] = string_mapping(env, "inputs.env") if env else {}
+    host = host_of(ctx)
+    check_host(host)
+    naming.check_shared_ports(related_port_paths(ctx),
+                              str(host.instance.runtime_properties.get("name_suffix") or ""))
 
 
 def check_valid(host: Any) -> None:
@@ -294,19 +239,36 @@ def check_valid(host: Any) -> None:
         raise UserError(f"microservice '{host.node.id}' is invalid: {reason}")
 
 
+def input_env(ctx: Any, env: Any) -> tuple[dict[str, str], list[str]]:
+    """create's env input (kept by container_create) with start's own over it, and the names of
+    input env values given at an earlier start that neither input carries now (start run again
+    after create's input was consumed): the service keeps their live values."""
+    props = ctx.instance.runtime_properties
+    merged = dict(props.get(CREATE_ENV) or {})
+    merged.update(string_mapping(env, "inputs.env") if env else {})
+    earlier = [] if CREATE_ENV in props else sorted(set(props.get("env_input_keys") or []) - set(merged))
+    return merged, earlier
+
+
 @task
 def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
     host = host_of(ctx)
     check_valid(host)
     host_props = dict(host.instance.runtime_properties)
     service = microservice_from_dict(host_props["service_config"])
+    env, keep_live = input_env(ctx, env)
     container = parse_container(own_properties(ctx.node), "properties", env)
+    # names only (values may be secret): update and check_drift keep these as they run
+    ctx.instance.runtime_properties["env_input_keys"] = sorted([*env, *keep_live])
     owner = owner_of(ctx, host.instance.id)
     spec = build_service_spec(service, host_props["service_name"], container,
                               service.ports + related_ports(ctx), owner, host_props.get("object_ids"))
-    engine = connect(host_props)
+    engine = connect(ctx, host_props, host)
     assert engine is not None
     try:
+        if keep_live:
+            live = lifecycle.find_service(engine, owner, spec["Name"])
+            spec = keep_live_env(spec, live["Spec"] if live else None, keep_live)
         service_id = services.deploy_service(engine, spec, owner, service.convergence, ctx.logger)
         try:
             check_valid(host)  # a second Container may have been found meanwhile
@@ -314,6 +276,7 @@ def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
             services.remove_services(engine, owner, ctx.logger)
             raise
         ctx.instance.runtime_properties["service"] = services.service_facts(engine, service_id)
+        ctx.instance.runtime_properties.pop(CREATE_ENV, None)  # the service has the values now
     finally:
         engine.close()
 
@@ -322,7 +285,7 @@ def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
 def container_stop(ctx: Any, **_: Any) -> None:
     host = host_of(ctx)
     host_props = dict(host.instance.runtime_properties)
-    engine = connect(host_props)
+    engine = connect(ctx, host_props, host)
     if engine is None:
         return
     try:
@@ -336,13 +299,28 @@ def container_stop(ctx: Any, **_: Any) -> None:
 # ----------------------------------------------------------------------------- Container -> Microservice
 
 def write_conflicts() -> tuple[type[Exception], ...]:
-    """What a concurrent write raises: local runs raise StorageConflictError on a version
-    conflict (imported only now: cloudify.workflows.local loads dsl_parser and networkx)."""
+    """What a concurrent write may raise: local runs raise StorageConflictError on a version
+    conflict, a manager's REST client CloudifyClientError (status 409 for a conflict; imported
+    only now: cloudify.workflows.local loads dsl_parser and networkx)."""
+    found: list[type[Exception]] = []
     try:
         from cloudify.workflows.local import StorageConflictError
+        found.append(StorageConflictError)
     except ImportError:  # pragma: no cover
-        return ()
-    return (StorageConflictError,)
+        pass
+    try:
+        from cloudify_rest_client.exceptions import CloudifyClientError
+        found.append(CloudifyClientError)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(found)
+
+
+def is_write_conflict(error: Exception) -> bool:
+    """Of what write_conflicts() catches: the local profile's conflict, or a manager's HTTP 409
+    (another status, e.g. 403 or 500, is not a conflict and is raised)."""
+    from cloudify_rest_client.exceptions import CloudifyClientError
+    return not isinstance(error, CloudifyClientError) or error.status_code == 409
 
 
 def check_claim(ctx: Any, holder: Any) -> None:
@@ -356,7 +334,7 @@ def check_claim(ctx: Any, holder: Any) -> None:
 @task
 def container_claim(ctx: Any, **_: Any) -> None:
     """Make this Container the Microservice's one container, or fail clearly."""
-    if ctx.target.node.properties.get("compose_file"):
+    if recorded_compose_file(ctx.target):
         raise UserError(f"microservice '{ctx.target.node.id}' deploys a compose file and takes "
                         "no Container node")
     try:
@@ -376,8 +354,8 @@ def set_on_microservice(ctx: Any, key: str, value: Any, check: Any = None) -> No
         try:
             ctx.target.instance.update()
             return
-        except Exception as error:  # only a write conflict is tried again
-            if not isinstance(error, write_conflicts()):
+        except write_conflicts() as error:  # only a write conflict is tried again
+            if not is_write_conflict(error):
                 raise
     raise UserError(f"could not record {key} on microservice '{ctx.target.node.id}'")
 
@@ -386,7 +364,7 @@ def invalidate_microservice(ctx: Any, reason: str) -> None:
     """Mark the Microservice invalid (its first Container's start refuses, or undoes, the service)
     and remove any service already made for it, so a failed install leaves nothing behind."""
     set_on_microservice(ctx, "invalid", reason)
-    engine = connect(dict(ctx.target.instance.runtime_properties))
+    engine = connect(ctx, dict(ctx.target.instance.runtime_properties), ctx.target)
     if engine is None:
         return
     try:

@@ -1,6 +1,7 @@
 """Small helpers shared by the Swarm integration tests."""
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -39,3 +40,9 @@ def container_env(container_id: str) -> dict[str, str]:
     finally:
         client.close()
     return dict(item.split("=", 1) for item in env)
+
+
+def http_get(port: int) -> str:
+    """The body a service published on `port` of this host answers with."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+        return str(response.read().decode())

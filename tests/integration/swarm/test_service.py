@@ -2,7 +2,6 @@
 convergence, delete-and-wait, idempotent re-install, and the cfy CLI."""
 from __future__ import annotations
 
-import urllib.request
 from typing import Any
 
 import pytest
@@ -12,18 +11,13 @@ from tests.helpers.cfy_cli import CfyCli
 from tests.helpers.clusters import docker_client, docker_leftovers
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import TEST_BLUEPRINTS
-from tests.integration.swarm.helpers import container_env
+from tests.integration.swarm.helpers import container_env, http_get
 
 BLUEPRINT = TEST_BLUEPRINTS / "swarm-service" / "blueprint.yaml"
 pytestmark = pytest.mark.usefixtures("swarm")
 
 NGINX = ("trap 'nginx -s quit; exit 0' TERM; echo \"$GREETING $SERVERS\" > /var/www/html/index.html; "
          "sed -i '/listen \\[::\\]/d' /etc/nginx/sites-enabled/default; nginx -g 'daemon off;' & wait")
-
-
-def http_get(port: int) -> str:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-        return str(response.read().decode())
 
 
 def services_named(name: str) -> list[Any]:

@@ -2,6 +2,7 @@
 network, a secret, a config and a volume; the docker CLI recognizes it; uninstall removes it all."""
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import urllib.request
@@ -100,3 +101,51 @@ def test_failing_stack_service_removes_the_whole_stack(tmp_path, no_leftovers: s
     assert "node 'stack'" in message and "No such image: local/not-here:1" in message
     assert not docker_leftovers(no_leftovers)  # services, network: all gone at once
     deployment.uninstall()
+
+
+COMPOSE_BLUEPRINT = TEST_BLUEPRINTS / "swarm-stack-compose" / "blueprint.yaml"
+
+
+def service_spec(name: str) -> dict:
+    client = docker_client()
+    try:
+        return client.api.inspect_service(name)["Spec"]
+    finally:
+        client.close()
+
+
+def test_compose_file_as_docker_stack_deploy_takes_it(no_leftovers: str, monkeypatch: pytest.MonkeyPatch,
+                                                      capfd: pytest.CaptureFixture[str]) -> None:
+    """Keys Swarm ignores are logged, not refused; variables from the .env beside the file,
+    compose_variables (which win) and, in the local profile, the operation's environment;
+    env_file beside the file; image references normalised as docker does."""
+    monkeypatch.setenv("VNF_COMPOSE_TEST_VAR", "from-the-operation")
+    stack = f"cs{no_leftovers[-6:]}"
+    deployment = LocalDeployment(COMPOSE_BLUEPRINT, {"stack_name": stack, "greeting": "from-input"},
+                                 name=no_leftovers)
+    deployment.install()
+    try:
+        app, helper = service_spec(f"{stack}_app"), service_spec(f"{stack}_helper")
+        container = app["TaskTemplate"]["ContainerSpec"]
+        assert container["Image"] == "local/busybox:1"
+        assert helper["TaskTemplate"]["ContainerSpec"]["Image"] == "local/busybox:1"  # docker.io/ dropped
+        assert helper["Labels"]["com.docker.stack.image"] == "docker.io/local/busybox:1"
+        assert container["Env"] == ["ESCAPED=$NOT_A_VARIABLE", "FROM_ENV_FILE=yes",
+                                    "FROM_OPERATION=from-the-operation", "GREETING=from-input",
+                                    f"WORKER_HOME={os.environ['HOME']}"]  # offline: the operation's env
+        assert app["TaskTemplate"]["RestartPolicy"]["Condition"] == "any"  # restart: always
+        assert app["TaskTemplate"]["Resources"]["Limits"] == {"NanoCPUs": 250_000_000, "MemoryBytes": 32 * 1024**2}
+        logged = capfd.readouterr()
+        text = logged.out + logged.err
+        assert "services.app: ignoring what Swarm does not use: build, container_name, depends_on, expose" in text
+        assert "services.helper: ignoring what Swarm does not use: links" in text
+        # runtime properties keep the variables' names only (a value may come from get_secret)
+        assert deployment.runtime_properties("stack")["service_config"]["compose_variables"] == {"GREETING": None}
+        # check_drift reads the same variables and builds the same specs: nothing differs
+        deployment.operation("stack", "cloudify.interfaces.lifecycle.check_drift")
+        drift_log = capfd.readouterr()
+        assert "drift: none" in drift_log.out + drift_log.err
+        assert stack in docker("stack", "ls", "--format", "{{.Name}}").split()
+    finally:
+        deployment.uninstall()
+    assert not docker_leftovers(no_leftovers)

@@ -37,25 +37,27 @@ def test_names_labels_and_settings_follow_docker_stack() -> None:
     assert spec["Name"] == "st_web" and spec["Labels"][NAMESPACE] == "st"
     container = spec["TaskTemplate"]["ContainerSpec"]
     assert container["Args"] == ["httpd", "-f", "-p", "80"]
-    assert container["Env"] == ["A=1", "B="]
+    assert container["Env"] == ["A=1", "B"]  # B has no value and no variable: NAME alone, as docker
     assert container["Labels"] == labels
     assert container["StopGracePeriod"] == 90_000_000_000
     assert container["Mounts"] == [{"Type": "volume", "Target": "/data", "ReadOnly": True, "Source": "st_data",
                                     "VolumeOptions": {"Labels": labels}}]
     assert container["Secrets"][0]["SecretID"] == "SID" and container["Secrets"][0]["File"]["Name"] == "s"
-    assert spec["TaskTemplate"]["Networks"] == [{"Target": "st_back", "Aliases": ["web", "www"]}]
+    assert spec["TaskTemplate"]["Networks"] == [{"Target": "st_back", "Aliases": ["www", "web"]}]
     assert spec["Mode"] == {"Replicated": {"Replicas": 3}}
     assert spec["TaskTemplate"]["RestartPolicy"] == {"Condition": "on-failure", "Delay": 500_000_000}
     assert spec["TaskTemplate"]["Resources"]["Limits"] == {"NanoCPUs": 250_000_000, "MemoryBytes": 32 * 1024**2}
-    assert spec["EndpointSpec"]["Ports"] == [
-        {"TargetPort": 80, "PublishedPort": 18080, "Protocol": "tcp", "PublishMode": "ingress"},
-        {"TargetPort": 53, "Protocol": "udp", "PublishMode": "ingress"}]
+    assert spec["EndpointSpec"]["Ports"] == [  # sorted by published port, as docker sends them
+        {"TargetPort": 53, "Protocol": "udp", "PublishMode": "ingress"},
+        {"TargetPort": 80, "PublishedPort": 18080, "Protocol": "tcp", "PublishMode": "ingress"}]
     assert stack_service_spec("st", worker, labels, {})["TaskTemplate"]["Networks"] == [
         {"Target": "st_default", "Aliases": ["worker"]}]
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"version": "2.4"}, "compose.version: only compose file format 3.x"),
+    ({"version": "2.4"}, "compose.version: unsupported compose file version 2.4: only format 3 (3.0 to 3.13)"),
+    ({"version": "3.14"}, "compose.version: unsupported compose file version 3.14"),
+    ({"version": 3.8}, "compose.version: must be a string"),
     ({"services": {}}, "compose.services: at least one service is required"),
     ({"servics": {}}, "compose: unknown key 'servics'"),
     ({"services": {"a": {"image": "i", "networks": ["nope"]}}}, "network 'nope' is not declared"),

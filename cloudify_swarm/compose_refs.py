@@ -1,0 +1,45 @@
+"""A compose service's references to the stack's networks, secrets and configs, resolved to
+engine names as the docker CLI resolves them. Pure: no I/O, no ctx."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cloudify_shared.errors import UserError
+from cloudify_swarm import compose_keys as keys
+
+
+def file_refs(value: Any, kind: str, names: dict[tuple[str, str], str], path: str) -> list[dict[str, Any]]:
+    """Secrets/configs a service mounts: target defaults to the source's key, uid/gid 0, mode 0444."""
+    result = []
+    for index, item in enumerate(value or []):
+        where = f"{path}[{index}]"
+        item = {"source": item} if isinstance(item, str) else dict(item)
+        keys.check_keys(item, keys.FILE_REF_KEYS, where)
+        source = str(item.get("source"))
+        if (kind, source) not in names:
+            raise UserError(f"{where}: {kind} {source!r} is not declared under {kind}s")
+        mode = item.get("mode", 0o444)
+        if isinstance(mode, bool) or not isinstance(mode, (int, str)) or (
+                isinstance(mode, str) and not re.fullmatch(r"[0-7]+", mode)):
+            raise UserError(f"{where}.mode: {mode!r} is not a file mode (e.g. 0440)")
+        result.append({"name": names[(kind, source)], "File": {
+            "Name": str(item.get("target") or source), "UID": str(item.get("uid") or "0"),
+            "GID": str(item.get("gid") or "0"), "Mode": int(mode, 8) if isinstance(mode, str) else int(mode)}})
+    return result
+
+
+def service_networks(value: Any, service: str, names: dict[tuple[str, str], str],
+                     path: str) -> list[dict[str, Any]]:
+    """The service's networks, each with the service's short name as an alias (as the CLI does)."""
+    if not value:
+        return [{"name": names.get(("network", "default"), ""), "aliases": [service]}]
+    items = value.items() if isinstance(value, dict) else ((k, None) for k in value)
+    result = []
+    for key, options in items:
+        if ("network", key) not in names:
+            raise UserError(f"{path}: network {key!r} is not declared under networks")
+        keys.check_keys(options or {}, keys.SERVICE_NETWORK_KEYS, f"{path}.{key}")
+        aliases = [*((options or {}).get("aliases") or []), service]
+        result.append({"name": names[("network", key)], "aliases": aliases})
+    return sorted(result, key=lambda n: n["name"])

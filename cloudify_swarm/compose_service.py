@@ -1,0 +1,276 @@
+"""One compose service -> the Engine API settings `docker stack deploy` gives it.
+
+Pure except reading the env_file files a service names. The core (image, command, labels,
+replicas, placement, update config, ports) goes through the Microservice/Container parsers a
+Microservice node uses; what only compose has (env without a value, mounts with their options,
+healthcheck disable, extra_hosts, dns, sysctls, ulimits, logging, pids, ...) is kept as raw
+Engine API fields in `StackService.extra`, merged by stacks.stack_service_spec.
+"""
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cloudify_shared.errors import UserError
+from cloudify_swarm import compose_keys as keys
+from cloudify_swarm.compose_interpolation import read_env_file
+from cloudify_swarm.compose_ports import parse_ports
+from cloudify_swarm.compose_values import (
+    duration,
+    integer,
+    normalize_image,
+    resources,
+    restart_policy,
+    str_list,
+    update_config,
+)
+from cloudify_swarm.service_spec import Microservice, parse_microservice
+from cloudify_swarm.spec import ContainerSpec, PortSpec, nanos, parse_container
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """What a service refers to: the stack, the compose file's folder, engine names of the
+    declared objects ((kind, key) -> name), declared volumes' options, the variables; whether
+    a relative bind source may be resolved (not in a temporary copy of a blueprint resource)."""
+
+    stack: str
+    base: Path
+    names: dict[tuple[str, str], str]
+    volumes: dict[str, dict[str, Any]]
+    variables: Mapping[str, str]
+    relative_binds: bool = True
+
+
+@dataclass(frozen=True)
+class StackService:
+    key: str
+    settings: Microservice
+    container: ContainerSpec
+    ports: list[PortSpec]
+    ignored: list[str] = field(default_factory=list)
+    # raw Engine API fields: "container" -> ContainerSpec, "task" -> TaskTemplate, "service" -> spec
+    extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def split_command(value: Any, path: str) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError as error:
+            raise UserError(f"{path}: {error}") from error
+    return str_list(value, path)
+
+
+def capabilities(value: Any, path: str) -> list[str]:
+    """cap_add / cap_drop as docker sends them: upper case, with the CAP_ prefix (ALL as it is)."""
+    names = [name.upper() for name in str_list(value or [], path)]
+    return [name if name == "ALL" or name.startswith("CAP_") else f"CAP_{name}" for name in names]
+
+
+def mapping_or_list(value: Any, path: str) -> dict[str, str | None]:
+    """environment / labels / sysctls: a mapping, or a list of NAME=value (NAME alone: None)."""
+    if value is None:
+        return {}
+    if isinstance(value, list):
+        pairs = [str(item).partition("=") for item in value]
+        return {name: (text if sep else None) for name, sep, text in pairs}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, bool) or not isinstance(item, (str, int, float, type(None))):
+                raise UserError(f"{path}.{key}: must be a string, number or null "
+                                f"(quote it: '{item}'), as docker's compose schema says")
+        return {str(k): (None if v is None else str(v)) for k, v in value.items()}
+    raise UserError(f"{path}: expected a mapping or a list of NAME=value")
+
+
+def environment(service: dict[str, Any], c: ServiceContext, path: str) -> list[str]:
+    """env_file entries (in order), then environment; a NAME without a value takes the
+    variable of that name, or stays NAME alone; sorted, as docker sends them."""
+    env: dict[str, str | None] = {}
+    files = service.get("env_file") or []
+    for index, name in enumerate([files] if isinstance(files, str) else files):
+        file = Path(str(name)).expanduser()
+        env.update(read_env_file(file if file.is_absolute() else c.base / file,
+                                 f"{path}.env_file[{index}]", strip_quotes=False))
+    env.update(mapping_or_list(service.get("environment"), f"{path}.environment"))
+    resolved = {k: (v if v is not None else c.variables.get(k)) for k, v in env.items()}
+    return sorted(k if v is None else f"{k}={v}" for k, v in resolved.items())
+
+
+def healthcheck(value: Any, path: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise UserError(f"{path}: expected a mapping")
+    keys.check_keys(value, keys.HEALTHCHECK_KEYS, path, extensions=False)
+    if value.get("disable"):
+        if value.get("test"):
+            raise UserError(f"{path}: test and disable can't be set at the same time")
+        return {"Test": ["NONE"]}
+    test = value.get("test")
+    check: dict[str, Any] = {}
+    if test is not None:
+        check["Test"] = ["CMD-SHELL", test] if isinstance(test, str) else str_list(test, f"{path}.test")
+    for name, api in (("interval", "Interval"), ("timeout", "Timeout"),
+                      ("start_period", "StartPeriod"), ("start_interval", "StartInterval")):
+        if value.get(name) is not None:
+            check[api] = nanos(duration(value[name], f"{path}.{name}"))
+    if value.get("retries") is not None:
+        check["Retries"] = integer(value["retries"], f"{path}.retries")
+    return check
+
+
+def extra_hosts(value: Any, path: str) -> list[str]:
+    if isinstance(value, dict):
+        return [f"{ip} {host}" for host, ip in value.items()]
+    hosts = []
+    for index, item in enumerate(str_list(value or [], path)):
+        host, sep, ip = item.replace("=", ":", 1).partition(":")
+        if not sep:
+            raise UserError(f"{path}[{index}]: {item!r} is not HOST:IP")
+        hosts.append(f"{ip} {host}")
+    return hosts
+
+
+def ulimits(value: Any, path: str) -> list[dict[str, Any]]:
+    result = []
+    if not isinstance(value, dict):
+        raise UserError(f"{path}: expected a mapping of name -> limit or {{soft, hard}}")
+    for name, limit in sorted(value.items()):
+        if isinstance(limit, dict):
+            keys.check_keys(limit, {"soft", "hard"}, f"{path}.{name}", extensions=False)
+            result.append({"Name": name, "Hard": integer(limit.get("hard"), f"{path}.{name}.hard"),
+                           "Soft": integer(limit.get("soft"), f"{path}.{name}.soft")})
+        else:
+            result.append({"Name": name, "Hard": integer(limit, f"{path}.{name}"),
+                           "Soft": integer(limit, f"{path}.{name}")})
+    return result
+
+
+def credential_spec(value: Any, path: str) -> dict[str, str] | None:
+    """file or registry (Windows gMSA); a config reference needs the config's id and is refused."""
+    if not value:
+        return None
+    keys.check_keys(value, {"config", "file", "registry"}, path, extensions=False)
+    if value.get("config"):
+        raise UserError(f"{path}.config: not supported here (use file or registry)")
+    return {api: str(value[k]) for k, api in (("file", "File"), ("registry", "Registry")) if value.get(k)}
+
+
+def container_extra(service: dict[str, Any], c: ServiceContext, path: str) -> dict[str, Any]:
+    from cloudify_swarm.compose_mounts import parse_mounts
+
+    # DNSConfig and Privileges as the docker CLI always sends them, empty when not set
+    extra: dict[str, Any] = {"Env": environment(service, c, path), "DNSConfig": {},
+                             "Privileges": {"CredentialSpec": credential_spec(service.get("credential_spec"),
+                                                                              f"{path}.credential_spec"),
+                                            "SELinuxContext": None}}
+    mounts = parse_mounts(service.get("volumes"), c, f"{path}.volumes")
+    if mounts:
+        extra["Mounts"] = mounts
+    check = healthcheck(service.get("healthcheck"), f"{path}.healthcheck")
+    if check is not None:
+        extra["HealthCheck"] = check
+    if service.get("extra_hosts"):
+        extra["Hosts"] = extra_hosts(service["extra_hosts"], f"{path}.extra_hosts")
+    for name, api in (("dns", "Nameservers"), ("dns_search", "Search")):
+        if service.get(name):
+            extra["DNSConfig"][api] = str_list(service[name], f"{path}.{name}")
+    if service.get("sysctls"):
+        extra["Sysctls"] = {k: v or "" for k, v in mapping_or_list(service["sysctls"], f"{path}.sysctls").items()}
+    if service.get("ulimits"):
+        extra["Ulimits"] = ulimits(service["ulimits"], f"{path}.ulimits")
+    if service.get("stdin_open"):
+        extra["OpenStdin"] = True
+    if service.get("isolation"):
+        extra["Isolation"] = str(service["isolation"])
+    return extra
+
+
+def task_extra(service: dict[str, Any], deploy: dict[str, Any], path: str) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    logging = service.get("logging")
+    if logging is not None:
+        keys.check_keys(logging, keys.LOGGING_KEYS, f"{path}.logging", extensions=False)
+        extra["LogDriver"] = {"Name": logging.get("driver") or "",
+                              **({"Options": dict(logging["options"])} if logging.get("options") else {})}
+    policy = restart_policy(service.get("restart"), deploy.get("restart_policy"), path)
+    if policy:
+        extra["RestartPolicy"] = policy
+    limits = resources(deploy.get("resources"), f"{path}.deploy.resources")
+    if limits:
+        extra["Resources"] = limits
+    return extra
+
+
+def preferences(value: Any, path: str) -> list[str]:
+    result = []
+    for index, item in enumerate(value or []):
+        keys.check_keys(item, {"spread"}, f"{path}[{index}]", extensions=False)
+        result.append(f"spread={item.get('spread')}")
+    return result
+
+
+def deploy_settings(deploy: dict[str, Any], path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Microservice settings from deploy, and the Placement the Microservice cannot say."""
+    keys.check_keys(deploy, keys.DEPLOY_KEYS, path, extensions=False)
+    placement = deploy.get("placement") or {}
+    keys.check_keys(placement, keys.PLACEMENT_KEYS, f"{path}.placement", extensions=False)
+    settings: dict[str, Any] = {
+        "constraints": str_list(placement.get("constraints") or [], f"{path}.placement.constraints"),
+        "preferences": preferences(placement.get("preferences"), f"{path}.placement.preferences"),
+        "labels": {k: v or "" for k, v in mapping_or_list(deploy.get("labels"), f"{path}.labels").items()},
+    }
+    for name in ("mode", "endpoint_mode"):
+        if deploy.get(name) is not None:
+            settings[name] = deploy[name]
+    if deploy.get("replicas") is not None:
+        settings["replicas"] = integer(deploy["replicas"], f"{path}.replicas")
+    extra: dict[str, Any] = {}
+    if placement.get("max_replicas_per_node") is not None:
+        extra["MaxReplicas"] = integer(placement["max_replicas_per_node"],
+                                       f"{path}.placement.max_replicas_per_node")
+    return settings, extra
+
+
+def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackService:
+    from cloudify_swarm.compose_refs import file_refs, service_networks
+
+    if not isinstance(value, dict):
+        raise UserError(f"{path}: expected a mapping")
+    keys.check_keys(value, keys.SERVICE_USED | keys.SERVICE_IGNORED, path)
+    deploy = value.get("deploy") or {}
+    settings, placement = deploy_settings(deploy, f"{path}.deploy")
+    settings["networks"] = service_networks(value.get("networks"), key, c.names, f"{path}.networks")
+    microservice = parse_microservice(settings, f"{path}.deploy")
+    container = parse_container({
+        "image": normalize_image(value.get("image"), f"{path}.image"),
+        "entrypoint": split_command(value.get("entrypoint"), f"{path}.entrypoint"),
+        "command": split_command(value.get("command"), f"{path}.command"),
+        "labels": {k: v or "" for k, v in mapping_or_list(value.get("labels"), f"{path}.labels").items()},
+        "workdir": value.get("working_dir"), "user": value.get("user"), "hostname": value.get("hostname"),
+        "stop_grace_period": duration(value["stop_grace_period"], f"{path}.stop_grace_period")
+        if value.get("stop_grace_period") is not None else None,
+        **{k: value.get(k) for k in ("stop_signal", "init") if value.get(k) is not None},
+        **{k: capabilities(value.get(k), f"{path}.{k}") for k in ("cap_add", "cap_drop")},
+        **{k: bool(value.get(k)) for k in ("tty", "read_only")},
+    }, path)
+    task = task_extra(value, deploy, path)
+    if placement:
+        task["Placement"] = placement
+    service_extra = {name: update_config(deploy[key_], f"{path}.deploy.{key_}")
+                     for key_, name in (("update_config", "UpdateConfig"), ("rollback_config", "RollbackConfig"))
+                     if deploy.get(key_) is not None}
+    extra = {"container": container_extra(value, c, path), "task": task, "service": service_extra,
+             "labels": {"com.docker.stack.image": str(value.get("image") or "")},
+             "refs": {"Secrets": file_refs(value.get("secrets"), "secret", c.names, f"{path}.secrets"),
+                      "Configs": file_refs(value.get("configs"), "config", c.names, f"{path}.configs")}}
+    ports = parse_ports(value.get("ports"), f"{path}.ports")
+    return StackService(key, microservice, container, ports, keys.ignored_keys(value), extra)
+

@@ -1,0 +1,172 @@
+"""How a Swarm operation finds what it works on through its context: the node's own properties,
+the Port nodes it publishes, the Microservice a Container is contained in, the Manager (or
+`connected_to_manager` target) whose endpoint it uses, the instance's names and the ownership
+labels. Part of the tasks layer (it reads the ctx it is handed) but imports no cloudify module
+and no client library: it only follows relationships and parses what they carry.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from cloudify_shared.errors import UserError
+from cloudify_shared.ownership import label_value, ownership_labels
+from cloudify_shared.tasks import instance_count
+from cloudify_swarm import naming
+from cloudify_swarm.endpoint import Endpoint, parse_endpoint, parse_published, with_material
+from cloudify_swarm.service_spec import Microservice, parse_microservice
+from cloudify_swarm.spec import PortSpec, parse_port
+
+MANAGER = "cloudify.swarm.Manager"
+MICROSERVICE = "cloudify.swarm.Microservice"
+PORT = "cloudify.swarm.Port"
+TO_MANAGER = "cloudify.swarm.relationships.connected_to_manager"
+IN_MICROSERVICE = "cloudify.swarm.relationships.contained_in_microservice"
+PUBLISHES = "cloudify.swarm.relationships.publishes"
+# what the target of a relationship of this plugin's own types is (by the type's exact name)
+OWN_RELATIONSHIPS = {TO_MANAGER: MANAGER, IN_MICROSERVICE: MICROSERVICE, PUBLISHES: PORT}
+ROOT_PROPERTIES = ("use_external_resource", "resource_id")
+HOST_NEEDED = (f"a Container must be contained in exactly one {MICROSERVICE} through "
+               f"{IN_MICROSERVICE}")
+
+
+def own_properties(node: Any) -> dict[str, Any]:
+    return {k: v for k, v in dict(node.properties).items() if k not in ROOT_PROPERTIES}
+
+
+def has_type(relationship: Any, type_name: str) -> bool:
+    """Whether `relationship` is of `type_name` or derived from it: its own type name first (it
+    comes with the node instance), the type hierarchy (from the source node, the operation's
+    own, loaded once per operation) only when the name is another."""
+    return bool(relationship.type == type_name or type_name in relationship.type_hierarchy)
+
+
+def may_target(relationship: Any, node_type: str) -> bool:
+    """Whether the target of `relationship` is of `node_type`. A relationship of one of this
+    plugin's own types says what its target is (a Manager, a Microservice, a Port): its target's
+    node is never loaded for that; any other relationship's target node is (one read each)."""
+    implied = OWN_RELATIONSHIPS.get(relationship.type)
+    if implied is not None:
+        return implied == node_type
+    return node_type in relationship.target.node.type_hierarchy
+
+
+def port_links(instance: Any) -> list[Any]:
+    return [r for r in instance.relationships if may_target(r, PORT)]
+
+
+def related_ports(ctx: Any) -> list[PortSpec]:
+    return [port for port, _ in related_port_paths(ctx)]
+
+
+def related_port_paths(ctx: Any) -> list[tuple[PortSpec, str]]:
+    """The Port nodes' ports, each with where it came from (the Port's properties: one node
+    read per Port; no other relationship's target node is read)."""
+    found = []
+    for r in port_links(ctx.instance):
+        if PORT not in r.target.node.type_hierarchy:  # a publishes link to something else
+            continue
+        where = f"node '{r.target.node.id}' properties"
+        found.append((parse_port(own_properties(r.target.node), where), where))
+    return found
+
+
+def name_suffix(ctx: Any) -> str:
+    """This instance's name suffix (naming.py): decided at its first create, then reused."""
+    props = ctx.instance.runtime_properties
+    if "name_suffix" not in props:
+        props["name_suffix"] = naming.instance_suffix(ctx.instance.id, instance_count(ctx))
+    return str(props["name_suffix"])
+
+
+def instance_microservice(node: Any, suffix: str) -> Microservice:
+    """The Microservice settings from the node's current properties, with this instance's names."""
+    return naming.for_instance(parse_microservice(own_properties(node)), suffix)
+
+
+def lookup(data: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def manager_target(instance: Any) -> Any:
+    """The target of the one relationship of `instance` (a node instance context) to a Manager,
+    or `connected_to_manager` to a node carrying the endpoint."""
+    links = [r for r in instance.relationships
+             if has_type(r, TO_MANAGER) or may_target(r, MANAGER)]
+    if len(links) != 1:
+        raise UserError(f"needs exactly one relationship to a {MANAGER} (contained_in) or one "
+                        f"{TO_MANAGER} to a node carrying the endpoint; found {len(links)}")
+    return links[0].target
+
+
+def resolve_endpoint(ctx: Any, key: str) -> Endpoint:
+    """The endpoint from the one Manager (or `connected_to_manager` target) this node relates to,
+    read from the target's runtime property `key` (dotted), `.endpoint` below it (the form
+    Endpoint.public() gives). Inline TLS material is only ever read from a Manager's properties,
+    so an endpoint naming some is refused from any other node."""
+    target = manager_target(ctx.instance)
+    info = lookup(dict(target.instance.runtime_properties), key)
+    where = f"node '{target.node.id}' runtime property '{key}.endpoint'"
+    if not isinstance(info, dict) or not isinstance(info.get("endpoint"), dict):
+        raise UserError(f"{where} is not set (properties.swarm_info_key names where to read it)")
+    endpoint = parse_published(info["endpoint"], where)
+    if endpoint.tls.inline and MANAGER not in target.node.type_hierarchy:
+        raise UserError(inline_elsewhere(target, endpoint))
+    return endpoint
+
+
+def inline_elsewhere(target: Any, endpoint: Endpoint) -> str:
+    return (f"node '{target.node.id}' publishes an endpoint whose TLS material is inline "
+            f"({', '.join(endpoint.tls.inline)}), which only a {MANAGER}'s properties hold and "
+            f"'{target.node.id}' is not one: relate the Microservice to that Manager, or give "
+            "the TLS material as files")
+
+
+def manager_endpoint(instance: Any, published: Endpoint) -> Endpoint:
+    """`published` (an endpoint from runtime properties, inline material named but absent) with
+    the inline PEM text of the Manager that `instance` relates to, read from its node properties
+    (where a manager resolves get_secret); registered for redaction as it is parsed."""
+    target = manager_target(instance)
+    if MANAGER not in target.node.type_hierarchy:
+        raise UserError(inline_elsewhere(target, published))
+    where = f"node '{target.node.id}' properties.endpoint"
+    return with_material(published, parse_endpoint(target.node.properties.get("endpoint"), where),
+                         where)
+
+
+def default_service_name(ctx: Any) -> str:
+    name = label_value(f"{ctx.node.id}-{ctx.deployment.id}").replace(".", "-")
+    return name.strip("-_")[:63].strip("-_")
+
+
+def host_of(ctx: Any) -> Any:
+    """The Microservice a Container is contained in, found by the relationship's type alone
+    (container_create checks, with check_host, that its target is a Microservice)."""
+    hosts = [r for r in ctx.instance.relationships if has_type(r, IN_MICROSERVICE)]
+    if len(hosts) != 1:
+        raise UserError(HOST_NEEDED)
+    return hosts[0].target
+
+
+def check_host(host: Any) -> None:
+    """That the target of a Container's contained_in_microservice is a Microservice. Its
+    runtime property service_config (its create records it, and Cloudify creates a host
+    before what it contains) says so without reading its node; only without it is it read."""
+    if "service_config" in host.instance.runtime_properties:
+        return
+    if MICROSERVICE not in host.node.type_hierarchy:
+        raise UserError(HOST_NEEDED)
+
+
+def recorded_compose_file(target: Any) -> str:
+    """A Microservice's compose_file, from the settings its create recorded, else (create has
+    not run) from its properties."""
+    recorded = target.instance.runtime_properties.get("service_config")
+    if isinstance(recorded, dict):
+        return str(recorded.get("compose_file") or "")
+    return str(target.node.properties.get("compose_file") or "")
+
+
+def owner_of(ctx: Any, instance_id: str) -> dict[str, str]:
+    return ownership_labels(ctx.deployment.id, instance_id)
