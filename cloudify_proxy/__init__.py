@@ -6,7 +6,8 @@ Layers (only tasks.py imports cloudify's ctx machinery):
 - config.py       properties + inputs -> frozen ProxyConfig (UserError naming the field)
 - verdicts.py     pure: a Snapshot of the upstream + WaitFor -> Verdict (done/waiting/failed)
 - mapping.py      pure: which outputs land in which runtime properties; refresh diffs
-- waiter.py       the wait loop (backoff capped at poll_interval) and the copy
+- currency.py     pure: is a copy still current (check_status, check_drift)? names, never values
+- waiter.py       the wait loop (backoff capped at poll_interval), the copy, one-look checks
 - source.py       the DeploymentSource Protocol, implemented by
   local_source.py (the cfy local profile's file storage) and rest_source.py (a manager's REST API)
 

@@ -14,11 +14,33 @@ from cloudify_shared.errors import UserError
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.validation import Field, non_negative, parse_mapping, reject_unknown, type_name
 
-# Runtime properties the proxy writes besides the copied outputs.
-RESERVED = ("deployment_id", "outputs_copied_at", "copied_outputs")
+# Runtime properties the proxy writes besides the copied outputs and capabilities.
+RESERVED = ("deployment_id", "outputs_copied_at", "copied_outputs", "copied_capabilities")
+# cloudify-utilities-plugin defines a type of the same name; a blueprint importing both plugins
+# gets the one imported last, silently (dsl_parser lets any `cloudify.` type be redefined).
+UTILITIES_HINT = (" (a node written for cloudify-utilities-plugin's cloudify.nodes.DeploymentProxy "
+                  "(resource_config, client) gets this suite's type of the same name when "
+                  "plugin:cloudify-vnf-suite is imported after that plugin)")
 OPERATORS = ("equals", "not_equals", "contains", "not_contains", "greater_than",
              "greater_or_equal", "less_than", "less_or_equal", "length_at_least")
 MISSING_DEPLOYMENT = ("fail", "wait")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What the proxy copies: outputs or capabilities (the words its messages use)."""
+
+    name: str       # output | capability
+    plural: str     # outputs | capabilities
+    setting: str    # the property that selects them
+    record: str     # the runtime property listing what was copied
+
+    def name_with_article(self) -> str:
+        return f"an {self.name}" if self.name[0] in "aeiou" else f"a {self.name}"
+
+
+OUTPUT = Kind("output", "outputs", "inherit_outputs", "copied_outputs")
+CAPABILITY = Kind("capability", "capabilities", "inherit_capabilities", "copied_capabilities")
 
 
 @dataclass(frozen=True)
@@ -77,11 +99,22 @@ class ManagerSettings:
 class ProxyConfig:
     deployment_id: str
     selection: tuple[tuple[str, str], ...] | None   # (output, runtime property); None = all
+    capabilities: tuple[tuple[str, str], ...] | None  # the same for capabilities; () = none
     wait_for: WaitFor
     timeout: float
     poll_interval: float
     manager: ManagerSettings | None
     storage_dir: str | None
+    log_values_of: tuple[str, ...] = ()  # outputs/capabilities whose values logs may show
+
+    def shows(self, name: str) -> bool:
+        """Whether logs may show the value of this output or capability (never by default:
+        copied values may be secrets whose names do not look like one)."""
+        return name in self.log_values_of
+
+    @property
+    def wants_capabilities(self) -> bool:
+        return self.capabilities != ()
 
 
 def _poll(value: float, path: str) -> float:
@@ -93,11 +126,13 @@ def _poll(value: float, path: str) -> float:
 PROXY_FIELDS = {
     "deployment_id": Field((str,), required=True),
     "inherit_outputs": Field((list, dict), default=[]),
+    "inherit_capabilities": Field((list, dict), default=None),
     "wait_for": Field((dict,), default={}),
     "timeout": Field((float,), default=300.0, check=non_negative),
     "poll_interval": Field((float,), default=0.5, check=_poll),
     "manager": Field((dict,), default={}),
     "storage_dir": Field((str,), default=""),
+    "log_values_of": Field((list,), default=[]),
 }
 
 WAIT_FOR_FIELDS = {
@@ -121,43 +156,55 @@ MANAGER_FIELDS = {
 }
 
 
-def parse_names(value: Any, path: str) -> tuple[str, ...]:
+def parse_names(value: Any, path: str, kind: Kind = OUTPUT) -> tuple[str, ...]:
     names = []
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item:
-            raise UserError(f"{path}[{index}]: expected an output name, got {type_name(item)}")
+            raise UserError(f"{path}[{index}]: expected {kind.name_with_article()} name, "
+                            f"got {type_name(item)}")
         names.append(item)
     return tuple(names)
 
 
-def parse_selection(value: Any, path: str) -> tuple[tuple[str, str], ...] | None:
-    """A list of output names, or a mapping output -> runtime property name; empty = all."""
+def parse_selection(value: Any, path: str,
+                    kind: Kind = OUTPUT) -> tuple[tuple[str, str], ...] | None:
+    """A list of names, or a mapping name -> runtime property name; empty = all."""
     if not value:
         return None
     if isinstance(value, Mapping):
         pairs = []
-        for output, prop in value.items():
+        for name, prop in value.items():
             if not isinstance(prop, str) or not prop:
-                raise UserError(f"{path}.{output}: expected a runtime property name, "
+                raise UserError(f"{path}.{name}: expected a runtime property name, "
                                 f"got {type_name(prop)}")
-            pairs.append((str(output), prop))
+            pairs.append((str(name), prop))
     elif isinstance(value, list):
-        pairs = [(name, name) for name in parse_names(value, path)]
+        pairs = [(name, name) for name in parse_names(value, path, kind)]
     else:
-        raise UserError(f"{path}: expected a list of output names or a mapping, "
+        raise UserError(f"{path}: expected a list of {kind.name} names or a mapping, "
                         f"got {type_name(value)}")
-    check_targets([prop for _, prop in pairs], path)
+    check_targets([prop for _, prop in pairs], path, kind)
     return tuple(pairs)
 
 
-def check_targets(props: list[str], path: str) -> None:
+def parse_capabilities(value: Any, path: str) -> tuple[tuple[str, str], ...] | None:
+    """inherit_capabilities: null (the default) = none, i.e. (); [] or {} = all (None); else
+    as inherit_outputs."""
+    if value is None:
+        return ()
+    return parse_selection(value, path, CAPABILITY)
+
+
+def check_targets(props: list[str], path: str, kind: Kind = OUTPUT) -> None:
     clashes = sorted(set(props) & set(RESERVED))
     if clashes:
         raise UserError(f"{path}: '{clashes[0]}' is reserved for the proxy's own runtime "
-                        f"properties ({', '.join(RESERVED)}); map that output to another name")
+                        f"properties ({', '.join(RESERVED)}); map that {kind.name} to another "
+                        f"name")
     duplicates = sorted({p for p in props if props.count(p) > 1})
     if duplicates:
-        raise UserError(f"{path}: two outputs would land in runtime property '{duplicates[0]}'")
+        raise UserError(f"{path}: two {kind.plural} would land in runtime property "
+                        f"'{duplicates[0]}'")
 
 
 def parse_condition(data: Any, path: str) -> Condition:
@@ -213,13 +260,16 @@ def parse_proxy(properties: Mapping[str, Any], inputs: Mapping[str, Any],
                    if key in PROXY_FIELDS and not is_unset(value)})
     values = parse_mapping(merged, PROXY_FIELDS, path)
     if not values["deployment_id"].strip():
-        raise UserError(f"{path}.deployment_id: required but empty")
+        raise UserError(f"{path}.deployment_id: required but empty{UTILITIES_HINT}")
     return ProxyConfig(
         deployment_id=values["deployment_id"],
         selection=parse_selection(values["inherit_outputs"], f"{path}.inherit_outputs"),
+        capabilities=parse_capabilities(values["inherit_capabilities"],
+                                        f"{path}.inherit_capabilities"),
         wait_for=parse_wait_for(values["wait_for"], f"{path}.wait_for"),
         timeout=values["timeout"],
         poll_interval=values["poll_interval"],
         manager=parse_manager(values["manager"], f"{path}.manager"),
         storage_dir=values["storage_dir"] or None,
+        log_values_of=parse_names(values["log_values_of"], f"{path}.log_values_of"),
     )

@@ -2,7 +2,11 @@
 
 The CLI keeps each deployment under `<storage_dir>/deployments/<id>/` (deployment.json,
 node-instances/*.json, executions.json); `cloudify.workflows.local.load_env` reads them and
-evaluates the outputs (get_attribute, concat...) as `cfy deployments outputs` does. The files
+evaluates the outputs (get_attribute, concat...) as `cfy deployments outputs` does. The local
+profile has no capabilities command and its environment no capabilities(), but the stored plan
+keeps the blueprint's `capabilities:` and dsl_parser's evaluate_capabilities (what the manager's
+REST service runs for GET /deployments/<id>/capabilities) evaluates them against the same
+storage; that is what `capabilities()` does here. The files
 may be half-written while another `cfy` process runs: a file that does not parse is a
 TransientError (read again later), never a verdict. No ctx here.
 
@@ -11,6 +15,7 @@ first read, not when the module loads, so proxy operations that read nothing do 
 """
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -48,13 +53,27 @@ class LocalProfileSource:
             return None
         return list(env.storage.get_executions())
 
-    def outputs(self, deployment_id: str) -> dict[str, Any]:
+    def _loaded(self, deployment_id: str, what: str) -> Any:
         env = self._env(deployment_id)
         if env is None:
             raise TransientError(f"deployment '{deployment_id}' disappeared from "
-                                 f"{self.describe()} while its outputs were read")
+                                 f"{self.describe()} while its {what} were read")
+        return env
+
+    def outputs(self, deployment_id: str) -> dict[str, Any]:
+        env = self._loaded(deployment_id, "outputs")
         try:
             return dict(env.outputs())
         except (ValueError, KeyError, OSError) as error:
             raise TransientError(f"outputs of deployment '{deployment_id}' could not be "
+                                 f"evaluated yet ({type(error).__name__}: {error})") from error
+
+    def capabilities(self, deployment_id: str) -> dict[str, Any]:
+        env = self._loaded(deployment_id, "capabilities")
+        from dsl_parser import functions
+        declared = copy.deepcopy(env.plan.get("capabilities") or {})
+        try:
+            return dict(functions.evaluate_capabilities(declared, env.storage))
+        except (ValueError, KeyError, OSError) as error:
+            raise TransientError(f"capabilities of deployment '{deployment_id}' could not be "
                                  f"evaluated yet ({type(error).__name__}: {error})") from error

@@ -1,7 +1,9 @@
 """Adapter: deployments on a Cloudify manager, through the REST API (cloudify_rest_client).
 
-Calls: GET /deployments/<id> (exists?), GET /executions?deployment_id=<id> (install status),
-GET /deployments/<id>/outputs. Errors are mapped once, by status code: 401/403 -> UserError
+Calls: GET /deployments/<id> (exists?), GET /executions?deployment_id=<id> (install status;
+every page of it),
+GET /deployments/<id>/outputs, GET /deployments/<id>/capabilities (only for a proxy that copies
+capabilities). Errors are mapped once, by status code: 401/403 -> UserError
 (not retried), 404 -> NotFound, 429/5xx and connection failures -> TransientError.
 The token and password are registered as secrets; the REST client's own logger gets the
 masking filter too (it logs headers at DEBUG). No ctx here.
@@ -77,13 +79,29 @@ class RestSource:
                  lambda: self.client.deployments.get(deployment_id, _include=["id"]))
         except NotFound:
             return None
-        found = call(f"listing executions of deployment '{deployment_id}' on {self.where}",
-                     lambda: self.client.executions.list(
-                         deployment_id=deployment_id, _include=EXECUTION_FIELDS,
-                         sort="created_at"))
-        return [dict(e) for e in found]
+        return self.all_executions(deployment_id)
+
+    def all_executions(self, deployment_id: str) -> list[Mapping[str, Any]]:
+        """Every execution, oldest first, following the pages the manager cuts the list into
+        (its default_page_size, 1000 unless the administrator changed it)."""
+        found: list[Mapping[str, Any]] = []
+        while True:
+            offset = len(found)
+            page = call(f"listing executions of deployment '{deployment_id}' on {self.where}",
+                        lambda offset=offset: self.client.executions.list(  # type: ignore[misc]
+                            deployment_id=deployment_id, _include=EXECUTION_FIELDS,
+                            sort="created_at", _offset=offset))
+            found += [dict(e) for e in page]
+            total = int(page.metadata.get("pagination", {}).get("total", len(found)))
+            if not page or len(found) >= total:
+                return found
 
     def outputs(self, deployment_id: str) -> dict[str, Any]:
         response = call(f"reading outputs of deployment '{deployment_id}' on {self.where}",
                         lambda: self.client.deployments.outputs.get(deployment_id))
         return dict(response.get("outputs") or {})
+
+    def capabilities(self, deployment_id: str) -> dict[str, Any]:
+        response = call(f"reading capabilities of deployment '{deployment_id}' on {self.where}",
+                        lambda: self.client.deployments.capabilities.get(deployment_id))
+        return dict(response.get("capabilities") or {})

@@ -24,3 +24,7 @@ class DeploymentSource(Protocol):
     def outputs(self, deployment_id: str) -> dict[str, Any]:
         """The deployment's evaluated outputs."""
         ...
+
+    def capabilities(self, deployment_id: str) -> dict[str, Any]:
+        """The deployment's evaluated capabilities (read only by proxies that copy some)."""
+        ...

@@ -1,15 +1,15 @@
 """Is the upstream deployment ready? Pure functions over a snapshot of it.
 
 A Snapshot is what a DeploymentSource saw at one moment (does the deployment exist, its
-executions, its outputs). `judge` turns it and the user's WaitFor into a Verdict: done, still
-waiting (saying on what) or failed (a failed or cancelled install, a missing deployment, an
+executions, outputs and capabilities). `judge` turns it and the user's WaitFor into a Verdict:
+done, still waiting (saying on what) or failed (a failed or cancelled install, a missing deployment, an
 output the upstream does not declare). Comparisons are declarative data, never evaluated
 strings. No I/O, no ctx.
 """
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ class Snapshot:
     exists: bool
     executions: tuple[Mapping[str, Any], ...] = ()
     outputs: Mapping[str, Any] | None = None
+    capabilities: Mapping[str, Any] | None = None  # read only when the proxy copies some
 
 
 def _created(execution: Mapping[str, Any]) -> str:
@@ -114,7 +115,10 @@ COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def condition_holds(condition: Condition, outputs: Mapping[str, Any]) -> tuple[bool, str]:
+def condition_holds(condition: Condition, outputs: Mapping[str, Any],
+                    show_value: bool = False) -> tuple[bool, str]:
+    """Whether the condition holds, and a message for the log; the output's value is in it
+    only with `show_value` (the proxy's log_values_of names the output)."""
     found, value = resolve(outputs.get(condition.output), condition.path)
     if not found:
         return False, f"{condition.describe()}: that value is not there yet"
@@ -122,10 +126,12 @@ def condition_holds(condition: Condition, outputs: Mapping[str, Any]) -> tuple[b
         holds = COMPARE[condition.operator](value, condition.value)
     except TypeError:
         holds = False
-    return holds, f"{condition.describe()}: it is {value!r}"
+    now = f"it is {value!r}" if show_value else "it does not hold yet (value not shown)"
+    return holds, f"{condition.describe()}: {now}"
 
 
-def outputs_verdict(snapshot: Snapshot, wait_for: WaitFor) -> Verdict:
+def outputs_verdict(snapshot: Snapshot, wait_for: WaitFor,
+                    shown: Collection[str] = ()) -> Verdict:
     outputs = snapshot.outputs or {}
     names = [*wait_for.outputs, *(c.output for c in wait_for.conditions)]
     failed = undeclared(snapshot, names)
@@ -136,7 +142,7 @@ def outputs_verdict(snapshot: Snapshot, wait_for: WaitFor) -> Verdict:
         return Verdict.waiting(f"output {', '.join(empty)} of deployment "
                                f"'{snapshot.deployment_id}' not set yet")
     for condition in wait_for.conditions:
-        holds, message = condition_holds(condition, outputs)
+        holds, message = condition_holds(condition, outputs, condition.output in shown)
         if not holds:
             return Verdict.waiting(f"waiting until {message}")
     return Verdict.done(f"deployment '{snapshot.deployment_id}' is ready")
@@ -150,8 +156,9 @@ def missing_verdict(snapshot: Snapshot, wait_for: WaitFor) -> Verdict:
                           f"to wait for it to be created)")
 
 
-def judge(snapshot: Snapshot, wait_for: WaitFor) -> Verdict:
-    """The verdict on one snapshot. Outputs are only looked at once the install part holds."""
+def judge(snapshot: Snapshot, wait_for: WaitFor, shown: Collection[str] = ()) -> Verdict:
+    """The verdict on one snapshot. Outputs are only looked at once the install part holds;
+    messages show the values of the outputs in `shown` only."""
     if not snapshot.exists:
         return missing_verdict(snapshot, wait_for)
     if wait_for.install:
@@ -160,4 +167,4 @@ def judge(snapshot: Snapshot, wait_for: WaitFor) -> Verdict:
             return verdict
     if snapshot.outputs is None:
         return Verdict.waiting(f"outputs of deployment '{snapshot.deployment_id}' not read yet")
-    return outputs_verdict(snapshot, wait_for)
+    return outputs_verdict(snapshot, wait_for, shown)

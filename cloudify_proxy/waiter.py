@@ -1,4 +1,5 @@
-"""Waiting for the upstream deployment and copying its outputs: the proxy's service layer.
+"""Waiting for the upstream deployment and copying its outputs (and capabilities): the proxy's
+service layer.
 
 Polls a DeploymentSource with capped exponential backoff (first 50 ms, capped at the
 `poll_interval`, 0.5 s by default, so a finished upstream is seen within about half a second),
@@ -13,8 +14,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from cloudify_proxy.config import ProxyConfig
-from cloudify_proxy.mapping import Changes, diff, proxy_properties, select_outputs
+from cloudify_proxy import currency
+from cloudify_proxy.config import CAPABILITY, ProxyConfig
+from cloudify_proxy.mapping import (
+    Changes,
+    check_overlap,
+    copied_from,
+    diff,
+    proxy_properties,
+    select_outputs,
+)
 from cloudify_proxy.source import DeploymentSource
 from cloudify_proxy.verdicts import Snapshot, install_verdict, judge
 from cloudify_shared.errors import NotFound
@@ -24,7 +33,8 @@ FIRST_POLL = 0.05
 
 
 def take_snapshot(source: DeploymentSource, config: ProxyConfig) -> Snapshot:
-    """What the source shows now; outputs are read only once the install part holds."""
+    """What the source shows now; outputs (and capabilities, when the proxy copies some) are
+    read only once the install part holds."""
     deployment_id = config.deployment_id
     try:
         executions = source.executions(deployment_id)
@@ -33,7 +43,10 @@ def take_snapshot(source: DeploymentSource, config: ProxyConfig) -> Snapshot:
         snapshot = Snapshot(deployment_id, True, tuple(executions))
         if config.wait_for.install and not install_verdict(snapshot).is_done:
             return snapshot
-        return replace(snapshot, outputs=source.outputs(deployment_id))
+        outputs = source.outputs(deployment_id)
+        capabilities = (source.capabilities(deployment_id) if config.wants_capabilities
+                        else None)
+        return replace(snapshot, outputs=outputs, capabilities=capabilities)
     except NotFound:  # deleted between two calls
         return Snapshot(deployment_id, exists=False)
 
@@ -42,7 +55,7 @@ def checker(source: DeploymentSource, config: ProxyConfig) -> Callable[[], Verdi
     """The check handed to wait_until (which rides out TransientErrors until its timeout)."""
     def check() -> Verdict:
         snapshot = take_snapshot(source, config)
-        verdict = judge(snapshot, config.wait_for)
+        verdict = judge(snapshot, config.wait_for, config.log_values_of)
         return Verdict(verdict.state, verdict.message, snapshot)
     return check
 
@@ -62,17 +75,30 @@ def wait_for_upstream(source: DeploymentSource, config: ProxyConfig, logger: log
 
 
 def copy_outputs(snapshot: Snapshot, config: ProxyConfig) -> dict[str, Any]:
-    """The runtime properties for a ready snapshot: selected outputs + id + timestamp."""
+    """The runtime properties for a ready snapshot: selected outputs and capabilities + id +
+    timestamp. A named capability the upstream lacks is a UserError, as a named output is."""
     copied = select_outputs(snapshot.outputs or {}, config.selection, config.deployment_id)
-    return proxy_properties(config.deployment_id, copied)
+    capabilities: dict[str, Any] = {}
+    if config.wants_capabilities:
+        capabilities = select_outputs(snapshot.capabilities or {}, config.capabilities,
+                                      config.deployment_id, CAPABILITY)
+        check_overlap(copied, capabilities, config.selection, config.capabilities)
+    return proxy_properties(config.deployment_id, copied, capabilities=capabilities)
+
+
+def find_problems(source: DeploymentSource, config: ProxyConfig,
+                  runtime: Mapping[str, Any]) -> list[str]:
+    """One look at the upstream, no waiting: what makes the proxy's copy not current (names
+    only, never values); empty when it is current."""
+    snapshot = take_snapshot(source, config)
+    return currency.problems(snapshot, config, runtime, source.describe())
 
 
 def refresh_outputs(source: DeploymentSource, config: ProxyConfig,
                     current: Mapping[str, Any], logger: logging.Logger,
                     ) -> tuple[dict[str, Any], Changes]:
-    """Re-read the upstream: the new runtime properties and what changed in the copied outputs."""
+    """Re-read the upstream: the new runtime properties and what changed in the copied outputs
+    and capabilities."""
     snapshot = wait_for_upstream(source, config, logger)
     new = copy_outputs(snapshot, config)
-    old_names = current.get("copied_outputs") or []
-    old = {name: current[name] for name in old_names if name in current}
-    return new, diff(old, {name: new[name] for name in new["copied_outputs"]})
+    return new, diff(copied_from(current), copied_from(new))

@@ -163,8 +163,8 @@ def test_refresh_reads_changed_outputs_again(cfy: CfyCli, ids: tuple[str, str]) 
     more = ["10.10.0.2", "10.10.0.3", "10.10.0.4"]
     cfy.install(UPSTREAM, up, {"backend_ips": more}).check()
     changed = cfy.execute("execute_operation", down, refresh).check()
-    assert (f"refreshed outputs of deployment '{up}': vm_info: {VM_INFO!r} -> "
-            f"{ {**VM_INFO, 'ips': more}!r}") in changed.output
+    assert f"refreshed outputs of deployment '{up}': vm_info changed" in changed.output
+    assert "10.10.0.4" not in changed.output  # names what changed, never the value
     props = instance(cfy, down, "kubernetes_proxy")["runtime_properties"]
     assert props["vm_info"]["ips"] == more
     assert cfy.outputs(down)["proxied_ips"] == more

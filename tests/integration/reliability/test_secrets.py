@@ -1,10 +1,11 @@
-"""Secrets stay secret (issue 8): tokens, keys, passwords and secret contents given to each
+"""Secrets stay secret (issues 8 and 17): tokens, keys, passwords and secret contents given to each
 plugin never appear in the cfy output, the cfy logs, the node instances' runtime properties or
 the deployment outputs, also when the operation fails; turning TLS verification or SSH host-key
 checking off logs a warning. Every case runs the real cfy CLI against the real clusters (the
 proxy against the fake manager over HTTPS)."""
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.helpers import clusters
 from tests.helpers.cfy_cli import CfyCli
@@ -33,6 +35,9 @@ CONFIG = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "secret
 CLIENT_KEY = SSH_CLIENT_KEY
 SWARM_SECRET = "swarm-secret-value-5b1e0"
 MANAGER_PASSWORD = "manager-password-9c2d4"
+K8S_SECRET_DATA = "k8s-secret-data-3e8b1"
+SECRET_OBJECT = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "secrets-test-secret"},
+                 "stringData": {"password": K8S_SECRET_DATA}}
 pytestmark = pytest.mark.usefixtures("swarm", "kube")
 
 
@@ -43,6 +48,10 @@ def token() -> str:
 def key_lines() -> list[str]:
     """The private key's base64 body lines (a key leaked in part is still leaked)."""
     return [line for line in CLIENT_KEY.read_text().splitlines() if line and "PRIVATE KEY" not in line]
+
+
+def secret_data() -> list[str]:
+    return [K8S_SECRET_DATA, base64.b64encode(K8S_SECRET_DATA.encode()).decode()]
 
 
 def kubeconfig_with_token() -> dict[str, Any]:
@@ -72,6 +81,19 @@ CASES = [
     Case("k8s-kubeconfig-content", K8S,
          lambda env: {"api": {"kubeconfig_content": kubeconfig_with_token()}, "config": CONFIG},
          lambda: [token()]),
+    Case("k8s-kubeconfig-content-as-yaml-text", K8S,
+         lambda env: {"api": {"kubeconfig_content": yaml.safe_dump(kubeconfig_with_token())},
+                      "config": CONFIG},
+         lambda: [token()]),
+    Case("k8s-secret-data-in-the-descriptors", K8S,
+         lambda env: {"api": {"host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE),
+                              "ca_file": str(K8S_CA)}, "config": [*CONFIG, SECRET_OBJECT]},
+         secret_data),
+    Case("k8s-ssh-inline-private-key", K8S,
+         lambda env: {"ssh": {"host": "127.0.0.1", "port": 2222, "private_key": CLIENT_KEY.read_text(),
+                              "check_host_key": False, "kubectl": str(KUBECTL),
+                              "kubeconfig": str(KUBECONFIG)}, "config": CONFIG},
+         key_lines, warning="SSH host key checking is OFF for ssh://root@127.0.0.1:2222"),
     Case("k8s-wrong-inline-token", K8S,
          lambda env: {"api": {"host": "https://127.0.0.1:6443", "ca_file": str(K8S_CA),
                               "token": "wrong-token-d41d8cd98f00b204"}, "config": CONFIG},

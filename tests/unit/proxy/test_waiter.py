@@ -112,5 +112,5 @@ def test_refresh_reports_changes() -> None:
     source = FakeSource([DONE], {"vm_info": {"ips": ["10.0.0.2", "10.0.0.4"]}, "url": "u"})
     new, changes = refresh_outputs(source, config, old, LOG)
     assert new["vm_info"] == {"ips": ["10.0.0.2", "10.0.0.4"]} and new["copied_outputs"] == ["url", "vm_info"]
-    assert changes.describe() == ("vm_info: {'ips': ['10.0.0.2']} -> "
-                                  "{'ips': ['10.0.0.2', '10.0.0.4']}; url: added 'u'")
+    assert changes.describe() == "vm_info changed; url added"
+    assert "10.0.0.4" not in changes.describe() and "'u'" not in changes.describe()
