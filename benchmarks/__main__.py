@@ -1,14 +1,18 @@
 """The benchmark runner (issue 7): every figure, one combined table and plot.
 
-    .venv/bin/python -m benchmarks [--runs N] [--only k8s,swarm,readiness,proxy,overhead,scale]
-                                   [--scale-runs N] [--tiny] [--out DIR]
+    .venv/bin/python -m benchmarks [--runs N] [--only k8s,swarm,readiness,proxy,overhead,scale,manager]
+                                   [--scale-runs N] [--scale-sizes 1,10,25,50]
+                                   [--scale-platforms k8s,swarm,mixed] [--scale-where offline,manager]
+                                   [--tiny] [--out DIR]
 
 Figures: 1 k8s (install/uninstall vs kubectl), 2 swarm (vs the docker CLI), 3 readiness (lag
 between the API showing the Deployment ready and our install returning; measured in the k8s
 runs), 4 proxy (reaction to the upstream's install ending), 5 overhead (a fresh process per
-operation vs Cloudify's own floor; heavy imports per tasks module), 6 scale (1/10/50
-microservices through the real cfy CLI: time and peak RSS). Writes results.md, results.json and
-results.png into --out (default benchmarks/results/). Measures, never asserts.
+operation vs Cloudify's own floor; heavy imports per tasks module), 6 scale (1/10/25/50
+microservices, Kubernetes, Swarm and mixed, offline through the real cfy CLI and on the real
+manager, against the raw tools: time and peak RSS; plotted as growth curves), 7 manager (the hybrid chain on the
+real manager vs the local profile; per-operation overhead on the manager). Writes results.md, results.json,
+results.png and scale_growth.png into --out (default benchmarks/results/). Measures, never asserts.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from typing import Any
 
 from benchmarks.common import FAILED_ATTEMPTS, RESULTS, Figure, machine, write_results
 
-GROUPS = ("k8s", "swarm", "readiness", "proxy", "overhead", "scale")
+GROUPS = ("k8s", "swarm", "readiness", "proxy", "overhead", "scale", "manager")
 TINY_GROUPS = ("swarm", "overhead", "scale")
 TINY_SIZES = (1, 2)
 
@@ -30,6 +34,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=5, help="interleaved runs per figure (5)")
     parser.add_argument("--scale-runs", type=int, default=2, help="runs of each scale size (2)")
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(GROUPS)}")
+    parser.add_argument("--scale-sizes", default="", help="scale: microservices per blueprint "
+                        "(1,10,25,50)")
+    parser.add_argument("--scale-platforms", default="", help="scale: k8s,swarm,mixed (all)")
+    parser.add_argument("--scale-where", default="", help="scale: offline,manager (both)")
     parser.add_argument("--tiny", action="store_true",
                         help=f"1 run, scale sizes {TINY_SIZES}, groups {','.join(TINY_GROUPS)} "
                              "unless --only says otherwise (the smoke test's configuration)")
@@ -47,20 +55,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def measurements(args: argparse.Namespace, imports: dict[str, Any]) -> dict[str, Callable[[], list[Figure]]]:
     """One callable per module; each returns its figures (tagged with their group)."""
-    from benchmarks import k8s_compare, overhead, proxy_reaction, scale, swarm_compare
+    from benchmarks import (
+        k8s_compare,
+        manager_compare,
+        overhead,
+        proxy_reaction,
+        scale,
+        swarm_compare,
+    )
 
     def run_overhead() -> list[Figure]:
         figures, loaded = overhead.measure(args.runs)
         imports.update(loaded)
         return figures
 
-    sizes = TINY_SIZES if args.tiny else scale.SIZES
+    chosen: dict[str, Any] = {
+        "sizes": tuple(int(n) for n in scale.csv(args.scale_sizes)) or scale.SIZES,
+        "platforms": scale.csv(args.scale_platforms) or scale.PLATFORMS,
+        "where": scale.csv(args.scale_where) or scale.WHERE, "raw_sizes": None}
+    if args.tiny:  # short: offline only, the raw tools at the larger size only
+        chosen = {"sizes": TINY_SIZES, "platforms": ("k8s", "swarm"), "where": ("offline",),
+                  "raw_sizes": (max(TINY_SIZES),)}
     return {
         "k8s": lambda: k8s_compare.measure(args.runs),  # also yields the readiness figure
         "swarm": lambda: swarm_compare.measure(args.runs),
         "proxy": lambda: proxy_reaction.measure(args.runs),
         "overhead": run_overhead,
-        "scale": lambda: scale.measure(args.scale_runs, sizes),
+        "scale": lambda: scale.measure(args.scale_runs, **chosen),
+        "manager": lambda: manager_compare.measure(args.runs),
     }
 
 
@@ -93,7 +115,8 @@ def main(argv: list[str] | None = None) -> None:
                            "failed_attempts": FAILED_ATTEMPTS,
                            "groups": args.groups, "runs": args.runs, "scale_runs": args.scale_runs})
     print(table)
-    print(f"[bench] written: {args.out}/results.md, results.json, results.png", flush=True)
+    print(f"[bench] written: {args.out}/results.md, results.json, results.png"
+          + (", scale_growth.png" if "scale" in args.groups else ""), flush=True)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import TypeVar
 
 RESULTS = Path(__file__).resolve().parent / "results"
+GROWTH_PLOT = "scale_growth.png"
+COLORS = {("offline", "ours"): "tab:blue", ("offline", "raw"): "tab:orange",
+          ("manager", "ours"): "tab:green", ("manager", "raw"): "tab:red"}
 T = TypeVar("T")
 FAILED_ATTEMPTS: list[str] = []  # samples measured again, reported with the results
 
@@ -33,6 +36,11 @@ class Figure:
     target: str = ""
     note: str = ""
     group: str = ""
+    # the scale growth (issue 15): which blueprint, where it ran, how many microservices, what
+    platform: str = ""
+    where: str = ""
+    size: int = 0
+    metric: str = ""
 
     @property
     def ratio(self) -> float | None:
@@ -113,10 +121,10 @@ def plot(figures: list[Figure], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     paired = [f for f in figures if f.ours and f.raw]
-    keys = list(dict.fromkeys((f.group if f.group in ("overhead", "scale") else "", f.unit)
+    keys = list(dict.fromkeys((f.group if f.group in ("overhead", "scale", "manager") else "", f.unit)
                               for f in paired))  # one panel per scale of values
     single = [f for f in figures if f.ours and not f.raw]
-    panels = [[f for f in paired if (f.group if f.group in ("overhead", "scale") else "", f.unit) == key]
+    panels = [[f for f in paired if (f.group if f.group in ("overhead", "scale", "manager") else "", f.unit) == key]
               for key in keys] + ([single] if single else [])
     fig, axes = plt.subplots(max(1, len(panels)), 1, figsize=(13, 4.5 * max(1, len(panels))),
                              squeeze=False)
@@ -135,6 +143,76 @@ def plot(figures: list[Figure], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def growth_rows(figures: list[Figure]) -> dict[tuple[str, str, int], dict[str, Figure]]:
+    """The scale figures tagged for the growth curve: (platform, where, size) -> metric -> figure."""
+    rows: dict[tuple[str, str, int], dict[str, Figure]] = {}
+    for f in figures:
+        if f.metric and f.ours:
+            rows.setdefault((f.platform, f.where, f.size), {})[f.metric] = f
+    return dict(sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] != "offline", kv[0][2])))
+
+
+def render_growth_table(figures: list[Figure]) -> str:
+    """One row per blueprint, place and size: install and uninstall (ours, the raw tool, the
+    ratio of the medians) and the peak RSS of what ran the operations. Empty without any."""
+    rows = growth_rows(figures)
+    if not rows:
+        return ""
+    lines = ["| blueprint | where | microservices | install [s] | raw install [s] | ratio | "
+             "uninstall [s] | raw uninstall [s] | ratio | peak RSS [MB] |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for (blueprint, where, size), metrics in rows.items():
+        cells = []
+        for what in ("install", "uninstall"):
+            f = metrics.get(what)
+            cells += ([summary(f.ours), summary(f.raw), f"{f.ratio:.2f}x" if f.ratio else "-"]
+                      if f else ["-", "-", "-"])
+        rss = metrics.get("rss_mb")
+        cells.append(summary(rss.ours) if rss else "-")
+        lines.append(f"| {blueprint} | {where} | {size} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_growth(figures: list[Figure], path: Path) -> bool:
+    """Time against the number of microservices, ours and the raw tool as lines (offline and on
+    the manager), one row per blueprint, install | uninstall | peak RSS. False without data."""
+    rows = growth_rows(figures)
+    platforms = list(dict.fromkeys(key[0] for key in rows))
+    if not platforms:
+        return False
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(platforms), 3, figsize=(15, 4 * len(platforms)), squeeze=False)
+    for row, blueprint in zip(axes, platforms, strict=True):
+        for ax, what in zip(row, ("install", "uninstall", "rss_mb"), strict=True):
+            for where, style in (("offline", "-"), ("manager", "--")):
+                points = sorted((size, metrics[what]) for (p, w, size), metrics in rows.items()
+                                if p == blueprint and w == where and what in metrics)
+                if not points:
+                    continue
+                sizes = [size for size, _ in points]
+                who = {"offline": " (cfy)", "manager": " (mgmtworker tree)"}[where] if what == "rss_mb" else ""
+                ax.plot(sizes, [statistics.median(f.ours) for _, f in points], style, marker="o",
+                        color=COLORS[(where, "ours")], label=f"ours, {where}{who}")
+                raw = [(size, f) for size, f in points if f.raw and what != "rss_mb"]
+                if raw:
+                    ax.plot([size for size, _ in raw], [statistics.median(f.raw) for _, f in raw],
+                            style, marker="s", color=COLORS[(where, "raw")],
+                            label=f"raw tool ({where}'s concurrency)")
+            ax.set_xlabel("microservices")
+            ax.set_ylabel("peak RSS [MB]" if what == "rss_mb" else f"{what} [s]")
+            ax.set_title(f"{blueprint}: " + ("peak RSS of what runs the operations"
+                                            if what == "rss_mb" else f"{what} wall time"))
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
 
 
 def errors(series: list[list[float]]) -> list[list[float]]:
@@ -166,7 +244,12 @@ def write_results(figures: list[Figure], name: str = "results", out: Path = RESU
         {"figures": [asdict(f) for f in figures], **(extra or {})}, indent=2) + "\n")
     try:
         plot(figures, out / f"{name}.png")
+        if plot_growth(figures, out / GROWTH_PLOT):
+            header += f"\nThe scale growth: [{GROWTH_PLOT}]({GROWTH_PLOT}) and the table at the end.\n"
     except ImportError:
         header += "\n(no plot: matplotlib is not installed)\n"
+    growth = render_growth_table(figures)
+    if growth:
+        table += "\n\n## Scale growth\n\n" + growth
     (out / f"{name}.md").write_text(f"{header}\n{table}\n" if header else table + "\n")
     return table

@@ -55,6 +55,7 @@ from cloudify_kubernetes import tasks
 ctx = MockCloudifyContext(node_id="app_1", node_name="app", deployment_id="d", properties={
     "namespace": "default", "config_files": [], "env": {"A": "1"}, "config": {
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}})
+ctx.node.number_of_instances = 1  # (Cloudify's mock node lacks it; the naming rule reads it)
 tasks.microservice_create(ctx=ctx)
 print(time.perf_counter() - t0)
 """,
@@ -82,6 +83,7 @@ from cloudify_kubernetes import tasks
 ctx = MockCloudifyContext(node_id="master_1", node_name="master", properties={"api": {
     "host": "https://127.0.0.1:6443", "token_file": "/var/lib/cloudify-vnf-local/pki/token",
     "ca_file": "/var/lib/cloudify-vnf-local/pki/ca.crt"}, "ssh": {}})
+ctx._local = True  # as in the cfy local profile, where a host path may be read (issue 17)
 tasks.master_create(ctx=ctx)
 print(time.perf_counter() - t0)
 """,

@@ -1,17 +1,26 @@
-"""Scale (figure 6): one blueprint with 1, 10 and 50 microservices, on Kubernetes and on Swarm,
-installed and uninstalled with the real `cfy` CLI (local profile, scripts/cfy-offline): wall time
-of each command and the peak memory (max RSS) of the `cfy` process, read from the kernel's
-accounting of that process (os.wait4 in a small launcher). The larger sizes are compared with the smallest,
-measured in the same runs, sizes interleaved (small to large, then large to small); the largest
-size also with the raw tools (benchmarks/scale_raw.py), to show what the cluster itself takes.
+"""Scale (figure 6, issue 15): one blueprint with 1, 10, 25 and 50 microservices, on Kubernetes,
+on Swarm and mixed (half each, one deployment), installed and uninstalled
 
-`cfy` runs the workflow's tasks on a thread pool of THREADS (its default is 1, i.e. every
-operation one after the other; a manager's agent runs operations concurrently).
+- offline, with the real `cfy` CLI (local profile, scripts/cfy-offline, THREADS task threads):
+  wall time of each command and the peak memory (max RSS) of the `cfy` process, read from the
+  kernel's accounting of that process (os.wait4 in a small launcher);
+- on the real manager (benchmarks/scale_manager.py): `cfy executions start install/uninstall`
+  wall time, and the sampled peak RSS of the mgmtworker's process tree (it runs each
+  operation in a subprocess; MANAGER_THREADS at a time);
 
-Run: .venv/bin/python -m benchmarks.scale [RUNS]   (or python -m benchmarks --only scale)
+against the raw tools making the same objects at the same concurrency (benchmarks/scale_raw.py:
+one kubectl apply; the docker CLI THREADS, or for the manager's figures MANAGER_THREADS,
+processes at a time), at every size. The larger sizes are also compared with the smallest.
+Sizes interleave (small to large, then large to small), each size's raw run beside ours.
+
+Run: .venv/bin/python -m benchmarks.scale [--runs N] [--sizes 1,10,25,50]
+         [--platforms k8s,swarm,mixed] [--where offline,manager] [--out DIR]
+     (or python -m benchmarks --only scale). This entry point writes scale.md, scale.json and
+     scale_growth.png into --out after each size, so a run stopped early keeps what it got.
 """
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -22,12 +31,15 @@ from functools import partial
 from pathlib import Path
 
 from benchmarks import scale_raw
-from benchmarks.common import Figure, cleanup_on_failure, render_table, retried
-from benchmarks.scale_blueprints import kubernetes_blueprint, swarm_blueprint
+from benchmarks.common import Figure, cleanup_on_failure, machine, retried, write_results
+from benchmarks.scale_blueprints import kubernetes_blueprint, mixed_blueprint, swarm_blueprint
+from benchmarks.scale_manager import MANAGER_THREADS, ManagerScale
 from tests.helpers.cfy_cli import CFY_OFFLINE, CfyCli
 from tests.helpers.clusters import leftovers
 
-SIZES = (1, 10, 50)
+SIZES = (1, 10, 25, 50)
+PLATFORMS = ("k8s", "swarm", "mixed")
+WHERE = ("offline", "manager")
 THREADS = 10
 RAW_LABELS = {
     "k8s": {"install": "kubectl apply (all) + kubectl wait available",
@@ -35,9 +47,15 @@ RAW_LABELS = {
             "how": "one kubectl apply"},
     "swarm": {"install": "docker service create --detach=false per service",
               "uninstall": "docker service rm (all) + containers gone",
-              "how": f"{scale_raw.THREADS} docker CLI processes at a time"},
+              "how": "{threads} docker CLI processes at a time"},
+    "mixed": {"install": "kubectl apply + wait (half) with docker service create (half), at once",
+              "uninstall": "kubectl delete --wait (half) with docker service rm (half), at once",
+              "how": "one kubectl apply and {threads} docker CLI processes at a time"},
 }
-RAW = {"k8s": scale_raw.kubectl_scale, "swarm": scale_raw.docker_scale}
+RAW = {"k8s": scale_raw.kubectl_scale, "swarm": scale_raw.docker_scale, "mixed": scale_raw.mixed_scale}
+WHO = {"offline": "cfy", "manager": "the mgmtworker"}
+NOTE = {"offline": f"cfy local, {THREADS} task threads",
+        "manager": f"real manager, mgmtworker ({MANAGER_THREADS} operations at a time)"}
 
 
 @dataclass
@@ -46,9 +64,11 @@ class Sample:
     uninstall: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
 
-    def add(self, times: tuple[float, float]) -> None:
+    def add(self, times: tuple[float, ...]) -> None:
         self.install.append(times[0])
         self.uninstall.append(times[1])
+        if len(times) > 2:
+            self.rss_mb.append(times[2])
 
 
 # Spawns the command from a small interpreter and reports its wall time and peak RSS. Not
@@ -80,7 +100,7 @@ def cfy_timed(cfy: CfyCli, log: Path, *args: str) -> tuple[float, float]:
     return float(elapsed), int(max_rss_kib) / 1024
 
 
-def install_uninstall(blueprint: Path, workdir: Path, sample: Sample) -> None:
+def install_uninstall(blueprint: Path, workdir: Path) -> tuple[float, float, float]:
     cfy = CfyCli(workdir)
     cfy.run("--version").check()  # writes the working directory's config outside the timing
     deployment = f"bench-scale-{uuid.uuid4().hex[:6]}"
@@ -92,70 +112,164 @@ def install_uninstall(blueprint: Path, workdir: Path, sample: Sample) -> None:
     left = leftovers(deployment)
     if left:
         raise RuntimeError(f"{deployment} left {left}")
-    sample.add((up, down))
-    sample.rss_mb.append(max(up_rss, down_rss))
+    return up, down, max(up_rss, down_rss)
 
 
-def one_run(blueprint_text: str, tmp: Path, sample: Sample) -> None:
+def blueprint_file(text: str, tmp: Path) -> tuple[Path, Path]:
     folder = Path(tempfile.mkdtemp(dir=tmp))
     blueprint = folder / "blueprint.yaml"
-    blueprint.write_text(blueprint_text)
-    install_uninstall(blueprint, folder, sample)
+    blueprint.write_text(text)
+    return blueprint, folder
 
 
-def raw_figures(platform: str, size: int, ours: Sample, raw: Sample) -> list[Figure]:
+def raw_figures(platform: str, where: str, size: int, ours: Sample, raw: Sample) -> list[Figure]:
     label = RAW_LABELS[platform]
-    return [Figure(f"scale {platform} {what}, {size} microservices, vs the raw tool", "s",
+    threads = MANAGER_THREADS if where == "manager" else THREADS
+    place = " on the manager" if where == "manager" else ""
+    plural = "s" if size != 1 else ""
+    return [Figure(f"scale {platform} {what}{place}, {size} microservice{plural}, vs the raw tool", "s",
                    group="scale", ours=getattr(ours, what), raw=getattr(raw, what),
-                   raw_label=label[what], note=f"raw tool: {size} microservices, {label['how']}")
+                   raw_label=label[what],
+                   note=f"raw tool: {size} microservice{plural}, {label['how'].format(threads=threads)}",
+                   platform=platform, where=where, size=size, metric=what)
             for what in ("install", "uninstall")]
 
 
-def figures_for(platform: str, samples: dict[int, Sample]) -> list[Figure]:
-    """The larger sizes against the smallest: install, uninstall, peak RSS."""
+def figures_for(platform: str, where: str, samples: dict[int, Sample]) -> list[Figure]:
+    """The larger sizes against the smallest: install, uninstall, peak RSS (the smallest's peak
+    RSS on its own, for the growth table)."""
     base, *larger = sorted(samples)
-    found: list[Figure] = []
+    place = " on the manager" if where == "manager" else ""
+    found = [Figure(f"scale {platform} peak RSS of {WHO[where]}, {base} microservice"
+                    f"{'s' if base > 1 else ''}", "MB", group="scale", ours=samples[base].rss_mb,
+                    note=NOTE[where] + "; max of install and uninstall", platform=platform,
+                    where=where, size=base, metric="rss_mb")]
     for what, unit, target in (("install", "s", "<= 3x (50 vs 1)"), ("uninstall", "s", ""),
                                ("rss_mb", "MB", "")):
         for size in larger:
-            title = "peak RSS of cfy" if what == "rss_mb" else what
+            title = f"peak RSS of {WHO[where]}" if what == "rss_mb" else f"{what}{place}"
             found.append(Figure(
                 f"scale {platform} {title}, {size} microservices", unit, group="scale",
                 ours=getattr(samples[size], what), raw=getattr(samples[base], what),
                 raw_label=f"same blueprint, {base} microservice{'s' if base > 1 else ''}",
-                target=target if size == max(larger) and size >= 50 else "",
-                note=f"cfy local, {THREADS} task threads" + (
-                    "; max of install and uninstall" if what == "rss_mb" else "")))
+                target=target if size == max(larger) and size >= 50 and where == "offline" else "",
+                note=NOTE[where] + ("; max of install and uninstall" if what == "rss_mb" else ""),
+                platform=platform, where=where, size=size,
+                metric="rss_mb" if what == "rss_mb" else ""))
     return found
 
 
-def measure(runs: int = 2, sizes: tuple[int, ...] = SIZES,
-            platforms: tuple[str, ...] = ("k8s", "swarm")) -> list[Figure]:
-    builders: dict[str, Callable[[int], str]] = {
-        "k8s": lambda n: kubernetes_blueprint(n, f"bench-scale-{uuid.uuid4().hex[:4]}"),
-        "swarm": swarm_blueprint,
-    }
+BUILDERS: dict[str, Callable[[int], str]] = {
+    "k8s": lambda n: kubernetes_blueprint(n, f"bench-scale-{uuid.uuid4().hex[:4]}"),
+    "swarm": swarm_blueprint,
+    "mixed": lambda n: mixed_blueprint(n, f"bench-scale-{uuid.uuid4().hex[:4]}"),
+}
+
+
+def report(platform: str, where: str, index: int, runs: int, size: int, sample: Sample) -> None:
+    rss = f", peak RSS {sample.rss_mb[-1]:.0f} MB" if sample.rss_mb else ""
+    print(f"  scale {platform} {where} run {index + 1}/{runs}, {size} microservice(s): install "
+          f"{sample.install[-1]:.2f} s, uninstall {sample.uninstall[-1]:.2f} s{rss}", flush=True)
+
+
+@dataclass
+class Plan:
+    runs: int = 2
+    sizes: tuple[int, ...] = SIZES
+    platforms: tuple[str, ...] = PLATFORMS
+    where: tuple[str, ...] = WHERE
+    raw_sizes: tuple[int, ...] | None = None  # default: every size
+
+
+def measure_platform(platform: str, plan: Plan, tmp: Path, manager: ManagerScale | None,
+                     done: Callable[[list[Figure]], None] | None = None) -> list[Figure]:
+    """The platform's figures; `done` is given them as they stand after each size."""
+    ours = {where: {size: Sample() for size in plan.sizes} for where in plan.where}
+    raw_sizes = plan.raw_sizes if plan.raw_sizes is not None else plan.sizes
+    # the raw tool at each concurrency in use (kubectl has none: one apply serves both)
+    threads = {where: MANAGER_THREADS if where == "manager" and platform != "k8s" else THREADS
+               for where in plan.where}
+    raw = {(t, size): Sample() for t in set(threads.values()) for size in raw_sizes}
+    for index in range(plan.runs):
+        for size in (plan.sizes if index % 2 == 0 else tuple(reversed(plan.sizes))):
+            for t in sorted({t for (t, s) in raw if s == size}, reverse=True):
+                raw[(t, size)].add(retried(partial(RAW[platform], size, t),
+                                           f"scale {platform} raw {size} x{t}"))
+                print(f"  scale {platform} run {index + 1}/{plan.runs}, raw tool ({t} at a time), "
+                      f"{size} microservice(s): install {raw[(t, size)].install[-1]:.2f} s, "
+                      f"uninstall {raw[(t, size)].uninstall[-1]:.2f} s", flush=True)
+            for where in plan.where:
+                blueprint, folder = blueprint_file(BUILDERS[platform](size), tmp)
+                run: Callable[[], tuple[float, float, float]] = (
+                    partial(manager.run, blueprint) if where == "manager" and manager is not None
+                    else partial(install_uninstall, blueprint, folder))
+                ours[where][size].add(retried(run, f"scale {platform} {where} {size}"))
+                report(platform, where, index, plan.runs, size, ours[where][size])
+            if done is not None:
+                done(platform_figures(platform, plan, ours, raw, threads))
+    return platform_figures(platform, plan, ours, raw, threads)
+
+
+def platform_figures(platform: str, plan: Plan, ours: dict[str, dict[int, Sample]],
+                     raw: dict[tuple[int, int], Sample], threads: dict[str, int]) -> list[Figure]:
+    """The figures of what has been measured (sizes not yet run are left out)."""
+    found: list[Figure] = []
+    for where in plan.where:
+        measured = {size: sample for size, sample in ours[where].items() if sample.install}
+        if measured:
+            found += figures_for(platform, where, measured)
+        for size in measured:
+            if (threads[where], size) in raw:
+                found += raw_figures(platform, where, size, measured[size], raw[(threads[where], size)])
+    return found
+
+
+def measure(runs: int = 2, sizes: tuple[int, ...] = SIZES, platforms: tuple[str, ...] = PLATFORMS,
+            where: tuple[str, ...] = WHERE, raw_sizes: tuple[int, ...] | None = None,
+            done: Callable[[list[Figure]], None] | None = None) -> list[Figure]:
+    """Every figure of the plan; `done` is given the figures so far after each size."""
+    plan = Plan(runs, sizes, platforms, where, raw_sizes)
     found: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        manager = ManagerScale(Path(tmp)) if "manager" in where else None
         for platform in platforms:
-            samples = {size: Sample() for size in sizes}
-            raw = Sample()
-            for index in range(runs):
-                raw.add(retried(partial(RAW[platform], max(sizes)), f"scale {platform} raw"))
-                print(f"  scale {platform} run {index + 1}/{runs}, raw tool, {max(sizes)} "
-                      f"microservice(s): install {raw.install[-1]:.2f} s, uninstall "
-                      f"{raw.uninstall[-1]:.2f} s", flush=True)
-                for size in (sizes if index % 2 == 0 else tuple(reversed(sizes))):
-                    retried(partial(one_run, builders[platform](size), Path(tmp), samples[size]),
-                            f"scale {platform} {size}")
-                    print(f"  scale {platform} run {index + 1}/{runs}, {size} microservice(s): "
-                          f"install {samples[size].install[-1]:.2f} s, uninstall "
-                          f"{samples[size].uninstall[-1]:.2f} s, peak RSS "
-                          f"{samples[size].rss_mb[-1]:.0f} MB", flush=True)
-            found += figures_for(platform, samples)
-            found += raw_figures(platform, max(sizes), samples[max(sizes)], raw)
+            found += measure_platform(platform, plan, Path(tmp), manager,
+                                      None if done is None else partial(with_earlier, done, list(found)))
     return found
+
+
+def with_earlier(done: Callable[[list[Figure]], None], earlier: list[Figure],
+                 figures: list[Figure]) -> None:
+    done(earlier + figures)
+
+
+def csv(text: str) -> tuple[str, ...]:
+    return tuple(item for item in text.split(",") if item)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--platforms", default=",".join(PLATFORMS))
+    parser.add_argument("--where", default=",".join(WHERE))
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "scale")
+    args = parser.parse_args(argv)
+    before = machine()
+
+    def write(figures: list[Figure]) -> None:
+        after = machine()
+        header = (f"# Scale benchmark\n\n`python -m benchmarks.scale --runs {args.runs} --sizes "
+                  f"{args.sizes} --platforms {args.platforms} --where {args.where}`, "
+                  f"{before['when']} to {after['when']}, {before['cpus']} CPUs, load average "
+                  f"{before['loadavg']} before, {after['loadavg']} after.\n")
+        write_results(figures, "scale", args.out, header,
+                      {"machine_before": before, "machine_after": after, "runs": args.runs})
+        print(f"[scale] written: {args.out}/scale.md, scale.json, scale_growth.png", flush=True)
+
+    measure(args.runs, tuple(int(s) for s in csv(args.sizes)), csv(args.platforms), csv(args.where),
+            done=write)
 
 
 if __name__ == "__main__":
-    print(render_table(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 2)))
+    main()

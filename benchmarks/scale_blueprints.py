@@ -1,5 +1,5 @@
 """The scale blueprints (figure 6), generated at run time: a Kubernetes Master or Swarm Manager and
-N microservices, one node each. One node per microservice rather than one node with N instances:
+N microservices, one node each (the mixed blueprint: both, half the microservices on each). One node per microservice rather than one node with N instances:
 both plugins name what they create after the node (a Deployment's name is in its descriptor, a
 service is named `<node>-<deployment>`), so N instances of one node would all claim the same name.
 
@@ -35,22 +35,23 @@ def deployment(name: str) -> dict[str, Any]:
     }
 
 
-def kubernetes_blueprint(count: int, prefix: str) -> str:
-    nodes: dict[str, Any] = {"master": {"type": "cloudify.kubernetes.Master", "properties": {"api": {
-        "host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}}}}
-    for index in range(count):
-        nodes[f"svc{index}"] = {
-            "type": "cloudify.kubernetes.Microservice",
-            "properties": {"config": deployment(f"{prefix}-{index}"), "timeout": 300},
-            "relationships": [{"type": "cloudify.kubernetes.relationships.connected_to_master",
-                               "target": "master"}],
-        }
-    return yaml.safe_dump({**HEADER, "node_templates": nodes}, sort_keys=False)
+def master_node() -> dict[str, Any]:
+    return {"type": "cloudify.kubernetes.Master", "properties": {"api": {
+        "host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}}}
 
 
-def swarm_blueprint(count: int, stability: float = 1.5) -> str:
-    nodes: dict[str, Any] = {"swarm": {"type": "cloudify.swarm.Manager"}}
-    for index in range(count):
+def kubernetes_nodes(indexes: range, prefix: str) -> dict[str, Any]:
+    return {f"svc{index}": {
+        "type": "cloudify.kubernetes.Microservice",
+        "properties": {"config": deployment(f"{prefix}-{index}"), "timeout": 300},
+        "relationships": [{"type": "cloudify.kubernetes.relationships.connected_to_master",
+                           "target": "master"}],
+    } for index in indexes}
+
+
+def swarm_nodes(indexes: range, stability: float) -> dict[str, Any]:
+    nodes: dict[str, Any] = {}
+    for index in indexes:
         nodes[f"svc{index}"] = {
             "type": "cloudify.swarm.Microservice",
             "properties": {"replicas": 1,
@@ -63,4 +64,32 @@ def swarm_blueprint(count: int, stability: float = 1.5) -> str:
             "relationships": [{"type": "cloudify.swarm.relationships.contained_in_microservice",
                                "target": f"svc{index}"}],
         }
+    return nodes
+
+
+def render_blueprint(nodes: dict[str, Any]) -> str:
     return yaml.safe_dump({**HEADER, "node_templates": nodes}, sort_keys=False)
+
+
+def kubernetes_blueprint(count: int, prefix: str) -> str:
+    return render_blueprint({"master": master_node(), **kubernetes_nodes(range(count), prefix)})
+
+
+def swarm_blueprint(count: int, stability: float = 1.5) -> str:
+    return render_blueprint({"swarm": {"type": "cloudify.swarm.Manager"},
+                             **swarm_nodes(range(count), stability)})
+
+
+def mixed_split(count: int) -> tuple[int, int]:
+    """(Kubernetes, Swarm) microservices of a mixed blueprint of `count`: half each, the odd
+    one a Swarm service."""
+    return count // 2, count - count // 2
+
+
+def mixed_blueprint(count: int, prefix: str, stability: float = 1.5) -> str:
+    """Both: a Master and a Swarm Manager, the first half of the microservices on Kubernetes
+    (svc0..), the rest on Swarm, all in one deployment (one install runs them all at once)."""
+    kube, _ = mixed_split(count)
+    return render_blueprint({"master": master_node(), "swarm": {"type": "cloudify.swarm.Manager"},
+                             **kubernetes_nodes(range(kube), prefix),
+                             **swarm_nodes(range(kube, count), stability)})

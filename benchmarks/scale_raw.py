@@ -5,19 +5,23 @@ without Cloudify.
 - Kubernetes: one `kubectl apply` of all N Deployments, `kubectl wait --for=condition=available`
   on all of them; `kubectl delete --cascade=foreground --wait` on all, then until the pods are gone.
 - Swarm: `docker service create --detach=false` per service, THREADS at a time (the concurrency
-  `cfy` gets in the scale runs); one `docker service rm` of all, then until the containers are gone.
+  `cfy` gets in the scale runs; the manager's figures use its mgmtworker's operation workers);
+  one `docker service rm` of all, then until the containers are gone.
+- Mixed: both at once (two threads), half the microservices each, as the mixed blueprint has
+  them; each phase ends when both tools are done.
 """
 from __future__ import annotations
 
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import yaml
 
 from benchmarks.common import cleanup_on_failure
-from benchmarks.scale_blueprints import COMMAND, IMAGE, deployment
+from benchmarks.scale_blueprints import COMMAND, IMAGE, deployment, mixed_split
 from tests.helpers.clusters import docker_client, kubectl
 
 THREADS = 10
@@ -31,45 +35,90 @@ def wait_until_empty(listing: object, timeout: float = 600.0) -> None:
         time.sleep(0.1)
 
 
-def kubectl_scale(count: int) -> tuple[float, float]:
-    run = f"bench-raw-{uuid.uuid4().hex[:4]}"
-    docs = []
-    for index in range(count):
-        doc = deployment(f"{run}-{index}")
-        doc["metadata"]["labels"] = {"bench-run": run}
-        docs.append(doc)
-    selector = f"bench-run={run}"
-    start = time.monotonic()
-    with cleanup_on_failure(lambda: kubectl("delete", "deployment", "-l", selector, check=False)):
-        kubectl("apply", "-f", "-", input=yaml.safe_dump_all(docs))
-        kubectl("wait", "--for=condition=available", "deployment", "-l", selector, "--timeout=600s")
-    installed = time.monotonic() - start
-    start = time.monotonic()
-    kubectl("delete", "deployment", "-l", selector, "--cascade=foreground", "--wait=true")
-    wait_until_empty(lambda: [line for line in kubectl("get", "pods", "-o", "name").stdout.split()
-                              if line.startswith(f"pod/{run}-")])
-    return installed, time.monotonic() - start
+class KubectlRun:
+    """N Deployments applied with one kubectl apply and removed with one kubectl delete."""
+
+    def __init__(self, count: int) -> None:
+        self.run = f"bench-raw-{uuid.uuid4().hex[:4]}"
+        self.count = count
+        self.selector = f"bench-run={self.run}"
+
+    def up(self) -> None:
+        docs = []
+        for index in range(self.count):
+            doc = deployment(f"{self.run}-{index}")
+            doc["metadata"]["labels"] = {"bench-run": self.run}
+            docs.append(doc)
+        with cleanup_on_failure(lambda: kubectl("delete", "deployment", "-l", self.selector, check=False)):
+            kubectl("apply", "-f", "-", input=yaml.safe_dump_all(docs))
+            kubectl("wait", "--for=condition=available", "deployment", "-l", self.selector,
+                    "--timeout=600s")
+
+    def down(self) -> None:
+        kubectl("delete", "deployment", "-l", self.selector, "--cascade=foreground", "--wait=true")
+        wait_until_empty(lambda: [line for line in kubectl("get", "pods", "-o", "name").stdout.split()
+                                  if line.startswith(f"pod/{self.run}-")])
 
 
-def docker_scale(count: int) -> tuple[float, float]:
-    names = [f"bench-raw-{uuid.uuid4().hex[:4]}-{index}" for index in range(count)]
+class DockerRun:
+    """N services made with `docker service create`, `threads` CLI processes at a time."""
 
-    def create(name: str) -> None:
+    def __init__(self, count: int, threads: int = THREADS) -> None:
+        self.names = [f"bench-raw-{uuid.uuid4().hex[:4]}-{index}" for index in range(count)]
+        self.threads = threads
+
+    def create(self, name: str) -> None:
         subprocess.run(["docker", "service", "create", "--detach=false", "--quiet", "--name", name,
                         "--replicas", "1", "--stop-grace-period", "5s", IMAGE, *COMMAND],
                        check=True, capture_output=True)
 
-    def remove() -> None:
-        subprocess.run(["docker", "service", "rm", *names], check=False, capture_output=True)
+    def remove(self) -> None:
+        if self.names:
+            subprocess.run(["docker", "service", "rm", *self.names], check=False, capture_output=True)
 
-    start = time.monotonic()
-    with cleanup_on_failure(remove), ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(create, names))
-    installed = time.monotonic() - start
-    start = time.monotonic()
-    remove()
-    wait_until_empty(lambda: containers_of(names))
-    return installed, time.monotonic() - start
+    def up(self) -> None:
+        with cleanup_on_failure(self.remove), ThreadPoolExecutor(self.threads) as pool:
+            list(pool.map(self.create, self.names))
+
+    def down(self) -> None:
+        self.remove()
+        wait_until_empty(lambda: containers_of(self.names))
+
+
+def up_and_down(*runs: KubectlRun | DockerRun) -> tuple[float, float]:
+    """Make everything (the runs at the same time), then remove it: the two wall times."""
+    def all_at_once(phase: Callable[[KubectlRun | DockerRun], None]) -> float:
+        start = time.monotonic()
+        with ThreadPoolExecutor(len(runs)) as pool:
+            for future in [pool.submit(phase, run) for run in runs]:
+                future.result()
+        return time.monotonic() - start
+
+    def remove_all() -> None:
+        for run in runs:
+            try:
+                run.down()
+            except Exception as error:
+                print(f"  cleanup after a failure failed too: {error}", flush=True)
+
+    with cleanup_on_failure(remove_all):
+        installed = all_at_once(lambda run: run.up())
+    return installed, all_at_once(lambda run: run.down())
+
+
+def kubectl_scale(count: int, threads: int = THREADS) -> tuple[float, float]:
+    """(`threads` is not used: one kubectl apply makes them all.)"""
+    return up_and_down(KubectlRun(count))
+
+
+def docker_scale(count: int, threads: int = THREADS) -> tuple[float, float]:
+    return up_and_down(DockerRun(count, threads))
+
+
+def mixed_scale(count: int, threads: int = THREADS) -> tuple[float, float]:
+    """kubectl for the first half, the docker CLI for the rest, at the same time."""
+    kube, swarm = mixed_split(count)
+    return up_and_down(*([KubectlRun(kube)] if kube else []), DockerRun(swarm, threads))
 
 
 def containers_of(names: list[str]) -> list[object]:
