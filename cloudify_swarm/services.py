@@ -89,9 +89,11 @@ def wait_converged(engine: EngineApi, service_id: str, name: str, settings: Conv
 
 
 def remove_services(engine: EngineApi, owner: dict[str, str], logger: logging.Logger,
-                    name: str | None = None, timeout: float = GONE_TIMEOUT) -> list[str]:
-    """Remove our services (all of the owner's, or the one named) and wait until their
-    containers are gone. A missing service is not an error. Returns the names removed."""
+                    name: str | None = None, timeout: float = GONE_TIMEOUT,
+                    wait: bool = True) -> list[str]:
+    """Remove our services (all of the owner's, or the one named) and, unless `wait` is
+    False, wait until their containers are gone (wait_services_gone). A missing service is
+    not an error. Returns the names removed."""
     services = engine.find_services(owner, name)
     for service in services:
         try:
@@ -99,13 +101,25 @@ def remove_services(engine: EngineApi, owner: dict[str, str], logger: logging.Lo
         except NotFound:
             pass
     names = [s["Spec"]["Name"] for s in services]
-    what = f"service(s) {', '.join(names) or name or 'of this node'} to be removed"
+    if wait:
+        wait_services_gone(engine, owner, logger, names, name, timeout)
+    elif names:
+        logger.info("removed service(s) %s", ", ".join(names))
+    return names
+
+
+def wait_services_gone(engine: EngineApi, owner: dict[str, str], logger: logging.Logger,
+                       names: list[str] | None = None, name: str | None = None,
+                       timeout: float = GONE_TIMEOUT) -> None:
+    """Wait until the owner's services (or the one named) are no longer listed and the
+    owner's containers are gone: the engine stops a removed service's containers after
+    the remove call returns, each within its stop grace period."""
+    what = f"service(s) {', '.join(names or []) or name or 'of this node'} to be removed"
 
     def check() -> Verdict:
         return service_gone(bool(engine.find_services(owner, name)), engine.containers(owner))
 
     wait_until(check, what, timeout, logger, backoff=POLL)
-    return names
 
 
 # ----------------------------------------------------------------------------- deploy

@@ -283,6 +283,22 @@ def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
 
 @task
 def container_stop(ctx: Any, **_: Any) -> None:
+    """Remove the Container's service; its containers are awaited by delete (container_delete),
+    which every Cloudify workflow runs next. Not waiting here lets an uninstall remove all
+    services first and wait for their containers while the engine stops them in parallel,
+    instead of one wait per service in turn (issue 15)."""
+    remove_container_service(ctx, wait=False)
+    ctx.instance.runtime_properties.pop("service", None)
+
+
+@task
+def container_delete(ctx: Any, **_: Any) -> None:
+    """Wait until the service stop removed is gone with its containers (safe to re-run: it
+    removes the service again if a stop left it)."""
+    remove_container_service(ctx, wait=True)
+
+
+def remove_container_service(ctx: Any, wait: bool) -> None:
     host = host_of(ctx)
     host_props = dict(host.instance.runtime_properties)
     engine = connect(ctx, host_props, host)
@@ -290,13 +306,10 @@ def container_stop(ctx: Any, **_: Any) -> None:
         return
     try:
         services.remove_services(engine, owner_of(ctx, host.instance.id), ctx.logger,
-                                 host_props.get("service_name"))
+                                 host_props.get("service_name"), wait=wait)
     finally:
         engine.close()
-    ctx.instance.runtime_properties.pop("service", None)
 
-
-# ----------------------------------------------------------------------------- Container -> Microservice
 
 def write_conflicts() -> tuple[type[Exception], ...]:
     """What a concurrent write may raise: local runs raise StorageConflictError on a version

@@ -142,6 +142,7 @@ def test_a_swarm_uninstall_reads_no_node(swarm: CountingStorage) -> None:
     for op, node in ((swarm_tasks.microservice_create, "svc1"), (swarm_tasks.container_create, "svc1_container")):
         reads(swarm, lambda op=op, node=node: run(op, node_ctx(swarm, node, create)))
     steps = [(swarm_tasks.container_stop, node_ctx, ("svc1_container", "stop")),
+             (swarm_tasks.container_delete, node_ctx, ("svc1_container", "delete")),
              (swarm_tasks.container_release, relationship_ctx, ("svc1_container", "svc1", "unlink")),
              (swarm_tasks.microservice_stop, node_ctx, ("svc1", "stop")),
              (swarm_tasks.microservice_delete, node_ctx, ("svc1", "delete"))]

@@ -124,6 +124,36 @@ def test_a_rerun_start_that_changes_a_service_puts_it_back_on_failure() -> None:
     assert "remove" not in engine.calls and engine.service is not None
 
 
+class DrainingEngine(FakeEngine):
+    """A removed service's containers linger for `polls` container listings."""
+
+    def __init__(self, polls: int) -> None:
+        super().__init__(spec())
+        self.polls = polls
+
+    def containers(self, labels: dict[str, str]) -> list[dict[str, Any]]:
+        self.calls.append("containers")
+        if self.service is None and self.polls > 0:
+            self.polls -= 1
+            return [{"Id": "c1"}]
+        return []
+
+
+def test_removing_without_wait_returns_at_once_and_the_wait_sees_the_containers_go() -> None:
+    engine = DrainingEngine(polls=2)
+    assert services.remove_services(engine, OWNER, LOG, "web", wait=False) == ["web"]  # type: ignore[arg-type]
+    assert engine.calls == ["remove"]
+    services.wait_services_gone(engine, OWNER, LOG, ["web"], "web", timeout=5)  # type: ignore[arg-type]
+    assert engine.calls == ["remove", "containers", "containers", "containers"]
+
+
+def test_a_rerun_delete_removes_a_service_stop_left_and_waits() -> None:
+    engine = DrainingEngine(polls=1)
+    assert services.remove_services(engine, OWNER, LOG, "web", timeout=5) == ["web"]  # type: ignore[arg-type]
+    assert engine.calls == ["remove", "containers", "containers"] and engine.service is None
+    assert services.remove_services(engine, OWNER, LOG, "web", timeout=5) == []  # type: ignore[arg-type]
+
+
 # ----------------------------------------------------------------------------- resume / re-run
 
 def test_a_rerun_start_ignores_old_failed_tasks_and_keeps_the_service() -> None:
