@@ -3,6 +3,7 @@ parses offline), the growth table and the growth plot from tagged figures. Measu
 needs the clusters (tests/integration/test_benchmarks_smoke.py)."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import yaml
@@ -11,6 +12,7 @@ from cloudify.workflows import local
 from benchmarks.common import Figure, plot_growth, render_growth_table, write_results
 from benchmarks.scale import Sample, figures_for, raw_figures
 from benchmarks.scale_blueprints import mixed_blueprint, mixed_split
+from benchmarks.scale_merge import header, merge, rebuild
 from tests.helpers.local_workflows import offline_resolver
 
 
@@ -54,3 +56,28 @@ def test_no_growth_figures_no_growth_table_or_plot(tmp_path: Path) -> None:
     plain = [Figure("k8s install->ready", "s", ours=[1.0], raw=[1.0])]
     assert render_growth_table(plain) == ""
     assert not plot_growth(plain, tmp_path / "growth.png")
+
+
+def run_json(ours: dict[int, Sample], raw: float, where: str = "offline") -> dict[str, object]:
+    figures = figures_for("swarm", where, ours)
+    for size, sample in ours.items():
+        figures += raw_figures("swarm", where, size, sample, Sample([raw * size], [raw], []))
+    return {"figures": [asdict(f) for f in figures], "runs": 1,
+            "machine_before": {"when": "t0", "cpus": 2, "loadavg": [1, 1, 1]}, "machine_after": {}}
+
+
+def test_merging_steps_keeps_the_newest_sample_per_size_and_rebuilds_the_growth() -> None:
+    old = run_json(samples(4.0, 12.0), raw=2.0)
+    new = run_json({10: Sample([8.0], [3.0], [150.0])}, raw=1.0)
+    merged = merge([("old", old), ("new", new)])
+    assert {key: m.step for key, m in merged.items()} == {
+        ("swarm", "offline", 1): "old", ("swarm", "offline", 10): "new"}
+    figures = {f.name: f for f in rebuild(merged)}
+    growth = figures["scale swarm install, 10 microservices"]
+    assert (growth.ours, growth.raw) == ([8.0], [4.0])  # the new 10 against the old 1
+    versus = figures["scale swarm install, 10 microservices, vs the raw tool"]
+    assert (versus.ours, versus.raw) == ([8.0], [10.0])
+    assert figures["scale swarm peak RSS of cfy, 10 microservices"].ours == [150.0]
+    text = header([("old", old), ("new", new)], merged, "notes here")
+    assert "counts for: swarm offline 1" in text and "counts for: swarm offline 10" in text
+    assert text.rstrip().endswith("notes here")
