@@ -305,16 +305,26 @@ def check_status(backend: ClusterBackend, applied: list[Applied],
 
 def remove(backend: ClusterBackend, applied: list[Applied], timeout: float,
            logger: logging.Logger, labels: Mapping[str, str] | None = None,
-           keep_volume_claims: bool = False) -> None:
+           keep_volume_claims: bool = False, wait: bool = True) -> None:
     """Delete in reverse order (prerequisites last), foreground, and wait until all are gone.
     With the instance's ownership `labels`, the claims its removed StatefulSets caused go too
-    once their pods are gone (volume_claims; none with `keep_volume_claims`)."""
+    once their pods are gone (volume_claims; none with `keep_volume_claims`).
+
+    `wait=False` only asks for the workloads' deletion and returns (prerequisites and claims
+    must wait for them); a later call with `wait` finishes. Safe to repeat: the deletion of an
+    object already deleting is asked again, of a gone one is a no-op."""
     ordered = [a.ref for a in reversed(applied) if not a.preexisting]
     left_alone = [str(a.ref) for a in applied if a.preexisting]
     if left_alone:
         logger.info("leaving in place objects that existed before install: %s", ", ".join(left_alone))
-    for group in ([r for r in ordered if r.kind not in PREREQUISITE_KINDS],
-                  [r for r in ordered if r.kind in PREREQUISITE_KINDS]):
+    workloads = [r for r in ordered if r.kind not in PREREQUISITE_KINDS]
+    prerequisites = [r for r in ordered if r.kind in PREREQUISITE_KINDS]
+    if not wait:
+        for ref in workloads:
+            backend.delete(ref)
+            logger.info("deleting %s", ref)
+        return
+    for group in (workloads, prerequisites):
         pod_sets, owners = [], []
         for ref in group:
             live = backend.get(ref) if exists(backend, ref) else None

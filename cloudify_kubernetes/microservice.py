@@ -58,6 +58,15 @@ class MicroserviceSettings:
                        keep_volume_claims=self.keep_volume_claims)
 
 
+REMOVAL_FIELDS = ("timeout", "keep_volume_claims", "ssh_username", "ssh_keyfilename")
+
+
+def removal_record(settings: MicroserviceSettings) -> dict[str, Any]:
+    """What delete needs of stop's settings to finish a removal without reading the node again
+    (parse_settings turns it back into settings); no secret is among them."""
+    return {key: getattr(settings, key) for key in REMOVAL_FIELDS if getattr(settings, key) is not None}
+
+
 def parse_settings(properties: Mapping[str, Any], inputs: Mapping[str, Any]) -> MicroserviceSettings:
     """Node properties with every operation input that is set (not None) taking precedence."""
     merged = {k: v for k, v in properties.items() if k in SETTING_FIELDS}

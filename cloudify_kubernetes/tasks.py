@@ -27,6 +27,7 @@ from cloudify_kubernetes.microservice import (
     for_microservice,
     open_backend,
     parse_settings,
+    removal_record,
     render,
     scale_overrides,
 )
@@ -37,6 +38,7 @@ from cloudify_shared.tasks import instance_count, local_files, task
 
 INFO = "kubernetes_info"
 NAME_SUFFIX = "name_suffix"
+REMOVAL = "removal"  # what stop leaves for delete (microservice.removal_record)
 DAY2_INPUTS = ("config_files", "config", "env", "env_containers", "overrides")
 MASTER_TYPE = "cloudify.kubernetes.Master"
 RELATIONSHIP = "cloudify.kubernetes.relationships.connected_to_master"
@@ -219,21 +221,37 @@ def microservice_start(ctx: Any, **inputs: Any) -> None:
 
 @task(inputs=SETTING_FIELDS)
 def microservice_stop(ctx: Any, **inputs: Any) -> None:
+    """Ask for the workloads' deletion; delete (microservice_delete), which every Cloudify
+    workflow runs next, waits until they are gone and removes their prerequisites. So an
+    uninstall asks for every microservice's deletion before it waits for any (issue 15)."""
     known = _known(ctx)
     if not known:  # nothing was applied (e.g. create failed on bad properties): nothing to parse
         return
     settings = _settings(ctx, inputs)
     with connected(ctx, _connection(ctx, settings), INFO) as backend:
         engine.remove(backend, known, settings.options.timeout, ctx.logger, _labels(ctx),
-                      settings.keep_volume_claims)
-    for key in ("objects", "services", "pods"):
-        ctx.instance.runtime_properties.pop(key, None)
+                      settings.keep_volume_claims, wait=False)
+    props = ctx.instance.runtime_properties
+    props[REMOVAL] = removal_record(settings)
+    for key in ("services", "pods"):
+        props.pop(key, None)
 
 
 @task
 def microservice_delete(ctx: Any, **_: Any) -> None:
-    for key in ("objects", "services", "pods", "inputs_used", "drift", NAME_SUFFIX, INFO):
-        ctx.instance.runtime_properties.pop(key, None)
+    """Finish the removal stop began (or all of it, when stop did not run): wait until every
+    object is gone, prerequisites and claims last. The objects stay recorded until then, so a
+    failed or resumed delete picks up where it stopped."""
+    props = ctx.instance.runtime_properties
+    known = _known(ctx)
+    if known:
+        record = props.get(REMOVAL)
+        settings = parse_settings(record, {}) if record is not None else _settings(ctx, {})
+        with connected(ctx, _connection(ctx, settings), INFO) as backend:
+            engine.remove(backend, known, settings.options.timeout, ctx.logger, _labels(ctx),
+                          settings.keep_volume_claims)
+    for key in ("objects", "services", "pods", REMOVAL, "inputs_used", "drift", NAME_SUFFIX, INFO):
+        props.pop(key, None)
 
 
 @task(inputs=DAY2_INPUTS)

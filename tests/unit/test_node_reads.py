@@ -180,3 +180,33 @@ def test_a_kubernetes_microservice_reads_its_master_only_for_inline_credentials(
     storage.node_reads.clear()
     k8s_tasks._connection(node_ctx(storage, "svc0", "start"), settings)
     assert storage.node_reads == ["master"]  # the relationship is found by its type name
+
+
+def test_a_kubernetes_uninstall_reads_its_node_once_and_delete_finishes_what_stop_began(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = deploy(tmp_path, kubernetes_blueprint(1, "reads"))
+    info = {"mode": "api", "api": {"host": "https://127.0.0.1:6443", "token_file": "/t"}}
+    applied = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "reads-0",
+                "namespace": "default", "uid": "u1", "preexisting": False, "pending": False}]
+    set_runtime(storage, "svc0", kubernetes_info=info, objects=applied)
+    removals: list[tuple[float, bool]] = []
+
+    @contextlib.contextmanager
+    def connected(*_: Any) -> Iterator[object]:
+        yield object()
+
+    def remove(backend: Any, known: Any, timeout: float, logger: Any, labels: Any,
+               keep: bool, wait: bool = True) -> None:
+        removals.append((timeout, wait))
+
+    monkeypatch.setattr(k8s_tasks, "connected", connected)
+    monkeypatch.setattr(k8s_tasks.engine, "remove", remove)
+    assert reads(storage, lambda: run(k8s_tasks.microservice_stop, node_ctx(storage, "svc0", "stop"),
+                                      timeout=42)) == ["svc0"]
+    assert instance_of(storage, "svc0").runtime_properties["removal"] == {
+        "timeout": 42, "keep_volume_claims": False}
+    assert reads(storage, lambda: run(k8s_tasks.microservice_delete,
+                                      node_ctx(storage, "svc0", "delete"))) == []
+    assert removals == [(42.0, False), (42.0, True)]  # the stop's timeout input holds for delete
+    left = instance_of(storage, "svc0").runtime_properties
+    assert "objects" not in left and "removal" not in left

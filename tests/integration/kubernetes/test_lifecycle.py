@@ -117,7 +117,7 @@ def test_status_heal_drift_and_update_in_place(cfy: CfyCli, no_leftovers: str,
 
 def test_several_instances_own_distinct_objects(cfy: CfyCli, no_leftovers: str) -> None:
     """instances: 2 (the local profile has no scale workflow: it needs a manager's deployment
-    modifications; stopping one instance stands in for scale -1)."""
+    modifications; stopping and deleting one instance stands in for scale -1)."""
     dep = no_leftovers
     cfy.retries = 0
     cfy.install(MULTI, dep, {"api": LOCAL_API}).check()
@@ -139,9 +139,10 @@ def test_several_instances_own_distinct_objects(cfy: CfyCli, no_leftovers: str) 
         kept, removed = instances
         kept_uids = {k: uid(k, f"{n}{kept['runtime_properties']['name_suffix']}")
                      for k, n in (("deployment", "web-lc"), ("service", "web-lc"), ("secret", "lc-secret"))}
-        cfy.execute("execute_operation", dep, {
-            "operation": "cloudify.interfaces.lifecycle.stop",
-            "node_instance_ids": [removed["id"]]}).check()
+        for step in ("stop", "delete"):  # as scale in takes an instance down
+            cfy.execute("execute_operation", dep, {
+                "operation": f"cloudify.interfaces.lifecycle.{step}",
+                "node_instance_ids": [removed["id"]]}).check()
         gone = removed["runtime_properties"]["name_suffix"]
         for kind, name in (("deployment", "web-lc"), ("service", "web-lc"), ("secret", "lc-secret")):
             assert live(kind, f"{name}{gone}") is None

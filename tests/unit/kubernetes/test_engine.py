@@ -150,6 +150,18 @@ def test_remove_runs_in_reverse_with_namespaces_and_crds_last() -> None:
                              "delete CustomResourceDefinition widgets.example.com", "delete Namespace ns"]
 
 
+def test_remove_without_wait_asks_for_the_workloads_only_and_a_second_remove_finishes() -> None:
+    backend = FakeBackend()
+    applied = run(backend, [obj("v1", "Namespace", "ns"), CRD, obj("v1", "ConfigMap", "c"), WIDGET])
+    backend.calls.clear()
+    remove(backend, applied, 5, LOG, wait=False)  # stop
+    assert backend.calls == ["delete Widget default/w", "delete ConfigMap default/c"]
+    remove(backend, applied, 5, LOG)  # delete: asks again (gone: a no-op), then the rest
+    assert backend.calls[-2:] == ["delete CustomResourceDefinition widgets.example.com",
+                                  "delete Namespace ns"]
+    assert backend.objects == {}
+
+
 class StuckDelete(FakeBackend):
     """Deletes are accepted but nothing goes away (a pod stuck terminating)."""
 
