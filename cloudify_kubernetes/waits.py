@@ -13,6 +13,7 @@ from cloudify_kubernetes import readiness
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
 from cloudify_kubernetes.manifests import pod_templates
 from cloudify_kubernetes.volume_claims import CLAIM, claim_verdict, pod_claim_names
+from cloudify_shared.errors import TransientError, WaitTimeout
 from cloudify_shared.ownership import NODE_INSTANCE
 from cloudify_shared.waiting import Backoff, Verdict, wait_until
 
@@ -152,8 +153,14 @@ def wait_gone(backend: ClusterBackend, refs: list[ObjectRef], pod_sets: list[Pod
             return Verdict.waiting("still there: " + ", ".join(left + pods))
         return Verdict.done("all gone")
 
-    if refs:
+    if not refs:
+        return
+    try:
         wait_until(check, f"{len(refs)} object(s) to be gone", timeout, logger, backoff=FAST)
+    except WaitTimeout as slow:
+        # The deletion was asked and goes on at the cluster's pace (a kubelet can take a minute
+        # to let go of a pod that never started): worth retrying, unlike a workload's failure.
+        raise TransientError(f"{slow}; the deletion goes on, a retry waits again") from slow
 
 
 def problem(backend: ClusterBackend, ref: ObjectRef, load_balancer: bool = False) -> str | None:

@@ -119,7 +119,10 @@ def wait_services_gone(engine: EngineApi, owner: dict[str, str], logger: logging
     def check() -> Verdict:
         return service_gone(bool(engine.find_services(owner, name)), engine.containers(owner))
 
-    wait_until(check, what, timeout, logger, backoff=POLL)
+    try:
+        wait_until(check, what, timeout, logger, backoff=POLL)
+    except WaitTimeout as slow:  # removal was asked and goes on: worth a retry (as Kubernetes')
+        raise TransientError(f"{slow}; the removal goes on, a retry waits again") from slow
 
 
 # ----------------------------------------------------------------------------- deploy

@@ -10,7 +10,7 @@ import pytest
 
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
 from cloudify_kubernetes.engine import Applied, Options, install, remove
-from cloudify_shared.errors import UserError, WorkloadFailed
+from cloudify_shared.errors import TransientError, UserError, WorkloadFailed
 
 LABELS = {"cloudify.co/deployment": "d", "cloudify.co/node-instance": "n"}
 LOG = logging.getLogger("test")
@@ -167,6 +167,13 @@ class StuckDelete(FakeBackend):
 
     def delete(self, ref: ObjectRef) -> None:
         self.calls.append(f"delete {ref}")
+
+
+def test_a_deletion_slower_than_the_timeout_is_retried_not_fatal() -> None:
+    backend = StuckDelete()
+    applied = run(backend, [obj("v1", "ConfigMap", "c")])
+    with pytest.raises(TransientError, match="gave up waiting for 1 object.*a retry waits again"):
+        remove(backend, applied, 0.2, LOG)
 
 
 def test_a_rollback_that_cannot_finish_keeps_the_cause_and_the_record() -> None:

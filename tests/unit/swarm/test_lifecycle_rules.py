@@ -11,7 +11,7 @@ import pytest
 from cloudify.workflows.local import StorageConflictError
 from cloudify_rest_client.exceptions import CloudifyClientError
 
-from cloudify_shared.errors import UserError, WorkloadFailed
+from cloudify_shared.errors import TransientError, UserError, WorkloadFailed
 from cloudify_swarm import lifecycle, naming, services, tasks
 from cloudify_swarm.convergence import image_failure, service_converged, service_status
 from cloudify_swarm.drift import keep_live_env, spec_drift
@@ -145,6 +145,12 @@ def test_removing_without_wait_returns_at_once_and_the_wait_sees_the_containers_
     assert engine.calls == ["remove"]
     services.wait_services_gone(engine, OWNER, LOG, ["web"], "web", timeout=5)  # type: ignore[arg-type]
     assert engine.calls == ["remove", "containers", "containers", "containers"]
+
+
+def test_containers_slower_than_the_timeout_are_retried_not_fatal() -> None:
+    engine = DrainingEngine(polls=10_000)
+    with pytest.raises(TransientError, match="a retry waits again"):
+        services.remove_services(engine, OWNER, LOG, "web", timeout=0.3)  # type: ignore[arg-type]
 
 
 def test_a_rerun_delete_removes_a_service_stop_left_and_waits() -> None:
