@@ -81,10 +81,11 @@ def header(runs: list[tuple[str, dict[str, Any]]], merged: dict[Key, Measured], 
             continue
         before, after = data.get("machine_before") or {}, data.get("machine_after") or {}
         what = sorted({f"{p} {w} {s}" for (p, w, s), m in merged.items() if m.step == step})
-        lines.append(f"- `{step}` ({data.get('runs', '?')} run(s)): {before.get('when', '?')} to "
-                     f"{after.get('when', '?')}, {before.get('cpus', '?')} CPUs, load average "
-                     f"{before.get('loadavg', '?')} before, {after.get('loadavg', '?')} after; "
-                     f"counts for: {', '.join(what)}")
+        when = (f"{data.get('runs', '?')} run(s), {before.get('when')} to {after.get('when')}, "
+                f"{before.get('cpus')} CPUs, load average {before.get('loadavg')} before, "
+                f"{after.get('loadavg')} after" if before and after
+                else "an earlier merge: its steps' times and load are in the notes below")
+        lines.append(f"- `{step}` ({when}); counts for: {', '.join(what)}")
     return "\n".join(lines) + "\n" + (f"\n{notes.strip()}\n" if notes.strip() else "")
 
 
