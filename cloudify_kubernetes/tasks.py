@@ -215,6 +215,8 @@ def microservice_create(ctx: Any, **inputs: Any) -> None:
 @task(inputs=SETTING_FIELDS)
 def microservice_start(ctx: Any, **inputs: Any) -> None:
     settings = _settings(ctx, inputs)
+    if REMOVAL in ctx.instance.runtime_properties:  # a stop ran without delete (restart workflow)
+        _finish_removal(ctx)
     _deploy(ctx, settings)
     _keep_inputs(ctx, _day2(inputs))
 
@@ -242,6 +244,14 @@ def microservice_delete(ctx: Any, **_: Any) -> None:
     """Finish the removal stop began (or all of it, when stop did not run): wait until every
     object is gone, prerequisites and claims last. The objects stay recorded until then, so a
     failed or resumed delete picks up where it stopped."""
+    _finish_removal(ctx)
+    for key in ("inputs_used", "drift", NAME_SUFFIX, INFO):
+        ctx.instance.runtime_properties.pop(key, None)
+
+
+def _finish_removal(ctx: Any) -> None:
+    """Wait until every recorded object is gone (asking again for what is left), prerequisites
+    and claims last, with the settings stop left (or the node's); then forget them."""
     props = ctx.instance.runtime_properties
     known = _known(ctx)
     if known:
@@ -250,7 +260,7 @@ def microservice_delete(ctx: Any, **_: Any) -> None:
         with connected(ctx, _connection(ctx, settings), INFO) as backend:
             engine.remove(backend, known, settings.options.timeout, ctx.logger, _labels(ctx),
                           settings.keep_volume_claims)
-    for key in ("objects", "services", "pods", REMOVAL, "inputs_used", "drift", NAME_SUFFIX, INFO):
+    for key in ("objects", "services", "pods", REMOVAL):
         props.pop(key, None)
 
 

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 # create's env input, held until start has put it into the service (then removed)
 CREATE_ENV = "create_env_input"
+REMOVING = "removing"  # set by stop (service removed, containers may linger) until delete or start waits
 
 
 @task
@@ -266,6 +267,9 @@ def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
     engine = connect(ctx, host_props, host)
     assert engine is not None
     try:
+        if ctx.instance.runtime_properties.get(REMOVING):  # a stop without delete (restart)
+            services.wait_services_gone(engine, owner, ctx.logger, name=spec["Name"])
+            ctx.instance.runtime_properties.pop(REMOVING, None)
         if keep_live:
             live = lifecycle.find_service(engine, owner, spec["Name"])
             spec = keep_live_env(spec, live["Spec"] if live else None, keep_live)
@@ -289,6 +293,7 @@ def container_stop(ctx: Any, **_: Any) -> None:
     instead of one wait per service in turn (issue 15)."""
     remove_container_service(ctx, wait=False)
     ctx.instance.runtime_properties.pop("service", None)
+    ctx.instance.runtime_properties[REMOVING] = True
 
 
 @task
@@ -296,6 +301,7 @@ def container_delete(ctx: Any, **_: Any) -> None:
     """Wait until the service stop removed is gone with its containers (safe to re-run: it
     removes the service again if a stop left it)."""
     remove_container_service(ctx, wait=True)
+    ctx.instance.runtime_properties.pop(REMOVING, None)
 
 
 def remove_container_service(ctx: Any, wait: bool) -> None:

@@ -210,3 +210,47 @@ def test_a_kubernetes_uninstall_reads_its_node_once_and_delete_finishes_what_sto
     assert removals == [(42.0, False), (42.0, True)]  # the stop's timeout input holds for delete
     left = instance_of(storage, "svc0").runtime_properties
     assert "objects" not in left and "removal" not in left
+
+
+def test_a_kubernetes_start_after_a_lone_stop_finishes_the_removal_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The restart workflow runs stop then start, without delete."""
+    storage = deploy(tmp_path, kubernetes_blueprint(1, "reads"))
+    info = {"mode": "api", "api": {"host": "https://127.0.0.1:6443", "token_file": "/t"}}
+    applied = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "reads-0",
+                "namespace": "default", "uid": "u1", "preexisting": False, "pending": False}]
+    set_runtime(storage, "svc0", kubernetes_info=info, objects=applied)
+    steps: list[str] = []
+
+    @contextlib.contextmanager
+    def connected(*_: Any) -> Iterator[object]:
+        yield object()
+
+    monkeypatch.setattr(k8s_tasks, "connected", connected)
+    monkeypatch.setattr(k8s_tasks.engine, "remove", lambda *_, wait=True: steps.append(f"remove wait={wait}"))
+    monkeypatch.setattr(k8s_tasks, "_deploy", lambda ctx, settings: steps.append(
+        f"deploy, objects recorded: {len(ctx.instance.runtime_properties.get('objects') or [])}"))
+    reads(storage, lambda: run(k8s_tasks.microservice_stop, node_ctx(storage, "svc0", "stop")))
+    reads(storage, lambda: run(k8s_tasks.microservice_start, node_ctx(storage, "svc0", "start")))
+    assert steps == ["remove wait=False", "remove wait=True", "deploy, objects recorded: 0"]
+    assert "removal" not in instance_of(storage, "svc0").runtime_properties
+    steps.clear()  # a plain start (no stop before it) removes nothing
+    reads(storage, lambda: run(k8s_tasks.microservice_start, node_ctx(storage, "svc0", "start")))
+    assert steps == ["deploy, objects recorded: 0"]
+
+
+def test_a_swarm_container_start_after_a_lone_stop_waits_for_the_old_containers(
+        swarm: CountingStorage, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[str] = []
+    monkeypatch.setattr(services, "wait_services_gone",
+                        lambda engine, owner, logger, names=None, name=None, timeout=0: waits.append(str(name)))
+    create = "cloudify.interfaces.lifecycle.create"
+    for op, node in ((swarm_tasks.microservice_create, "svc1"), (swarm_tasks.container_create, "svc1_container")):
+        reads(swarm, lambda op=op, node=node: run(op, node_ctx(swarm, node, create)))
+    start = lambda: run(swarm_tasks.container_start, node_ctx(swarm, "svc1_container", "start"))  # noqa: E731
+    reads(swarm, start)
+    assert waits == []  # a first start has nothing to wait for
+    reads(swarm, lambda: run(swarm_tasks.container_stop, node_ctx(swarm, "svc1_container", "stop")))
+    assert instance_of(swarm, "svc1_container").runtime_properties["removing"] is True
+    reads(swarm, start)
+    assert len(waits) == 1 and "removing" not in instance_of(swarm, "svc1_container").runtime_properties
