@@ -149,3 +149,24 @@ def test_several_instances_own_distinct_objects(cfy: CfyCli, no_leftovers: str) 
             assert uid(kind, f"{name}{kept['runtime_properties']['name_suffix']}") == kept_uids[kind]
     finally:
         cfy.uninstall(dep).check()
+
+
+def test_start_after_a_lone_stop_brings_the_workload_back(cfy: CfyCli, no_leftovers: str) -> None:
+    """stop then start with no delete, as the restart workflow runs them (the local profile's
+    types have no restart workflow): start first waits until stop's deletions are done, then
+    applies again."""
+    dep = no_leftovers
+    cfy.install(BLUEPRINT, dep, {"api": LOCAL_API, "password": PASSWORD}).check()
+    try:
+        first = uid("deployment", "web-lc")
+        for step in ("stop", "start"):
+            cfy.execute("execute_operation", dep, {
+                "operation": f"cloudify.interfaces.lifecycle.{step}", "node_ids": ["app"]}).check()
+        web = live("deployment", "web-lc")
+        assert web is not None and web["metadata"]["uid"] != first  # made again
+        assert web["status"].get("readyReplicas") == 1
+        assert "removal" not in instance(cfy, dep)[0]["runtime_properties"]
+        cfy.execute("check_status", dep).check()
+    finally:
+        cfy.uninstall(dep).check()
+    assert live("deployment", "web-lc") is None and live("secret", "lc-secret") is None

@@ -209,3 +209,25 @@ def test_several_instances_own_distinct_services(cfy: CfyCli, no_leftovers: str)
     finally:
         cfy.uninstall(no_leftovers).check()
     assert not docker_leftovers(no_leftovers)
+
+
+def test_start_after_a_lone_stop_brings_the_service_back(cfy: CfyCli, no_leftovers: str) -> None:
+    """stop then start with no delete, as the restart workflow runs them (the local profile's
+    types have no restart workflow): start waits for the old containers first."""
+    cfy.install(BLUEPRINT, no_leftovers, {"replicas": 1}).check()
+    try:
+        name = service_name(cfy, no_leftovers)
+        before = inspect(name)
+        assert before is not None
+        for step in ("stop", "start"):
+            cfy.execute("execute_operation", no_leftovers, {
+                "operation": f"cloudify.interfaces.lifecycle.{step}", "node_ids": ["app_container"]}).check()
+        after = inspect(name)
+        assert after is not None and after["ID"] != before["ID"]  # made again
+        assert len(running_tasks(name)) == 1
+        (container,) = instances(cfy, no_leftovers, "app_container")
+        assert "removing" not in container["runtime_properties"]
+        cfy.execute("check_status", no_leftovers).check()
+    finally:
+        cfy.uninstall(no_leftovers).check()
+    assert not docker_leftovers(no_leftovers)
