@@ -182,13 +182,19 @@ def test_a_kubernetes_microservice_reads_its_master_only_for_inline_credentials(
     assert storage.node_reads == ["master"]  # the relationship is found by its type name
 
 
-def test_a_kubernetes_uninstall_reads_its_node_once_and_delete_finishes_what_stop_began(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def applied_microservice(tmp_path: Path) -> CountingStorage:
+    """A Kubernetes Microservice that applied one Deployment."""
     storage = deploy(tmp_path, kubernetes_blueprint(1, "reads"))
     info = {"mode": "api", "api": {"host": "https://127.0.0.1:6443", "token_file": "/t"}}
     applied = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "reads-0",
                 "namespace": "default", "uid": "u1", "preexisting": False, "pending": False}]
     set_runtime(storage, "svc0", kubernetes_info=info, objects=applied)
+    return storage
+
+
+def test_a_kubernetes_uninstall_reads_its_node_once_and_delete_finishes_what_stop_began(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = applied_microservice(tmp_path)
     removals: list[tuple[float, bool]] = []
 
     @contextlib.contextmanager
@@ -215,11 +221,7 @@ def test_a_kubernetes_uninstall_reads_its_node_once_and_delete_finishes_what_sto
 def test_a_kubernetes_start_after_a_lone_stop_finishes_the_removal_first(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The restart workflow runs stop then start, without delete."""
-    storage = deploy(tmp_path, kubernetes_blueprint(1, "reads"))
-    info = {"mode": "api", "api": {"host": "https://127.0.0.1:6443", "token_file": "/t"}}
-    applied = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "reads-0",
-                "namespace": "default", "uid": "u1", "preexisting": False, "pending": False}]
-    set_runtime(storage, "svc0", kubernetes_info=info, objects=applied)
+    storage = applied_microservice(tmp_path)
     steps: list[str] = []
 
     @contextlib.contextmanager
