@@ -181,12 +181,13 @@ def _render(ctx: Any, settings: MicroserviceSettings) -> list[dict[str, Any]]:
     return render(settings, resource_reader(ctx), _labels(ctx), _name_suffix(ctx))
 
 
-def _deploy(ctx: Any, settings: MicroserviceSettings) -> None:
+def _deploy(ctx: Any, settings: MicroserviceSettings, apply: Any = None) -> None:
+    """Render, then apply with `apply` (engine.install, or engine.heal), and record the facts."""
     objects = _render(ctx, settings)
     with connected(ctx, _connection(ctx, settings), INFO) as backend:
         objects = stored_inputs.restore(backend, objects, settings.namespace)
-        applied = engine.install(backend, objects, _labels(ctx), settings.options, ctx.logger,
-                                 _record(ctx), _known(ctx))
+        applied = (apply or engine.install)(backend, objects, _labels(ctx), settings.options,
+                                            ctx.logger, _record(ctx), _known(ctx))
         facts = engine.describe(backend, applied)
     ctx.instance.runtime_properties.update(facts)
 
@@ -276,14 +277,7 @@ def microservice_update(ctx: Any, **inputs: Any) -> None:
 @task
 def microservice_heal(ctx: Any, **_: Any) -> None:
     """Re-apply what is missing or unhealthy; healthy objects are left untouched."""
-    settings = _settings(ctx, {})
-    objects = _render(ctx, settings)
-    with connected(ctx, _connection(ctx, settings), INFO) as backend:
-        objects = stored_inputs.restore(backend, objects, settings.namespace)
-        applied = engine.heal(backend, objects, _labels(ctx), settings.options, ctx.logger,
-                              _record(ctx), _known(ctx))
-        facts = engine.describe(backend, applied)
-    ctx.instance.runtime_properties.update(facts)
+    _deploy(ctx, _settings(ctx, {}), engine.heal)
 
 
 @task
