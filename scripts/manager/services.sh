@@ -2,8 +2,17 @@
 # scripts/real-manager. Start order: PostgreSQL (configure.sh), RabbitMQ, REST service, nginx,
 # mgmtworker; stop order the reverse. Only processes this script started are ever stopped.
 
+# RabbitMQ is up when its virtual hosts run. Judged by the health check, not by the management
+# statistics (overview, queues): after heavy load those answered 500 (badkey rabbit@localhost)
+# while the broker itself served the manager, and `up` then started a second RabbitMQ.
+rabbit_up() { rabbit_api health/checks/virtual-hosts; }
+
 start_rabbitmq() {
-  if rabbit_api overview >/dev/null 2>&1; then return 0; fi
+  if rabbit_up >/dev/null 2>&1; then return 0; fi
+  if alive rabbitmq; then  # ours, but not answering: give it time, then restart it (never a second one)
+    wait_until 30 "RabbitMQ (pid $(cat "$(pid_file rabbitmq)")) to answer" rabbit_up && return 0
+    stop_rabbitmq
+  fi
   cat >"$RABBIT/start.sh" <<EOF
 #!/bin/sh
 export HOME=$RABBIT/home RABBITMQ_NODENAME=rabbit@localhost RABBITMQ_BASE=$RABBIT \\
@@ -15,7 +24,7 @@ exec /usr/lib/rabbitmq/bin/rabbitmq-server
 EOF
   chmod +x "$RABBIT/start.sh" && chown rabbitmq: "$RABBIT/start.sh"
   su rabbitmq -s /bin/sh -c "setsid $RABBIT/start.sh >$RABBIT/log/stdout.log 2>&1 </dev/null &"
-  wait_until 120 "RabbitMQ management API" rabbit_api overview ||
+  wait_until 120 "RabbitMQ's health check" rabbit_up ||
     { tail -20 "$RABBIT/log/stdout.log"; die "RabbitMQ did not start"; }
   cp "$RABBIT/rabbit.pid" "$(pid_file rabbitmq)"
 }
@@ -81,8 +90,16 @@ EOF
   nginx -c "$NGINX/nginx.conf" -p "$NGINX" -e "$NGINX/logs/error.log"
 }
 
+# The mgmtworker consumes its workflow queue. Asked of the management API, and when that API's
+# statistics fail (see rabbit_up), of rabbitmqctl, which reads the broker itself.
 mgmtworker_consuming() {
-  rabbit_api queues/%2F/cloudify.management_workflow | grep -q '"consumers":[1-9]'
+  local answer
+  if answer=$(rabbit_api queues/%2F/cloudify.management_workflow); then
+    grep -q '"consumers":[1-9]' <<<"$answer"
+  else
+    su rabbitmq -s /bin/sh -c "HOME=$RABBIT/home /usr/lib/rabbitmq/bin/rabbitmqctl -q -n rabbit@localhost list_queues name consumers" 2>/dev/null |
+      grep -Eq '^cloudify\.management_workflow[[:space:]]+[1-9]'
+  fi
 }
 
 # The mgmtworker's start script, printed (the environment of cloudify-manager-install 7.0.5's
