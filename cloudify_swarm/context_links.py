@@ -22,6 +22,7 @@ PORT = "cloudify.swarm.Port"
 TO_MANAGER = "cloudify.swarm.relationships.connected_to_manager"
 IN_MICROSERVICE = "cloudify.swarm.relationships.contained_in_microservice"
 PUBLISHES = "cloudify.swarm.relationships.publishes"
+CONTAINED_IN = "cloudify.relationships.contained_in"
 # what the target of a relationship of this plugin's own types is (by the type's exact name)
 OWN_RELATIONSHIPS = {TO_MANAGER: MANAGER, IN_MICROSERVICE: MICROSERVICE, PUBLISHES: PORT}
 ROOT_PROPERTIES = ("use_external_resource", "resource_id")
@@ -47,6 +48,8 @@ def may_target(relationship: Any, node_type: str) -> bool:
     implied = OWN_RELATIONSHIPS.get(relationship.type)
     if implied is not None:
         return implied == node_type
+    if node_type == PORT and has_type(relationship, CONTAINED_IN):
+        return False  # a Port hosts nothing: a containment names a host, never a published port
     return node_type in relationship.target.node.type_hierarchy
 
 
@@ -91,7 +94,8 @@ def lookup(data: Any, dotted: str) -> Any:
 
 def manager_target(instance: Any) -> Any:
     """The target of the one relationship of `instance` (a node instance context) to a Manager,
-    or `connected_to_manager` to a node carrying the endpoint."""
+    or `connected_to_manager` to a node carrying the endpoint (targets of other relationships
+    are read to learn their types)."""
     links = [r for r in instance.relationships
              if has_type(r, TO_MANAGER) or may_target(r, MANAGER)]
     if len(links) != 1:
@@ -104,16 +108,39 @@ def resolve_endpoint(ctx: Any, key: str) -> Endpoint:
     """The endpoint from the one Manager (or `connected_to_manager` target) this node relates to,
     read from the target's runtime property `key` (dotted), `.endpoint` below it (the form
     Endpoint.public() gives). Inline TLS material is only ever read from a Manager's properties,
-    so an endpoint naming some is refused from any other node."""
-    target = manager_target(ctx.instance)
+    so an endpoint naming some is refused from any other node.
+
+    A node whose only relationship besides publishes and contained_in_microservice is one
+    containment (the usual form: contained_in its Manager) takes that host's endpoint without reading the host's
+    node, which in the local profile parses the whole deployment (issue 15). A host without
+    the endpoint is read after all, so a wrong host fails as manager_target says."""
+    host = sole_host(ctx.instance)
+    target = host.target if host is not None else manager_target(ctx.instance)
     info = lookup(dict(target.instance.runtime_properties), key)
+    if host is not None and not has_endpoint(info):  # not what was assumed: check it by type
+        target = manager_target(ctx.instance)
+        info = lookup(dict(target.instance.runtime_properties), key)
     where = f"node '{target.node.id}' runtime property '{key}.endpoint'"
-    if not isinstance(info, dict) or not isinstance(info.get("endpoint"), dict):
+    if not has_endpoint(info):
         raise UserError(f"{where} is not set (properties.swarm_info_key names where to read it)")
     endpoint = parse_published(info["endpoint"], where)
     if endpoint.tls.inline and MANAGER not in target.node.type_hierarchy:
         raise UserError(inline_elsewhere(target, endpoint))
     return endpoint
+
+
+def sole_host(instance: Any) -> Any:
+    """The relationship of `instance` that is a containment, when it is its only one besides
+    publishes and contained_in_microservice (None otherwise: e.g. beside a connected_to_manager);
+    no node is read."""
+    others = [r for r in instance.relationships if r.type not in (PUBLISHES, IN_MICROSERVICE)]
+    if len(others) == 1 and has_type(others[0], CONTAINED_IN):
+        return others[0]
+    return None
+
+
+def has_endpoint(info: Any) -> bool:
+    return isinstance(info, dict) and isinstance(info.get("endpoint"), dict)
 
 
 def inline_elsewhere(target: Any, endpoint: Endpoint) -> str:

@@ -223,9 +223,11 @@ def microservice_update(ctx: Any, image: Any = None, env: Any = None, ports: Any
 
 @task
 def container_create(ctx: Any, env: Any = None, **_: Any) -> None:
-    """Validates; `env` here is the 2016 blueprints' place for it: kept for start (which merges
-    its own `env` input over it) and dropped from the runtime properties once the service runs."""
-    parse_container(own_properties(ctx.node), "properties", env)
+    """Checks the host and the ports; `env` here is the 2016 blueprints' place for it: kept for
+    start (which merges its own `env` input over it) and dropped from the runtime properties
+    once the service runs. The Container's properties are parsed by start, before it makes
+    anything, not here: reading them means reading the node, which in the local profile parses
+    the whole deployment (issue 15), and start has to read them anyway."""
     ctx.instance.runtime_properties[CREATE_ENV] = string_mapping(env, "inputs.env") if env else {}
     host = host_of(ctx)
     check_host(host)

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 from cloudify.context import CloudifyContext
+from cloudify.exceptions import NonRecoverableError
 from cloudify.workflows import local
 
-from benchmarks.scale_blueprints import kubernetes_blueprint, swarm_blueprint
+from benchmarks.scale_blueprints import kubernetes_blueprint, render_blueprint, swarm_blueprint
 from cloudify_kubernetes import tasks as k8s_tasks
 from cloudify_swarm import services
 from cloudify_swarm import tasks as swarm_tasks
@@ -120,15 +121,16 @@ def run(op: Any, ctx: CloudifyContext, **inputs: Any) -> CloudifyContext:
 
 def test_a_swarm_install_reads_each_node_it_needs_once(swarm: CountingStorage) -> None:
     create = "cloudify.interfaces.lifecycle.create"
-    # the Microservice: its own properties, and the Manager's node (a plain contained_in
-    # says nothing about its target; the Manager is found by its type)
+    # the Microservice: its own properties; its host (a lone contained_in) carries the
+    # endpoint, so the host's node is not read
     assert reads(swarm, lambda: run(swarm_tasks.microservice_create,
-                                    node_ctx(swarm, "svc0", create))) == ["svc0", "swarm"]
+                                    node_ctx(swarm, "svc0", create))) == ["svc0"]
     # start applies what create recorded: no node read without secret or config contents
     assert reads(swarm, lambda: run(swarm_tasks.microservice_start,
                                     node_ctx(swarm, "svc0", "start"))) == []
+    # the Container's properties are parsed by its start, which reads them anyway
     assert reads(swarm, lambda: run(swarm_tasks.container_create,
-                                    node_ctx(swarm, "svc0_container", create))) == ["svc0_container"]
+                                    node_ctx(swarm, "svc0_container", create))) == []
     assert reads(swarm, lambda: run(swarm_tasks.container_claim, relationship_ctx(
         swarm, "svc0_container", "svc0", "preconfigure"))) == []
     assert reads(swarm, lambda: run(swarm_tasks.container_start,
@@ -148,6 +150,38 @@ def test_a_swarm_uninstall_reads_no_node(swarm: CountingStorage) -> None:
              (swarm_tasks.microservice_delete, node_ctx, ("svc1", "delete"))]
     for op, make, args in steps:
         assert reads(swarm, lambda op=op, make=make, args=args: run(op, make(swarm, *args))) == [], op
+
+
+def hosted_elsewhere(tmp_path: Path, *relationships: dict[str, str]) -> CountingStorage:
+    """A Microservice `svc0` with `relationships`, beside a Manager `swarm` carrying its endpoint
+    and a plain node `box` carrying one too."""
+    nodes = {"swarm": {"type": "cloudify.swarm.Manager"}, "box": {"type": "cloudify.nodes.Root"},
+             "svc0": {"type": "cloudify.swarm.Microservice", "relationships": list(relationships)}}
+    storage = deploy(tmp_path, render_blueprint(nodes))
+    set_runtime(storage, "swarm", swarm_info={"endpoint": SWARM_ENDPOINT})
+    return storage
+
+
+def create_error(storage: CountingStorage) -> tuple[str, list[str]]:
+    with pytest.raises(NonRecoverableError) as raised:
+        reads(storage, lambda: run(swarm_tasks.microservice_create, node_ctx(
+            storage, "svc0", "cloudify.interfaces.lifecycle.create")))
+    return str(raised.value), list(storage.node_reads)
+
+
+def test_a_host_without_the_endpoint_is_read_and_refused_when_it_is_no_manager(tmp_path: Path) -> None:
+    storage = hosted_elsewhere(tmp_path, {"type": "cloudify.relationships.contained_in", "target": "box"})
+    message, read = create_error(storage)
+    assert "needs exactly one relationship to a cloudify.swarm.Manager (contained_in)" in message
+    assert "found 0" in message and read == ["svc0", "box"]
+
+
+def test_a_host_beside_a_connected_to_manager_is_checked_by_type(tmp_path: Path) -> None:
+    storage = hosted_elsewhere(
+        tmp_path, {"type": "cloudify.relationships.contained_in", "target": "swarm"},
+        {"type": "cloudify.swarm.relationships.connected_to_manager", "target": "box"})
+    message, read = create_error(storage)
+    assert "found 2" in message and "swarm" in read  # not taken for the Manager unread
 
 
 def test_start_reads_the_properties_again_for_secret_contents(swarm: CountingStorage) -> None:
