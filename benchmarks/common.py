@@ -41,6 +41,7 @@ class Figure:
     where: str = ""
     size: int = 0
     metric: str = ""
+    step: str = ""  # a merged scale figure: the run it was measured in (benchmarks.scale_merge)
 
     @property
     def ratio(self) -> float | None:

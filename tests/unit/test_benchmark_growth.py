@@ -81,3 +81,17 @@ def test_merging_steps_keeps_the_newest_sample_per_size_and_rebuilds_the_growth(
     text = header([("old", old), ("new", new)], merged, "notes here")
     assert "counts for: swarm offline 1" in text and "counts for: swarm offline 10" in text
     assert text.rstrip().endswith("notes here")
+
+
+def test_a_merged_file_merges_again_keeping_each_samples_step_and_load(tmp_path: Path) -> None:
+    old = run_json(samples(4.0, 12.0), raw=2.0)
+    first = {"figures": [asdict(f) for f in rebuild(merge([("old", old)]))],
+             "steps": [{"step": "old", "machine_before": old["machine_before"],
+                        "machine_after": {}, "runs": 1}]}
+    new = run_json({10: Sample([8.0], [3.0], [150.0])}, raw=1.0)
+    merged = merge([("results", first), ("new", new)])
+    assert {key: m.step for key, m in merged.items()} == {
+        ("swarm", "offline", 1): "old", ("swarm", "offline", 10): "new"}
+    assert {f.step for f in rebuild(merged) if f.size == 1} == {"old"}
+    text = header([("results", first), ("new", new)], merged, "")
+    assert "`old` (" in text and "`new` (" in text and "`results`" not in text
