@@ -80,13 +80,12 @@ def rebuild(merged: dict[Key, Measured]) -> list[Figure]:
     figures: list[Figure] = []
     for platform, where in sorted({(p, w) for p, w, _ in merged}):
         sizes = {size: m for (p, w, size), m in merged.items() if (p, w) == (platform, where)}
-        for figure in figures_for(platform, where, {size: m.ours for size, m in sizes.items()}):
-            figure.step = sizes[figure.size].step
-            figures.append(figure)
+        found = figures_for(platform, where, {size: m.ours for size, m in sizes.items()})
         for size in sorted(sizes):
-            for figure in raw_figures(platform, where, size, sizes[size].ours, sizes[size].raw):
-                figure.step = sizes[size].step
-                figures.append(figure)
+            found += raw_figures(platform, where, size, sizes[size].ours, sizes[size].raw)
+        for figure in found:  # every figure is of one size: it names the run that size is from
+            figure.step = sizes[figure.size].step
+        figures += found
     return figures
 
 
