@@ -34,7 +34,7 @@ from cloudify_kubernetes.microservice import (
 from cloudify_shared.errors import UserError
 from cloudify_shared.local_files import LocalFiles, is_host_path
 from cloudify_shared.ownership import ownership_labels
-from cloudify_shared.tasks import instance_count, local_files, task
+from cloudify_shared.tasks import instance_count, local_files, task, tenant_of
 
 INFO = "kubernetes_info"
 NAME_SUFFIX = "name_suffix"
@@ -149,7 +149,7 @@ def _connection(ctx: Any, settings: MicroserviceSettings) -> Settings:
 
 
 def _labels(ctx: Any) -> dict[str, str]:
-    return ownership_labels(ctx.deployment.id, ctx.instance.id)
+    return ownership_labels(ctx.deployment.id, ctx.instance.id, tenant_of(ctx))
 
 
 def _settings(ctx: Any, inputs: dict[str, Any]) -> MicroserviceSettings:

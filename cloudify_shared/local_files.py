@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 
 from cloudify_shared.errors import UserError
+from cloudify_shared.limits import MAX_FILE_BYTES, bound, check_size
 
 ALLOWED_DIRS_ENV = "CLOUDIFY_VNF_ALLOWED_DIRS"
 GetResource = Callable[[str], bytes]
@@ -82,7 +83,8 @@ class LocalFiles:
         host = self.host_path(path, field)
         try:
             with open(host, "rb") as handle:
-                return handle.read()
+                check_size(os.fstat(handle.fileno()).st_size, f"{field}: {path}")
+                return handle.read(bound(MAX_FILE_BYTES) + 1)
         except OSError as error:
             raise UserError(f"{field}: cannot read {path}: {error.strerror}") from None
 

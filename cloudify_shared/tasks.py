@@ -23,7 +23,9 @@ from cloudify.decorators import operation
 from cloudify.exceptions import HttpException, NonRecoverableError, OperationRetry, RecoverableError
 
 from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTimeout, WorkloadFailed
+from cloudify_shared.limits import check_size
 from cloudify_shared.local_files import LocalFiles, allowed_dirs_from
+from cloudify_shared.reach import ReachPolicy
 from cloudify_shared.redaction import install_filter, redact
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,9 +133,11 @@ def resource_getter(ctx: Any) -> Callable[[str], bytes]:
     resource as a UserError naming it."""
     def get(path: str) -> bytes:
         try:
-            return bytes(ctx.get_resource(path))
+            data = bytes(ctx.get_resource(path))
         except (OSError, HttpException) as error:
             raise UserError(f"blueprint resource {path!r} not found ({error})") from None
+        check_size(len(data), f"blueprint resource {path!r}")
+        return data
     return get
 
 
@@ -145,6 +149,21 @@ def local_files(ctx: Any) -> LocalFiles:
         files = LocalFiles(on_manager(ctx), resource_getter(ctx), allowed_dirs_from())
         _FILES.set(files)
     return files
+
+
+def reach_policy(ctx: Any) -> ReachPolicy:
+    """The endpoints this operation's blueprint may reach (cloudify_shared.reach): the
+    administrator's allowlists on a manager, everything in the local profile."""
+    return ReachPolicy.for_operation(on_manager(ctx))
+
+
+def tenant_of(ctx: Any) -> str | None:
+    """The tenant the operation runs in (ownership labels carry it); None where the context
+    has none (the local profile)."""
+    try:
+        return str(ctx.tenant_name) if ctx.tenant_name else None
+    except Exception:  # the local profile's context may have no tenant at all
+        return None
 
 
 def instance_count(ctx: Any) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import label_value, ownership_labels
-from cloudify_shared.tasks import instance_count
+from cloudify_shared.tasks import instance_count, tenant_of
 from cloudify_swarm import naming
 from cloudify_swarm.endpoint import Endpoint, parse_endpoint, parse_published, with_material
 from cloudify_swarm.service_spec import Microservice, parse_microservice
@@ -196,4 +196,4 @@ def recorded_compose_file(target: Any) -> str:
 
 
 def owner_of(ctx: Any, instance_id: str) -> dict[str, str]:
-    return ownership_labels(ctx.deployment.id, instance_id)
+    return ownership_labels(ctx.deployment.id, instance_id, tenant_of(ctx))
