@@ -116,6 +116,12 @@ export MANAGER_FILE_SERVER_URL=$REST_URL/resources MANAGER_FILE_SERVER_ROOT=$RES
 export CFY_RESOURCES_ROOT=$RESOURCES MAX_WORKERS=2 MAX_OPERATION_WORKERS=4 PYTHONWARNINGS=ignore
 # the host directories whose files blueprints may name on this manager (cloudify_shared/local_files.py)
 export CLOUDIFY_VNF_ALLOWED_DIRS=$ALLOWED_DIRS
+# the endpoints blueprints may reach from this manager (cloudify_shared/reach.py)
+export CLOUDIFY_VNF_ALLOWED_DOCKER_HOSTS="$ALLOWED_DOCKER_HOSTS"
+export CLOUDIFY_VNF_ALLOWED_KUBERNETES_APIS="$ALLOWED_KUBERNETES_APIS"
+export CLOUDIFY_VNF_ALLOWED_SSH_HOSTS="$ALLOWED_SSH_HOSTS"
+export CLOUDIFY_VNF_ALLOWED_MANAGERS="$ALLOWED_MANAGERS"
+export CLOUDIFY_VNF_ALLOWED_CHART_SOURCES="$ALLOWED_CHART_SOURCES"
 export ADMIN_API_TOKEN=\$(cat $MW_HOME/work/admin_token)
 cd $MW_HOME
 exec $MW_VENV/bin/python -m mgmtworker.worker --queue cloudify.management --max-workers 2 --hooks-queue cloudify-hooks
@@ -131,7 +137,7 @@ mgmtworker_script_changed() {
 start_mgmtworker() {
   if alive mgmtworker; then
     mgmtworker_script_changed || return 0
-    log "the mgmtworker's settings changed (CLOUDIFY_VNF_ALLOWED_DIRS=$ALLOWED_DIRS): restarting it"
+    log "the mgmtworker's settings changed (its CLOUDIFY_VNF_ALLOWED_* allowlists): restarting it"
     stop_pid mgmtworker
   fi
   mkdir -p "$MW_HOME"/{work,log}

@@ -141,16 +141,20 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
             target.shutdown(socket.SHUT_WR)
 
 
+# The port of the TLS Engine the suite's own manager allows blueprints to reach
+# (CLOUDIFY_VNF_ALLOWED_DOCKER_HOSTS, scripts/manager/common.sh): the manager tests use it.
+TLS_ENGINE_PORT = int(os.environ.get("MANAGER_TLS_ENGINE_PORT", "12376"))
+
 class TlsForwarder:
     """TLS (client certificate required) on 127.0.0.1:port -> the Docker socket."""
 
-    def __init__(self, pki: Pki, backend: str = DOCKER_SOCKET) -> None:
+    def __init__(self, pki: Pki, backend: str = DOCKER_SOCKET, port: int = 0) -> None:
         self.backend = backend
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(pki.path("server-cert.pem"), pki.path("server-key.pem"))
         self.context.load_verify_locations(pki.path("ca.pem"))
         self.context.verify_mode = ssl.CERT_REQUIRED
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener = socket.create_server(("127.0.0.1", port))
         self.port = int(self.listener.getsockname()[1])
         self.accepted = 0
         self.refused = 0
@@ -207,10 +211,11 @@ class TlsForwarder:
 
 
 @contextlib.contextmanager
-def tls_engine(folder: Path) -> Iterator[tuple[Pki, TlsForwarder]]:
-    """Certificates under `folder` and a forwarder using them, stopped afterwards."""
+def tls_engine(folder: Path, port: int = 0) -> Iterator[tuple[Pki, TlsForwarder]]:
+    """Certificates under `folder` and a forwarder using them (on `port`, or a free one),
+    stopped afterwards."""
     pki = make_pki(folder)
-    forwarder = TlsForwarder(pki).start()
+    forwarder = TlsForwarder(pki, port=port).start()
     try:
         yield pki, forwarder
     finally:

@@ -17,7 +17,7 @@ import pytest
 from examples.manager import CfyFailed, ManagerAccess, ManagerCfy
 from tests.helpers import clusters
 from tests.helpers.paths import TEST_BLUEPRINTS
-from tests.helpers.tls_engine import Pki, TlsForwarder, tls_engine
+from tests.helpers.tls_engine import TLS_ENGINE_PORT, Pki, TlsForwarder, tls_engine
 from tests.integration.manager.test_secrets import (
     Installed,
     cloudify_secrets,
@@ -49,7 +49,8 @@ def cli(manager_access: ManagerAccess, suite_plugin: str,
 @pytest.fixture(scope="module")
 def engine(manager_access: ManagerAccess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The TLS Engine and one Cloudify secret (tenant visibility) per PEM; deleted afterwards."""
-    with tls_engine(tmp_path_factory.mktemp("swarm-tls-pki")) as (pki, forwarder):
+    # the one TLS Engine port the suite's manager allows (MANAGER_TLS_ENGINE_PORT, scripts/manager/common.sh)
+    with tls_engine(tmp_path_factory.mktemp("swarm-tls-pki"), TLS_ENGINE_PORT) as (pki, forwarder):
         values = {"ca": pki.ca_pem, "wrong_ca": pki.wrong_ca_pem,
                   "client_cert": pki.client_cert_pem, "client_key": pki.client_key_pem}
         keys = {role: f"vnf-swarm-tls-{role.replace('_', '-')}-{RUN}" for role in values}
