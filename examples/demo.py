@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from examples.host_routes import SubnetInUse, check_subnet, free_subnet
 from examples.manager import CfyFailed, ManagerCfy, ensure_wagon
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,7 +169,11 @@ def prove_router(routes: str, namespace: str = "default") -> dict[str, Any]:
 def up(chain: Chain) -> dict[str, Any]:
     if isinstance(chain, ManagerChain):
         chain.prepare()
-    step("install k8s-cluster (backends on Kubernetes)", lambda: chain.install("k8s-cluster"))
+    subnet = step("choose a backend subnet the host does not reach (the router routes it)",
+                  backend_subnet)
+    print(f"    {subnet}")
+    step("install k8s-cluster (backends on Kubernetes)",
+         lambda: chain.install("k8s-cluster", {"backend_subnet": subnet}))
     step("install swarm-cluster", lambda: chain.install("swarm-cluster"))
     step("install service (router on Kubernetes, nginx on Swarm, wired by proxies)",
          lambda: chain.install("service", {
@@ -185,6 +190,19 @@ def up(chain: Chain) -> dict[str, Any]:
                   lambda: prove_router(outputs["service"]["routes"]))
     print(f"    {router}")
     return {"outputs": outputs, "answers": answers, "router": router}
+
+
+def backend_subnet() -> str:
+    """DEMO_BACKEND_SUBNET if it captures none of the host's traffic, else the first free
+    candidate (examples/host_routes.py); a StepFailed naming what it would capture."""
+    try:
+        wanted = os.environ.get("DEMO_BACKEND_SUBNET")
+        if wanted:
+            check_subnet(wanted)
+            return wanted
+        return free_subnet()
+    except SubnetInUse as error:
+        raise StepFailed(str(error)) from None
 
 
 def down(chain: Chain) -> None:

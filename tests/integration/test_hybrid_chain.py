@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from examples.demo import DEPLOYMENTS, Chain, down, up
+from examples.host_routes import package_download_works, package_sources_via_router
 from tests.helpers import clusters
 from tests.helpers.paths import K8S_TOKEN_FILE
 
@@ -28,6 +29,10 @@ def test_hybrid_chain_installs_proves_and_leaves_nothing(tmp_path: Path) -> None
     chain = Chain(tmp_path / "cfy", prefix=f"t{uuid.uuid4().hex[:4]}-", lb_port=18091)
     try:
         result = up(chain)
+        subnet = result["outputs"]["service"]["routes"]
+        # the router's host route captures none of the host's own traffic (issue 25)
+        assert package_sources_via_router() == []
+        assert package_download_works(tmp_path), "apt-get download failed while the chain was up"
         assert len(set(result["answers"])) == 2
         assert all(answer.startswith("backend web-backends-") for answer in result["answers"])
         assert result["router"]["node"] == "node1"
@@ -40,5 +45,5 @@ def test_hybrid_chain_installs_proves_and_leaves_nothing(tmp_path: Path) -> None
     for name in DEPLOYMENTS:
         clusters.wait_gone(lambda n=name: clusters.leftovers(chain.deployment(n)), timeout=60)
     assert not router_link_present()
-    routes = subprocess.run(["ip", "route", "show", "203.0.113.0/24"], capture_output=True, text=True, check=True)
+    routes = subprocess.run(["ip", "route", "show", subnet], capture_output=True, text=True, check=True)
     assert routes.stdout.strip() == ""

@@ -4,18 +4,21 @@ Its routes only go through a veth pair on TEST-NET-2 that this test makes and re
 machine's own routes are never touched."""
 from __future__ import annotations
 
+import ipaddress
 import subprocess
 from collections.abc import Iterator
 
 import pytest
 
+from examples.host_routes import free_subnet
 from tests.helpers.clusters import kubectl
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import K8S_CA, K8S_TOKEN_FILE, TEST_BLUEPRINTS
 
 BLUEPRINT = TEST_BLUEPRINTS / "k8s-router" / "blueprint.yaml"
-# Both halves of TEST-NET-3 only: this machine's eth0 sits on TEST-NET-1 (192.0.2.0/24).
-ROUTES = ["203.0.113.0/25", "203.0.113.128/25"]
+# Both halves of a subnet the host does not reach (examples/host_routes.py: this machine sits on
+# TEST-NET-1 and resolves its package registries into TEST-NET-3).
+ROUTES = [str(half) for half in ipaddress.ip_network(free_subnet()).subnets()]
 pytestmark = [pytest.mark.kubernetes, pytest.mark.usefixtures("kube")]
 
 
@@ -32,7 +35,7 @@ def test_interface() -> Iterator[str]:
     ip("link", "set", "cvnf-rt0", "up")
     ip("link", "set", "cvnf-rt1", "up")
     default_before = ip("route", "show", "default")
-    assert "203.0.113." not in ip("route", "show"), "TEST-NET-3 is in use on this machine"
+    assert ROUTES[0].rsplit(".", 1)[0] not in ip("route", "show"), f"{ROUTES} are in use on this machine"
     try:
         yield "cvnf-rt0"
     finally:

@@ -58,7 +58,7 @@ def test_kubernetes_info_flows_from_k8s_cluster_through_the_proxy_into_a_service
             outputs = cfy.outputs(service)
             assert outputs["kubernetes_info"]["endpoint"] == "https://127.0.0.1:6443"
             assert outputs["routes_connection"] == outputs["kubernetes_info"]
-            assert outputs["subnet"] == "203.0.113.0/24"
+            assert outputs["subnet"] == "198.18.0.0/24"  # k8s-cluster's default backend_subnet
             configmap = clusters.kubectl("get", "configmap", "capab-routes", "-n", namespace,
                                          "-o", "jsonpath={.data.source}")
             assert configmap.stdout == "capability kubernetes_info"
