@@ -10,9 +10,9 @@ from typing import Any
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import label_value, ownership_labels
-from cloudify_shared.tasks import instance_count, tenant_of
+from cloudify_shared.tasks import instance_count, reach_policy, tenant_of
 from cloudify_swarm import naming
-from cloudify_swarm.endpoint import Endpoint, parse_endpoint, parse_published, with_material
+from cloudify_swarm.endpoint import Endpoint, parse_endpoint, parse_published, reach, with_material
 from cloudify_swarm.service_spec import Microservice, parse_microservice
 from cloudify_swarm.spec import PortSpec, parse_port
 
@@ -113,7 +113,10 @@ def resolve_endpoint(ctx: Any, key: str) -> Endpoint:
     A node whose only relationship besides publishes and contained_in_microservice is one
     containment (the usual form: contained_in its Manager) takes that host's endpoint without reading the host's
     node, which in the local profile parses the whole deployment (issue 15). A host without
-    the endpoint is read after all, so a wrong host fails as manager_target says."""
+    the endpoint is read after all, so a wrong host fails as manager_target says.
+
+    The endpoint must be one the administrator allows (endpoint.reach), whichever node
+    published it: refused here, at the Microservice's create, before anything is made."""
     host = sole_host(ctx.instance)
     target = host.target if host is not None else manager_target(ctx.instance)
     info = lookup(dict(target.instance.runtime_properties), key)
@@ -124,6 +127,8 @@ def resolve_endpoint(ctx: Any, key: str) -> Endpoint:
     if not has_endpoint(info):
         raise UserError(f"{where} is not set (properties.swarm_info_key names where to read it)")
     endpoint = parse_published(info["endpoint"], where)
+    # the administrator's allowlist, on the endpoint as published (checked again where it is used)
+    reach(endpoint, reach_policy(ctx), f"node '{target.node.id}' runtime property {key}.endpoint")
     if endpoint.tls.inline and MANAGER not in target.node.type_hierarchy:
         raise UserError(inline_elsewhere(target, endpoint))
     return endpoint

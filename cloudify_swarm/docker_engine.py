@@ -1,6 +1,23 @@
 """Adapter for the Docker Engine API (docker-py). The only module of this plugin that imports
 `docker`. It maps docker-py errors onto the suite's exceptions by status code and keeps the
 cause; callers above it never see a docker-py exception.
+
+The worker's own identity never travels (issue 24). The client (`EngineApiClient`) is given the
+endpoint endpoint.reach checked, and nothing the worker's account holds besides:
+- no ~/.docker/config.json (nor $DOCKER_CONFIG): docker-py would send its registry auths and
+  credential helpers' answers as X-Registry-Auth with every service create and update, its
+  HttpHeaders with every request, and inject its proxies into containers' environment. The
+  plugin takes no registry credentials from a blueprint, so none are sent (an image from a
+  private registry needs the Engine's own login). docker-py keeps that file in private
+  attributes: how they are emptied is in one place below (`drop_ambient_config`).
+- no ~/.netrc: requests would add the worker's netrc password for the Engine's host as an
+  Authorization header (`NoNetrc`).
+- ssh:// endpoints: in the local profile (the user's own machine) the shell `ssh` client, with
+  the user's own configuration, as before. On a manager never the shell client: docker-py's
+  in-process paramiko transport (no process started for the connection; a host key that is
+  not in known_hosts is refused). It still authenticates with the mgmtworker's identity (key
+  files, agent, ~/.ssh/config), which is why endpoint.reach allows an ssh:// host on a manager
+  only by an entry naming it exactly, and every operation warns that it uses that identity.
 """
 from __future__ import annotations
 
@@ -10,9 +27,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import docker
+import docker.auth
+import docker.constants
 import docker.errors
 import docker.tls
+import docker.utils
+import requests.auth
 import requests.exceptions
+from docker.utils.proxy import ProxyConfig
 
 from cloudify_shared.errors import NotFound, TransientError, UserError
 from cloudify_swarm.endpoint import Endpoint
@@ -87,9 +109,10 @@ def tls_failure(error: BaseException) -> bool:
     return False
 
 
-def open_client(endpoint: Endpoint) -> docker.DockerClient:
-    """A client for the endpoint, API version negotiated with the server. Inline TLS material
-    must have been written to files first (docker-py takes paths only)."""
+def open_client(endpoint: Endpoint, on_manager: bool = False) -> docker.DockerClient:
+    """A client for the endpoint (as endpoint.reach rebuilt it), API version negotiated with the
+    server. Inline TLS material must have been written to files first (docker-py takes paths
+    only). `on_manager`: an ssh:// endpoint goes through paramiko, never the shell client."""
     if endpoint.tls.pem_items() or endpoint.tls.missing_material():
         raise ValueError("inline TLS material reached open_client: write it to files first")
     tls: Any = False
@@ -105,25 +128,93 @@ def open_client(endpoint: Endpoint) -> docker.DockerClient:
                 verify=endpoint.tls.ca_cert if endpoint.tls.verify and endpoint.tls.ca_cert
                 else endpoint.tls.verify,
             )
+    shell_ssh = endpoint.docker_host.startswith("ssh://") and not on_manager
     with engine_errors(f"connecting to {endpoint.docker_host}"):
         client = docker.DockerClient.__new__(docker.DockerClient)
-        client.api = TlsKeepingApiClient(base_url=endpoint.docker_host, tls=tls,
-                                         timeout=endpoint.timeout, version="auto",
-                                         use_ssh_client=endpoint.docker_host.startswith("ssh://"))
+        client.api = EngineApiClient(base_url=endpoint.docker_host, tls=tls,
+                                     timeout=endpoint.timeout, version="auto",
+                                     use_ssh_client=shell_ssh)
         return client
 
 
-class TlsKeepingApiClient(docker.APIClient):
-    """docker-py's API client (a requests Session) that keeps the CA it was given: requests
-    lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment replace a session's `verify`
-    (psf/requests#3829), so tls.ca_cert would be ignored wherever they are set. A request's
-    own verify is still honoured; without a CA file the session's True (system CAs, and so the
-    environment's bundle) stays as it was."""
+class NoNetrc(requests.auth.AuthBase):
+    """A session-wide auth that adds nothing: with it set, requests never looks the Engine's
+    host up in the worker's ~/.netrc (Session.prepare_request reads netrc only without one)."""
+
+    def __call__(self, request: Any) -> Any:
+        return request
+
+
+class EngineApiClient(docker.APIClient):
+    """docker-py's API client (a requests Session) without the worker's ambient settings:
+    its Docker config file dropped before the first request (drop_ambient_config), no netrc,
+    and the CA it was given kept: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the
+    environment replace a session's `verify` (psf/requests#3829), so tls.ca_cert would be
+    ignored wherever they are set. A request's own verify is still honoured; without a CA
+    file the session's True (system CAs, and so the environment's bundle) stays as it was."""
+
+    def __init__(self, *, version: str | None = "auto", **kwargs: Any) -> None:
+        # a fixed version: docker-py's __init__ sends no request (the "auto" probe would carry
+        # the config file's HttpHeaders); the version is negotiated below, once dropped
+        super().__init__(version=docker.constants.DEFAULT_DOCKER_API_VERSION, **kwargs)
+        self.auth = NoNetrc()
+        drop_ambient_config(self)
+        if version is None or version == "auto":
+            negotiate_version(self)
+        else:
+            set_version(self, version)
 
     def merge_environment_settings(self, url: str, proxies: Any, stream: Any, verify: Any,
                                    cert: Any) -> Any:
         return super().merge_environment_settings(url, proxies, stream,
                                                   self.verify if verify is None else verify, cert)
+
+
+# ----------------------------------------------------------------------------- docker-py internals
+# The only place this plugin touches docker-py's private attributes. Written against docker-py
+# 7.2.0 (docker/api/client.py APIClient.__init__, docker/auth.py get_config_header). There
+# APIClient.__init__ loads the worker's Docker config file into `_general_configs` (HttpHeaders
+# sent with every request, detachKeys, proxies), `_proxy_configs` (proxies injected into
+# containers' env and build args) and `_auth_configs` (registry auths and credential helpers,
+# sent as X-Registry-Auth by service create/update; reloaded from the file whenever empty, so
+# it is replaced by one that is never empty and resolves nothing), and keeps the API version in
+# `_version`. If a docker-py release renames or reloads them, the worker's credentials travel
+# again: tests/unit/swarm/test_engine_client.py pins each one (and fails on another version).
+DOCKER_PY_VERSION = "7.2.0"
+
+
+class NoAmbientAuth(docker.auth.AuthConfig):
+    """Registry credentials: none (the plugin takes none from a blueprint, and the worker's own
+    never travel). Never empty, so docker-py does not load the config file in its place."""
+
+    @property
+    def is_empty(self) -> bool:
+        return False
+
+    def resolve_authconfig(self, registry: Any = None) -> None:
+        return None
+
+    def get_all_credentials(self) -> dict[str, Any]:
+        return {}
+
+
+def drop_ambient_config(api: docker.APIClient) -> None:
+    """Forget what docker-py read from the worker's Docker config file."""
+    api._general_configs = {}
+    api._proxy_configs = ProxyConfig()
+    api._auth_configs = NoAmbientAuth({})
+
+
+def set_version(api: docker.APIClient, version: str) -> None:
+    if docker.utils.version_lt(version, docker.constants.MINIMUM_DOCKER_API_VERSION):
+        raise docker.errors.InvalidVersion(f"API versions below {docker.constants.MINIMUM_DOCKER_API_VERSION} "
+                                           "are no longer supported by this library.")
+    api._version = version
+
+
+def negotiate_version(api: docker.APIClient) -> None:
+    """The server's API version, as docker-py's version="auto" asks for it."""
+    set_version(api, str(api._retrieve_server_version()))
 
 
 def swarm_facts(client: docker.DockerClient) -> dict[str, Any]:
@@ -167,8 +258,8 @@ class Engine:
         self.client = client
 
     @classmethod
-    def connect(cls, endpoint: Endpoint) -> Engine:
-        return cls(open_client(endpoint))
+    def connect(cls, endpoint: Endpoint, on_manager: bool = False) -> Engine:
+        return cls(open_client(endpoint, on_manager))
 
     def close(self) -> None:
         self.client.close()

@@ -10,6 +10,23 @@ Manager node's properties: `Endpoint.public()` (what runtime properties and logs
 which inline fields are set (`tls.inline`), never their values, and an endpoint parsed back from
 that form (`parse_published`) has to get them from the Manager's properties again
 (`with_material`) before a client can use it.
+
+What a blueprint may reach (issue 24, `reach`): every docker_host is checked, where it is used
+(the Manager's properties at its create, the published endpoint at every operation that opens a
+client, day 2 included), against the administrator's CLOUDIFY_VNF_ALLOWED_DOCKER_HOSTS
+(cloudify_shared.reach: on a manager, unset allows nothing; in the local profile everything),
+before any client is opened or anything is made. docker-py is then given the endpoint rebuilt
+from what was checked (`unix:///path`, `tcp://host:port`, `ssh://user@host:port`), never the
+text as written, so that no reading of it by docker-py (a `unix://host/path`, a query, a
+password) can reach another place than the one allowed.
+
+`ssh://` on a manager: docker-py's ssh transport authenticates with the mgmtworker's own
+identity (its key files, its agent, its ~/.ssh/config and known_hosts), and a blueprint has no
+way to give a key. So on a manager an ssh:// Docker host is refused unless an entry of the
+setting names exactly that endpoint (`ssh://host` or `ssh://host:port`, not a wildcard, a
+network or an entry without a scheme): then lending the worker's SSH identity to that one host is
+the administrator's deliberate choice, and every operation says so in a warning. How the
+transport is opened there (never the shell ssh client) is in docker_engine.py.
 """
 from __future__ import annotations
 
@@ -18,8 +35,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from cloudify_shared.errors import UserError
+from cloudify_shared.limits import duration
+from cloudify_shared.reach import DOCKER, ReachPolicy, Target
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.validation import Field, parse_mapping
 
@@ -50,7 +70,7 @@ def _check_host(value: str, path: str) -> str:
 ENDPOINT_FIELDS = {
     "docker_host": Field((str,), default="unix:///var/run/docker.sock", check=_check_host),
     "tls": Field((dict,), default={}),
-    "timeout": Field((int,), default=60),
+    "timeout": Field((int,), default=60, check=duration),
 }
 
 
@@ -171,3 +191,65 @@ def warn_if_insecure(endpoint: Endpoint, logger: logging.Logger) -> None:
     if endpoint.docker_host.startswith("tcp://") and not endpoint.tls.verify:
         logger.warning("TLS verification is OFF for %s: the manager's identity is not checked",
                        endpoint.docker_host)
+
+
+# ----------------------------------------------------------------------------- reach (issue 24)
+
+def reach(endpoint: Endpoint, policy: ReachPolicy, where: str) -> Endpoint:
+    """`endpoint` with its docker_host rebuilt from what `policy` checked (what docker-py is
+    given), when the policy allows it; else a UserError naming `where`.docker_host, the value
+    and the setting. Nothing is opened here."""
+    field_path = f"{where}.docker_host"
+    value = endpoint.docker_host
+    if value.startswith("npipe://") and not policy.on_manager:
+        return endpoint  # a Windows pipe (docker-py refuses it on Linux): nothing to reach here
+    target = policy.check(DOCKER, value, field_path)
+    parts = urlsplit(value.strip())
+    if parts.query or parts.fragment or parts.password:
+        raise UserError(f"{field_path}: {value!r}: a Docker host takes no query, fragment or "
+                        "password")
+    if target.scheme == "unix" and parts.netloc:
+        raise UserError(f"{field_path}: {value!r}: a Unix socket is written unix:///absolute/path")
+    if target.scheme == "ssh" and policy.on_manager:
+        _check_ssh_exactly_allowed(policy, target, field_path, value)
+    return dataclasses.replace(endpoint, docker_host=_rebuilt(target, parts.username, parts.path))
+
+
+def _rebuilt(target: Target, user: str | None, path: str) -> str:
+    if target.scheme == "unix":
+        return target.describe()
+    if target.scheme == "ssh":
+        return target.describe().replace("ssh://", f"ssh://{user}@" if user else "ssh://", 1)
+    return target.describe() + path.rstrip("/")
+
+
+def ssh_entry(policy: ReachPolicy, target: Target) -> str | None:
+    """The entry that names exactly this ssh:// endpoint (scheme ssh, the same host, the same
+    port or none), if one does."""
+    for entry in policy.entries.get(DOCKER.setting, ()):
+        if (entry.scheme == "ssh" and not entry.path and entry.host == target.host
+                and entry.port in (None, target.port)):
+            return entry.text
+    return None
+
+
+def _check_ssh_exactly_allowed(policy: ReachPolicy, target: Target, field_path: str,
+                               value: str) -> None:
+    if ssh_entry(policy, target) is None:
+        raise UserError(
+            f"{field_path}: {value!r} is an ssh:// Docker host, reached with the mgmtworker's own "
+            "SSH identity (its keys, agent and ssh configuration; a blueprint cannot give a key). "
+            f"On a manager only an entry of {DOCKER.setting} that names exactly this endpoint "
+            f"(ssh://{target.host}:{target.port}), the administrator's deliberate choice to lend "
+            "that identity to this host, allows it; a wildcard, a network or an entry without "
+            "ssh:// does not")
+
+
+def ssh_identity_warning(endpoint: Endpoint, policy: ReachPolicy) -> str | None:
+    """What an operation warns on a manager before it reaches an ssh:// endpoint (None for
+    any other endpoint, and offline)."""
+    if not (policy.on_manager and endpoint.docker_host.startswith("ssh://")):
+        return None
+    target = policy.check(DOCKER, endpoint.docker_host, "docker_host")
+    return (f"{endpoint.docker_host} is reached with the mgmtworker's own SSH identity, as the "
+            f"administrator allowed by the entry {ssh_entry(policy, target)!r} of {DOCKER.setting}")

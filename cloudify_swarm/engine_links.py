@@ -3,6 +3,10 @@ files under the local-file policy and its inline TLS material (PEM text, read ag
 Manager's node properties each time) as private files for the operation, opened as an Engine
 and closed afterwards. Part of the tasks layer (it reads the ctx it is handed); docker-py loads
 only when an engine is opened.
+
+Every endpoint is checked here against the administrator's allowlist (endpoint.reach) on the
+value that is used, before any file is written or any client opened: the Manager's at its
+create, the published one at every operation of a Microservice or Container (day 2 included).
 """
 from __future__ import annotations
 
@@ -12,9 +16,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from cloudify_shared.errors import UserError
-from cloudify_shared.tasks import local_files
+from cloudify_shared.tasks import local_files, on_manager, reach_policy
 from cloudify_swarm.context_links import manager_endpoint
-from cloudify_swarm.endpoint import Endpoint, parse_published
+from cloudify_swarm.endpoint import Endpoint, parse_published, reach, ssh_identity_warning
 
 if TYPE_CHECKING:
     from cloudify_swarm.docker_engine import Engine
@@ -23,8 +27,15 @@ PUBLISHED = "runtime property endpoint"
 
 
 def checked_endpoint(ctx: Any, endpoint: Endpoint, where: str) -> Endpoint:
-    """The endpoint with its TLS files under the local-file policy and its inline PEM text
-    written to private files (docker-py opens them), removed when the operation ends."""
+    """The endpoint as the administrator's policy allows it (endpoint.reach: refused naming
+    `where`.docker_host, the value and the setting), its TLS files under the local-file policy
+    and its inline PEM text written to private files (docker-py opens them), removed when the
+    operation ends."""
+    policy = reach_policy(ctx)
+    endpoint = reach(endpoint, policy, where)
+    warning = ssh_identity_warning(endpoint, policy)
+    if warning:
+        ctx.logger.warning(warning)
     files = local_files(ctx)
     tls: dict[str, Any] = {name: files.local_path(value, f"{where}.tls.{name}")
                            for name in ("ca_cert", "client_cert", "client_key")
@@ -43,10 +54,19 @@ def connect(ctx: Any, props: Any, microservice: Any = None) -> Engine | None:
     if not props.get("endpoint"):
         return None
     from cloudify_swarm.docker_engine import Engine
-    endpoint = parse_published(props["endpoint"], PUBLISHED)
+    where = published_where(microservice or ctx)
+    endpoint = parse_published(props["endpoint"], where)
     if endpoint.tls.missing_material():
         endpoint = manager_endpoint((microservice or ctx).instance, endpoint)
-    return Engine.connect(checked_endpoint(ctx, endpoint, PUBLISHED))
+    return Engine.connect(checked_endpoint(ctx, endpoint, where), on_manager(ctx))
+
+
+def published_where(microservice: Any) -> str:
+    """How a refusal names the published endpoint: the Microservice's runtime property."""
+    try:
+        return f"node '{microservice.node.id}' {PUBLISHED}"
+    except AttributeError:
+        return PUBLISHED
 
 
 @contextlib.contextmanager

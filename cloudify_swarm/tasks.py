@@ -27,7 +27,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from cloudify_shared.errors import UserError
-from cloudify_shared.tasks import local_files, task
+from cloudify_shared.tasks import local_files, on_manager, task
 from cloudify_shared.validation import string_mapping
 from cloudify_swarm import lifecycle, naming, services
 from cloudify_swarm.compose_resources import compose_copy, compose_options
@@ -63,7 +63,9 @@ def manager_create(ctx: Any, **_: Any) -> None:
     endpoint = parse_endpoint(ctx.node.properties.get("endpoint"), "properties.endpoint")
     warn_if_insecure(endpoint, ctx.logger)
     from cloudify_swarm import docker_engine
-    client = docker_engine.open_client(checked_endpoint(ctx, endpoint, "properties.endpoint"))
+    # checked against the administrator's allowlist before anything is opened (engine_links)
+    client = docker_engine.open_client(checked_endpoint(ctx, endpoint, "properties.endpoint"),
+                                       on_manager(ctx))
     try:
         facts = docker_engine.swarm_facts(client)
     finally:

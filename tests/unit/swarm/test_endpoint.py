@@ -123,7 +123,8 @@ def node_ctx(target_type: str, properties: dict[str, Any], runtime: dict[str, An
                                                   properties=properties),
                              instance=SimpleNamespace(runtime_properties=runtime))
     link = SimpleNamespace(type="cloudify.relationships.contained_in", type_hierarchy=["cloudify.relationships.contained_in"], target=target)
-    return SimpleNamespace(instance=SimpleNamespace(relationships=[link]))
+    # the local profile (cloudify.workflows.local marks its contexts _local): no allowlist
+    return SimpleNamespace(_local=True, instance=SimpleNamespace(relationships=[link]))
 
 
 def test_the_material_comes_from_the_manager_node_properties() -> None:

@@ -8,6 +8,7 @@ import os
 import ssl
 import stat
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from cloudify_shared.local_files import LocalFiles
 from cloudify_swarm import docker_engine, engine_links
 from cloudify_swarm.endpoint import parse_endpoint
 from tests.unit.swarm.test_endpoint import CA, CERT, KEY, inline
+
+LOCAL_CTX: Any = SimpleNamespace(_local=True)  # the local profile: every endpoint allowed
 
 
 def no_resources(path: str) -> bytes:
@@ -37,7 +40,7 @@ def test_private_file_is_mode_600_in_a_mode_700_folder_and_removed_on_close() ->
 def test_checked_endpoint_writes_the_inline_pem_to_private_files(monkeypatch: pytest.MonkeyPatch) -> None:
     files = LocalFiles(True, no_resources)
     monkeypatch.setattr(engine_links, "local_files", lambda ctx: files)
-    endpoint = engine_links.checked_endpoint(None, parse_endpoint(inline(), "properties.endpoint"),
+    endpoint = engine_links.checked_endpoint(LOCAL_CTX, parse_endpoint(inline(), "properties.endpoint"),
                                              "properties.endpoint")
     try:
         tls = endpoint.tls
@@ -87,7 +90,7 @@ def test_a_tls_failure_is_a_user_error_and_a_refused_connection_transient() -> N
 
 def test_the_given_ca_wins_over_requests_ca_bundle(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
-    client: Any = docker_engine.TlsKeepingApiClient(base_url="tcp://127.0.0.1:1", version="1.41")
+    client: Any = docker_engine.EngineApiClient(base_url="tcp://127.0.0.1:1", version="1.41")
     try:
         client.verify = str(tmp_path / "ca.pem")
         settings = client.merge_environment_settings("https://127.0.0.1:1/version", {}, False, None, None)
@@ -110,10 +113,10 @@ def test_connect_reads_the_material_through_the_microservice_it_is_given(monkeyp
     monkeypatch.setattr(engine_links, "local_files", lambda ctx: files)
     opened: list[Any] = []
     monkeypatch.setattr(docker_engine.Engine, "connect",
-                        classmethod(lambda cls, endpoint: opened.append(endpoint) or "engine"))
+                        classmethod(lambda cls, endpoint, on_manager: opened.append(endpoint) or "engine"))
     published = parse_endpoint(inline(), "properties.endpoint").public()
     microservice = node_ctx(MANAGER, {"endpoint": inline()}, {})
-    container_ctx = type("Ctx", (), {"instance": None})()  # its own instance has no Manager
+    container_ctx = type("Ctx", (), {"instance": None, "_local": True})()  # its own instance has no Manager
     try:
         assert engine_links.connect(container_ctx, {"endpoint": published}, microservice) == "engine"
         (endpoint,) = opened
