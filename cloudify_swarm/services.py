@@ -4,6 +4,13 @@ scale, update, remove and wait until gone, and the networks/secrets/configs a Mi
 Plain Python over the `Engine` adapter (cloudify_swarm.docker_engine): no ctx here. Everything
 created carries the ownership labels; lookups go by name + labels so a re-run adopts instead of
 duplicating, and removal never touches objects without our labels.
+
+Another deployment's or tenant's objects are never used (issue 24): a network, secret or config
+named with `create: false` (or one found to adopt) that carries another deployment's ownership
+labels (cloudify_shared.ownership.foreign_owner) is refused, naming it and its owner, before
+anything is made; one without our suite's labels (an operator's) or of this deployment is used.
+Every removal checks the labels of what it is about to remove, whatever the listing's filter
+answered.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTimeout, WorkloadFailed
+from cloudify_shared.ownership import foreign_owner
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.waiting import Backoff, Verdict, wait_until
 from cloudify_swarm.convergence import StableFor, service_converged, service_gone, update_marker
@@ -41,6 +49,11 @@ class EngineApi(Protocol):
 
 def owned(labels: dict[str, str], owner: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in owner.items())
+
+
+def object_labels(attrs: dict[str, Any]) -> dict[str, str]:
+    """Networks and volumes carry Labels at the top, secrets and configs under Spec."""
+    return dict(attrs.get("Labels") or (attrs.get("Spec") or {}).get("Labels") or {})
 
 
 def object_name(attrs: dict[str, Any]) -> str:
@@ -94,7 +107,8 @@ def remove_services(engine: EngineApi, owner: dict[str, str], logger: logging.Lo
     """Remove our services (all of the owner's, or the one named) and, unless `wait` is
     False, wait until their containers are gone (wait_services_gone). A missing service is
     not an error. Returns the names removed."""
-    services = engine.find_services(owner, name)
+    services = [s for s in engine.find_services(owner, name)
+                if owned(s["Spec"].get("Labels") or {}, owner)]  # checked again before removal
     for service in services:
         try:
             engine.remove_service(service["ID"])
@@ -153,9 +167,12 @@ def apply_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str]
         service_id = engine.create_service(spec)
         logger.info("created service %s (%s)", name, service_id[:12])
         return Rollout(service_id, name, created=True)
-    if not owned(existing["Spec"].get("Labels") or {}, owner):
+    labels = existing["Spec"].get("Labels") or {}
+    if not owned(labels, owner):
+        other = foreign_owner(labels, owner)
         raise UserError(f"a service named {name!r} already exists and is not this node's "
-                        "(its ownership labels differ): choose another name")
+                        f"({f'it belongs to {other}' if other else 'its ownership labels differ'})"
+                        ": choose another name")
     return adopt(engine, existing, spec, logger)
 
 
@@ -323,34 +340,58 @@ def object_data(service: Microservice, read_file: ReadFile) -> dict[tuple[str, s
 
 def ensure_objects(engine: EngineApi, service: Microservice, owner: dict[str, str],
                    logger: logging.Logger, read_file: ReadFile) -> dict[str, dict[str, str]]:
-    """Create the networks/secrets/configs asked for (or reuse ours); check the others exist.
+    """Create the networks/secrets/configs asked for (or reuse ours); check the others exist
+    and are no other deployment's. Every object is looked up and checked before any is made.
     Returns kind ('Network', 'Secret', 'Config') -> name -> id."""
     data = object_data(service, read_file)
-    ids: dict[str, dict[str, str]] = {"Network": {}, "Secret": {}, "Config": {}}
-    for network in service.networks:
-        options = {"driver": network.driver, "attachable": network.attachable}
-        ids["Network"][network.name] = ensure_object(engine, "network", network.name, network.create,
-                                                     owner, options, logger)
+    wanted: list[tuple[str, str, bool, dict[str, Any]]] = [
+        ("network", n.name, n.create, {"driver": n.driver, "attachable": n.attachable})
+        for n in service.networks]
     for kind, refs in (("secret", service.secrets), ("config", service.configs)):
-        for ref in refs:
-            options = {"data": data[(kind, ref.name)]} if ref.create else {}
-            ids[kind.title()][ref.name] = ensure_object(engine, kind, ref.name, ref.create, owner,
-                                                        options, logger)
+        wanted += [(kind, r.name, r.create, {"data": data[(kind, r.name)]} if r.create else {})
+                   for r in refs]
+    found = [existing_object_id(engine, kind, name, create, owner) for kind, name, create, _ in wanted]
+    ids: dict[str, dict[str, str]] = {"Network": {}, "Secret": {}, "Config": {}}
+    for (kind, name, _create, options), object_id_found in zip(wanted, found, strict=True):
+        if object_id_found is None and name in ids[kind.title()]:  # named twice: made once
+            object_id_found = ids[kind.title()][name]
+        if object_id_found is None:
+            object_id_found = engine.create_object(kind, name, owner, **options)
+            logger.info("created %s %s", kind, name)
+        ids[kind.title()][name] = object_id_found
     return ids
+
+
+def existing_object_id(engine: EngineApi, kind: str, name: str, create: bool,
+                       owner: dict[str, str]) -> str | None:
+    """The id of the existing object `name` to use, or None when it is to be created. A
+    UserError when it belongs to another deployment or tenant (whether or not we would create
+    it), when create is asked and it is another node's or nobody's, or when it is missing and
+    create is not asked."""
+    existing = engine.find_objects(kind, name=name)
+    if not existing:
+        if not create:
+            raise UserError(f"{kind} {name!r} does not exist (set create: true to have it created)")
+        return None
+    labels = object_labels(existing[0])
+    other = foreign_owner(labels, owner)
+    if other:
+        raise UserError(f"{kind} {name!r} belongs to {other}, not to this deployment: a blueprint "
+                        "uses by name only its own deployment's objects or those no deployment "
+                        "owns (made by an operator); choose another name")
+    if create and not owned(labels, owner):
+        raise UserError(f"{kind} {name!r} already exists and is not this node's: "
+                        "set create: false to use it as it is, or choose another name")
+    return object_id(existing[0])
 
 
 def ensure_object(engine: EngineApi, kind: str, name: str, create: bool, owner: dict[str, str],
                   options: dict[str, Any], logger: logging.Logger,
                   labels: dict[str, str] | None = None) -> str:
-    existing = engine.find_objects(kind, name=name)
-    if existing:
-        labels = existing[0].get("Labels") or (existing[0].get("Spec") or {}).get("Labels") or {}
-        if create and not owned(labels, owner):
-            raise UserError(f"{kind} {name!r} already exists and is not this node's: "
-                            "set create: false to use it as it is, or choose another name")
-        return object_id(existing[0])
-    if not create:
-        raise UserError(f"{kind} {name!r} does not exist (set create: true to have it created)")
+    """One object: ours or an allowed one reused (existing_object_id), else created."""
+    found = existing_object_id(engine, kind, name, create, owner)
+    if found is not None:
+        return found
     new_id = engine.create_object(kind, name, labels or owner, **options)
     logger.info("created %s %s", kind, name)
     return new_id
@@ -358,10 +399,13 @@ def ensure_object(engine: EngineApi, kind: str, name: str, create: bool, owner: 
 
 def remove_objects(engine: EngineApi, owner: dict[str, str], logger: logging.Logger,
                    kinds: tuple[str, ...] = ("secret", "config", "network")) -> list[str]:
-    """Remove every object of these kinds that carries the owner's labels (never others)."""
+    """Remove every object of these kinds that carries the owner's labels (never others: the
+    labels of each are checked before it is removed)."""
     removed = []
     for kind in kinds:
         for item in engine.find_objects(kind, owner):
+            if not owned(object_labels(item), owner):
+                continue
             try:
                 engine.remove_object(kind, object_id(item))
             except NotFound:
