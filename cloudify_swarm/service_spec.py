@@ -10,10 +10,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cloudify_shared.errors import UserError
+from cloudify_shared.limits import duration
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.validation import Field, non_negative, parse_mapping, string_mapping
 from cloudify_swarm.spec import (
-    _SERVICE_NAME,
     ContainerSpec,
     PortSpec,
     _str_list,
@@ -22,21 +22,22 @@ from cloudify_swarm.spec import (
     nanos,
     parse_bytes,
     parse_port,
+    valid_service_name,
 )
 
 ROOT_PROPERTIES = ("use_external_resource", "resource_id")
 RESOURCE_FIELDS = {"cpus": Field((float,), check=non_negative), "memory": Field((int, str))}
 RESTART_FIELDS = {
     "condition": Field((str,), default="any", choices=("none", "on-failure", "any")),
-    "delay": Field((float,), check=non_negative),
+    "delay": Field((float,), check=duration),
     "max_attempts": Field((int,), check=non_negative),
-    "window": Field((float,), check=non_negative),
+    "window": Field((float,), check=duration),
 }
 UPDATE_FIELDS = {
     "parallelism": Field((int,), check=non_negative),
-    "delay": Field((float,), check=non_negative),
+    "delay": Field((float,), check=duration),
     "failure_action": Field((str,), choices=("pause", "continue", "rollback")),
-    "monitor": Field((float,), check=non_negative),
+    "monitor": Field((float,), check=duration),
     "max_failure_ratio": Field((float,), check=non_negative),
     "order": Field((str,), choices=("stop-first", "start-first")),
 }
@@ -55,8 +56,8 @@ SECRET_FIELDS = {
     "create": Field((bool,)),
 }
 CONVERGENCE_FIELDS = {
-    "stability_seconds": Field((float,), default=1.5, check=non_negative),
-    "timeout": Field((float,), default=300.0, check=non_negative),
+    "stability_seconds": Field((float,), default=1.5, check=duration),
+    "timeout": Field((float,), default=300.0, check=duration),
 }
 MICROSERVICE_FIELDS = {
     "name": Field((str,), default=""),
@@ -193,8 +194,10 @@ def _update_config(data: Any, path: str, rollback: bool) -> dict[str, Any]:
 
 
 def _check_name(name: str, path: str) -> str:
-    if name and not _SERVICE_NAME.match(name):
-        raise UserError(f"{path}: {name!r} is not a valid service name")
+    if name and not valid_service_name(name):
+        shown = name if len(name) <= 80 else f"{name[:80]}... ({len(name)} characters)"
+        raise UserError(f"{path}: {shown!r} is not a valid service name (1-63 letters, digits, "
+                        "'-' or '_', a letter or digit at both ends)")
     return name
 
 

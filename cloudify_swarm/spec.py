@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudify_shared.errors import UserError
+from cloudify_shared.limits import duration
 from cloudify_shared.validation import (
     Field,
     apply_aliases,
@@ -23,7 +24,16 @@ from cloudify_shared.validation import (
 NANO = 1_000_000_000
 _BYTES = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-_SERVICE_NAME = re.compile(r"^(?=.{1,63}$)[A-Za-z0-9](?:[-_]*[A-Za-z0-9]+)*$")
+# A Swarm service name: 1-63 characters, letters, digits, '-' and '_', a letter or digit at both
+# ends. Linear time (issue 24): the length is checked before the pattern, and the pattern has
+# one starred class followed by one character, so a failed match backtracks at most once per
+# character (the earlier `(?:[-_]*[A-Za-z0-9]+)*` took exponential time on 40 characters).
+MAX_SERVICE_NAME = 63
+_SERVICE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?")
+
+
+def valid_service_name(name: str) -> bool:
+    return 0 < len(name) <= MAX_SERVICE_NAME and _SERVICE_NAME.fullmatch(name) is not None
 
 
 def parse_bytes(value: Any, path: str) -> int:
@@ -113,10 +123,10 @@ MOUNT_FIELDS = {
 
 HEALTHCHECK_FIELDS = {
     "test": Field((str, list), required=True),
-    "interval": Field((float,), default=None, check=non_negative),
-    "timeout": Field((float,), default=None, check=non_negative),
+    "interval": Field((float,), default=None, check=duration),
+    "timeout": Field((float,), default=None, check=duration),
     "retries": Field((int,), default=None, check=non_negative),
-    "start_period": Field((float,), default=None, check=non_negative),
+    "start_period": Field((float,), default=None, check=duration),
 }
 
 CONTAINER_FIELDS = {
@@ -137,7 +147,7 @@ CONTAINER_FIELDS = {
     "tty": Field((bool,), default=False),
     "read_only": Field((bool,), default=False),
     "stop_signal": Field((str,)),
-    "stop_grace_period": Field((float,), check=non_negative),
+    "stop_grace_period": Field((float,), check=duration),
 }
 
 

@@ -1,6 +1,9 @@
 """Spec assembly from validated Microservice / Container / Port settings (pure)."""
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
 from cloudify_shared.errors import UserError
@@ -10,7 +13,13 @@ from cloudify_swarm.service_spec import (
     microservice_from_dict,
     parse_microservice,
 )
-from cloudify_swarm.spec import parse_bytes, parse_container, parse_port
+from cloudify_swarm.spec import (
+    _SERVICE_NAME,
+    parse_bytes,
+    parse_container,
+    parse_port,
+    valid_service_name,
+)
 
 OWNER = {"app.kubernetes.io/managed-by": "cloudify-vnf-suite", "cloudify.co/deployment": "d"}
 
@@ -110,3 +119,46 @@ def test_sizes() -> None:
     assert parse_bytes("1.5g", "m") == int(1.5 * 1024**3)
     with pytest.raises(UserError, match="m: 'lots' is not a size"):
         parse_bytes("lots", "m")
+
+
+# ----------------------------------------------------------------------------- bounds (issue 24)
+
+ADVERSARIAL = ["a" * 40 + "!", "a-" * 30 + "!", "a_" * 20 + "-", "a" * 62 + "\n"]
+
+
+@pytest.mark.parametrize("name", [*ADVERSARIAL, "a" * 10_000 + "!", "a-" * 5_000 + "!"])
+def test_the_service_name_check_is_linear(name: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(UserError, match=r"properties.name: .* is not a valid service name"):
+        parse_microservice({"name": name})
+    assert time.perf_counter() - started < 0.05
+
+
+def test_the_service_name_pattern_itself_does_not_backtrack() -> None:
+    """Without the length check in front: 10k characters that almost match, well under 50 ms."""
+    for name in ("a" * 10_000 + "!", "a-" * 5_000 + "!", "a_-" * 3_000 + "-"):
+        started = time.perf_counter()
+        assert _SERVICE_NAME.fullmatch(name) is None
+        assert time.perf_counter() - started < 0.05
+
+
+@pytest.mark.parametrize(("name", "valid"), [
+    ("a", True), ("web-1_x", True), ("a" * 63, True), ("a" * 64, False), ("-a", False), ("a-", False),
+    ("a b", False), ("", False), ("web\n", False), ("wéb", False)])
+def test_the_service_name_rule(name: str, valid: bool) -> None:
+    assert valid_service_name(name) is valid
+
+
+@pytest.mark.parametrize(("service", "container", "field"), [
+    ({"convergence": {"timeout": 3601}}, {"image": "i"}, "properties.convergence.timeout"),
+    ({"convergence": {"timeout": -1}}, {"image": "i"}, "properties.convergence.timeout"),
+    ({"convergence": {"stability_seconds": 1e12}}, {"image": "i"}, "properties.convergence.stability_seconds"),
+    ({"update_config": {"monitor": 1e300}}, {"image": "i"}, "properties.update_config.monitor"),
+    ({"restart_policy": {"window": 86400 * 365}}, {"image": "i"}, "properties.restart_policy.window"),
+    ({}, {"image": "i", "stop_grace_period": 1e9}, "properties.stop_grace_period"),
+    ({}, {"image": "i", "healthcheck": {"test": "true", "timeout": 7200}}, "properties.healthcheck.timeout"),
+])
+def test_every_duration_is_bounded(service: dict, container: dict, field: str) -> None:
+    with pytest.raises(UserError, match=rf"^{re.escape(field)}: "):
+        build(service, container)
+    assert build({"convergence": {"timeout": 3600}}, {"image": "i", "stop_grace_period": 30})
