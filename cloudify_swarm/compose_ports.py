@@ -1,5 +1,10 @@
 """Compose `ports` (short and long syntax, ranges) -> PortSpecs, sorted by published port as
-the docker CLI sends them. Pure: no I/O, no ctx."""
+the docker CLI sends them. Pure: no I/O, no ctx.
+
+Bounds before work (issue 24, class 3): a range is measured from its two ends before a single
+port of it is made, and one service publishes at most MAX_PORTS ports over all its entries
+(docker takes `1-65535:1-65535`; a tenant's blueprint on a shared worker may not make it build
+65535 specs, nor a list of such ranges). A port number has at most 5 digits."""
 from __future__ import annotations
 
 import logging
@@ -10,30 +15,41 @@ from cloudify_shared.errors import UserError
 from cloudify_swarm import compose_keys as keys
 from cloudify_swarm.spec import PortSpec, parse_port
 
-_SHORT = re.compile(r"^(?:(?:(?P<ip>[^:]*|\[[^\]]*\]):)?(?P<published>\d+(?:-\d+)?)?:)?"
-                    r"(?P<target>\d+(?:-\d+)?)(?:/(?P<protocol>tcp|udp|sctp))?$")
+_SHORT = re.compile(r"^(?:(?:(?P<ip>[^:]*|\[[^\]]*\]):)?(?P<published>\d{1,5}(?:-\d{1,5})?)?:)?"
+                    r"(?P<target>\d{1,5}(?:-\d{1,5})?)(?:/(?P<protocol>tcp|udp|sctp))?$")
 LOGGER = logging.getLogger(__name__)
+MAX_PORTS = 1000  # ports one compose service publishes, over all its `ports` entries
 
 
-def _range(text: str) -> list[int]:
+def _bounds(text: str, path: str) -> tuple[int, int]:
     first, _, last = text.partition("-")
-    return list(range(int(first), int(last or first) + 1))
+    low, high = int(first), int(last or first)
+    if high < low:
+        raise UserError(f"{path}: the range {text!r} ends before it starts")
+    return low, high
 
 
-def short_ports(text: str, path: str) -> list[dict[str, Any]]:
+def short_ports(text: str, path: str, room: int = MAX_PORTS) -> list[dict[str, Any]]:
+    """One short-syntax entry; its ranges are measured (at most `room` ports) before any port
+    of them is made."""
     match = _SHORT.match(text)
     if not match:
         raise UserError(f"{path}: {text!r} is not [[IP:]PUBLISHED:]TARGET[/PROTOCOL]")
-    targets = _range(match.group("target"))
+    low, high = _bounds(match.group("target"), path)
+    first = None
+    if match.group("published"):
+        first, last = _bounds(match.group("published"), path)
+        if last - first != high - low:
+            raise UserError(f"{path}: {text!r}: the published and target ranges differ in size")
+    if high - low + 1 > room:
+        raise UserError(f"{path}: {text!r} publishes {high - low + 1} ports: a service publishes "
+                        f"at most {MAX_PORTS} ports in all")
     protocol = match.group("protocol") or "tcp"
-    if match.group("ip"):
-        LOGGER.warning("%s: ignoring IP-address (%s): the service listens on 0.0.0.0", path, text)
-    if not match.group("published"):
-        return [{"target": t, "protocol": protocol} for t in targets]
-    published = _range(match.group("published"))
-    if len(published) != len(targets):
-        raise UserError(f"{path}: {text!r}: the published and target ranges differ in size")
-    return [{"target": t, "published": p, "protocol": protocol} for t, p in zip(targets, published, strict=True)]
+    if match.group("ip"):  # the address is not logged: it may come from a compose variable
+        LOGGER.warning("%s: ignoring the host IP address: the service listens on 0.0.0.0", path)
+    if first is None:
+        return [{"target": t, "protocol": protocol} for t in range(low, high + 1)]
+    return [{"target": t, "published": first + t - low, "protocol": protocol} for t in range(low, high + 1)]
 
 
 def long_port(value: dict[str, Any], path: str) -> dict[str, Any]:
@@ -46,9 +62,14 @@ def long_port(value: dict[str, Any], path: str) -> dict[str, Any]:
 
 
 def parse_ports(value: Any, path: str) -> list[PortSpec]:
+    if value is not None and not isinstance(value, list):
+        raise UserError(f"{path}: expected a list")
     ports: list[PortSpec] = []
     for index, item in enumerate(value or []):
         where = f"{path}[{index}]"
-        raw = [long_port(item, where)] if isinstance(item, dict) else short_ports(str(item), where)
+        room = MAX_PORTS - len(ports)
+        if room < 1:
+            raise UserError(f"{where}: a service publishes at most {MAX_PORTS} ports in all")
+        raw = [long_port(item, where)] if isinstance(item, dict) else short_ports(str(item), where, room)
         ports.extend(parse_port(p, where) for p in raw)
     return sorted(ports, key=lambda p: p.published or 0)

@@ -1,6 +1,7 @@
 """One compose service -> the Engine API settings `docker stack deploy` gives it.
 
-Pure except reading the env_file files a service names. The core (image, command, labels,
+Pure except reading the env_file files a service names, which it asks the compose file's
+ComposeFiles for by their interpolated value (the path checked is the path opened). The core (image, command, labels,
 replicas, placement, update config, ports) goes through the Microservice/Container parsers a
 Microservice node uses; what only compose has (env without a value, mounts with their options,
 healthcheck disable, extra_hosts, dns, sysctls, ulimits, logging, pids, ...) is kept as raw
@@ -16,7 +17,8 @@ from typing import Any
 
 from cloudify_shared.errors import UserError
 from cloudify_swarm import compose_keys as keys
-from cloudify_swarm.compose_interpolation import read_env_file
+from cloudify_swarm.compose_files import ComposeFiles
+from cloudify_swarm.compose_interpolation import parse_env_lines
 from cloudify_swarm.compose_ports import parse_ports
 from cloudify_swarm.compose_values import (
     duration,
@@ -35,13 +37,15 @@ from cloudify_swarm.spec import ContainerSpec, PortSpec, nanos, parse_container
 class ServiceContext:
     """What a service refers to: the stack, the compose file's folder, engine names of the
     declared objects ((kind, key) -> name), declared volumes' options, the variables; whether
-    a relative bind source may be resolved (not in a temporary copy of a blueprint resource)."""
+    a relative bind source may be resolved (not for a compose file that is a blueprint
+    resource); where the files it names are read, under the local-file policy."""
 
     stack: str
     base: Path
     names: dict[tuple[str, str], str]
     volumes: dict[str, dict[str, Any]]
     variables: Mapping[str, str]
+    files: ComposeFiles
     relative_binds: bool = True
 
 
@@ -94,10 +98,11 @@ def environment(service: dict[str, Any], c: ServiceContext, path: str) -> list[s
     variable of that name, or stays NAME alone; sorted, as docker sends them."""
     env: dict[str, str | None] = {}
     files = service.get("env_file") or []
+    if not isinstance(files, (str, list)):
+        raise UserError(f"{path}.env_file: expected a path or a list of paths")
     for index, name in enumerate([files] if isinstance(files, str) else files):
-        file = Path(str(name)).expanduser()
-        env.update(read_env_file(file if file.is_absolute() else c.base / file,
-                                 f"{path}.env_file[{index}]", strip_quotes=False))
+        field = f"{path}.env_file[{index}]"
+        env.update(parse_env_lines(c.files.read_text(str(name), field), field, strip_quotes=False))
     env.update(mapping_or_list(service.get("environment"), f"{path}.environment"))
     resolved = {k: (v if v is not None else c.variables.get(k)) for k, v in env.items()}
     return sorted(k if v is None else f"{k}={v}" for k, v in resolved.items())

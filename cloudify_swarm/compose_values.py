@@ -2,9 +2,11 @@
 policies) into the Engine API shape, as the docker CLI converts them. Pure: no I/O, no ctx."""
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
+from cloudify_shared import limits
 from cloudify_shared.errors import UserError
 from cloudify_swarm import compose_keys as keys
 from cloudify_swarm.spec import nanos, parse_bytes
@@ -16,14 +18,17 @@ _RESTART = {"always": "any", "unless-stopped": "any", "on-failure": "on-failure"
 
 
 def duration(value: Any, path: str) -> float:
-    """'1m30s', '500ms', 10 -> seconds."""
+    """'1m30s', '500ms', 10 -> seconds; like every duration a blueprint gives, not negative
+    and at most the administrator's bound (cloudify_shared.limits.duration)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        if not math.isfinite(value):
+            raise UserError(f"{path}: {value!r} is not a duration (e.g. 10s, 1m30s, 500ms)")
+        return float(limits.duration(float(value), path))
     text = str(value).strip()
     parts = _DURATION.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
         raise UserError(f"{path}: {value!r} is not a duration (e.g. 10s, 1m30s, 500ms)")
-    return sum(float(n) * _SCALE[u] for n, u in parts)
+    return float(limits.duration(sum(float(n) * _SCALE[u] for n, u in parts), path))
 
 
 def integer(value: Any, path: str) -> int:

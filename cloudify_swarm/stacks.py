@@ -6,29 +6,42 @@ compose has (compose_service.py), named and labelled
 as `docker stack deploy` does: `STACK_service`, `STACK_network`, ..., label
 com.docker.stack.namespace=STACK, so `docker stack ls` / `docker stack ps STACK` show it. Every
 object also carries our ownership labels, so uninstall removes the whole stack and the leak check
-sees what is left. Parsing is pure; deploy_stack does I/O through the engine adapter only.
+sees what is left. Parsing is pure but for the files the compose file names, read through
+compose_files.ComposeFiles by their interpolated value (the local-file policy sees the path that
+is opened); deploy_stack does I/O through the engine adapter only.
+
+What a tenant's blueprint controls is bounded before work (issue 24): the compose file is
+loaded by cloudify_shared.limits.load_yaml (bytes and alias expansion bounded), the objects of
+one stack are counted (limits.check_count), port ranges are measured before they are expanded
+(compose_ports.py), every duration goes through limits.duration. An `external` network, volume,
+secret or config is used by name only when it is nobody's (made by an operator) or this
+deployment's: one carrying another deployment's or tenant's ownership labels is refused before
+anything is made. A UserError about the file names the variable, never the value, of every
+variable substituted into it (a compose variable may come from get_secret).
 """
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cloudify_shared import limits
 from cloudify_shared.errors import UserError, WaitTimeout, WorkloadFailed
+from cloudify_shared.ownership import foreign_owner
+from cloudify_shared.redaction import register_secret
 from cloudify_swarm import compose_keys as keys
 from cloudify_swarm import services
-from cloudify_swarm.compose_interpolation import dotenv_variables, interpolate
+from cloudify_swarm.compose_files import ComposeFiles
+from cloudify_swarm.compose_interpolation import dotenv_variables, hide_values, interpolate
 from cloudify_swarm.compose_service import ServiceContext, StackService, parse_service
 from cloudify_swarm.compose_values import duration
 from cloudify_swarm.service_spec import Convergence, build_service_spec
 
 NAMESPACE = "com.docker.stack.namespace"
+SECTIONS = (("network", "networks"), ("volume", "volumes"), ("config", "configs"), ("secret", "secrets"))
 OBJECT_KEYS = {"network": keys.NETWORK_KEYS, "volume": keys.VOLUME_KEYS,
                "config": keys.FILE_KEYS, "secret": keys.FILE_KEYS}
 LOGGER = logging.getLogger(__name__)
@@ -38,83 +51,68 @@ __all__ = ["NAMESPACE", "Stack", "StackObject", "StackService", "duration", "par
 
 @dataclass(frozen=True)
 class StackObject:
-    """A network, volume, config or secret of the stack: its engine name and creation options."""
+    """A network, volume, config or secret of the stack: its engine name and creation options
+    (a config's or secret's content in `data`, never shown)."""
 
     kind: str
     key: str
     name: str
     external: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    data: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
 class Stack:
     services: list[StackService]
     objects: list[StackObject]
+    where: str = "compose"  # the compose file, as errors name it
 
     def ignored(self) -> dict[str, list[str]]:
         """service -> the keys docker accepts and Swarm does not use (logged, never refused)."""
         return {s.key: s.ignored for s in self.services if s.ignored}
 
 
-def load_yaml(path: str, where: str) -> Any:
-    try:
-        return yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise UserError(f"{where}: cannot read compose file {path}: {error}") from error
-
-
-def stack_variables(path: str, variables: Mapping[str, str] | None) -> dict[str, str]:
-    """The `.env` beside the compose file, under the given variables (those win)."""
-    return {**dotenv_variables(Path(path).parent), **(variables or {})}
-
-
-def parse_compose_file(path: str, where: str, stack: str = "stack",
+def parse_compose_file(source: ComposeFiles | str, where: str, stack: str = "stack",
                        variables: Mapping[str, str] | None = None,
                        logger: logging.Logger | None = None, relative_binds: bool = True) -> Stack:
-    """`variables`: the blueprint's compose_variables (and, in the local profile, the
-    operation's environment); never the manager's own environment. They win over the `.env`
-    beside the file. `relative_binds` false: a relative bind source is refused (the file is a
-    temporary copy of a blueprint resource)."""
+    """`source`: the compose file and the files it names, read under the local-file policy
+    (compose_files.py; a plain path is read as the local profile reads it). `variables`: the
+    blueprint's compose_variables (and, in the local profile, the operation's environment);
+    never the manager's own environment. They win over the `.env` beside the file.
+    `relative_binds` false (or a compose file that is a blueprint resource): a relative bind
+    source is refused."""
+    files = ComposeFiles.local(source) if isinstance(source, str) else source
     log = logger or LOGGER
-    where = f"{where} ({Path(path).name})"
-    data = load_yaml(path, where)
-    merged = stack_variables(path, variables)
-    data = interpolate(data, merged, where, log.warning)
-    parsed = parse_compose(data, stack, Path(path).parent, where, merged, relative_binds)
+    where = f"{where} ({files.name})"
+    data = limits.load_yaml(files.compose_text(), where)
+    merged = {**dotenv_variables(files.dotenv_text(), f"{where}: .env"), **(variables or {})}
+    used: set[str] = set()
+    data = interpolate(data, merged, where, log.warning, used)
+    try:
+        parsed = parse_compose(data, stack, files.base, where, merged,
+                               relative_binds and files.on_host, files)
+    except UserError as error:  # name the variables, never their values
+        raise UserError(hide_values(str(error), {name: merged[name] for name in used})) from None
     for service, ignored in parsed.ignored().items():
         log.info("%s.services.%s: ignoring what Swarm does not use: %s", where, service, ", ".join(ignored))
     return parsed
 
 
-def referenced_files(path: str) -> list[str]:
-    """The files a compose file's configs, secrets and env_file name, as written (relative
-    ones are fetched beside it; the tasks layer checks every one against the local-file policy)."""
-    data = load_yaml(path, "compose file") or {}
-    if not isinstance(data, dict):
-        return []
-    found = []
-    for section in ("configs", "secrets"):
-        for value in (data.get(section) or {}).values():
-            file = (value or {}).get("file") if isinstance(value, dict) else None
-            if isinstance(file, str):
-                found.append(file)
-    for value in (data.get("services") or {}).values():
-        files = (value or {}).get("env_file") if isinstance(value, dict) else None
-        found.extend([files] if isinstance(files, str) else [f for f in files or [] if isinstance(f, str)])
-    return found
-
-
 def parse_compose(data: Any, stack: str, base: Path, where: str,
-                  variables: Mapping[str, str] | None = None, relative_binds: bool = True) -> Stack:
-    """An interpolated compose mapping -> the stack's objects and services."""
+                  variables: Mapping[str, str] | None = None, relative_binds: bool = True,
+                  files: ComposeFiles | None = None) -> Stack:
+    """An interpolated compose mapping -> the stack's objects and services. `files`: where the
+    files it names are read (None: beside `base`, as the local profile reads them)."""
+    files = files or ComposeFiles.local(str(base / "compose.yml"))
     if not isinstance(data, dict):
         raise UserError(f"{where}: expected a mapping at the top")
     keys.check_keys(data, keys.TOP_KEYS, where)
     check_version(data.get("version", "3"), f"{where}.version")
     if not isinstance(data.get("services"), dict) or not data["services"]:
         raise UserError(f"{where}.services: at least one service is required")
-    objects = stack_objects(data, stack, base, where)
+    check_sections(data, where)
+    objects = stack_objects(data, stack, files, where)
     names = {(o.kind, o.key): o.name for o in objects}
     default_used = any(not (v or {}).get("networks") for v in data["services"].values())
     if default_used and ("network", "default") not in names:
@@ -124,10 +122,22 @@ def parse_compose(data: Any, stack: str, base: Path, where: str,
     volumes = {o.key: {"external": o.external, "labels": o.options.get("extra_labels"),
                        "driver": o.options.get("declared_driver"), "driver_opts": o.options.get("driver_opts")}
                for o in objects if o.kind == "volume"}
-    context = ServiceContext(stack, base, names, volumes, dict(variables or {}), relative_binds)
+    context = ServiceContext(stack, base, names, volumes, dict(variables or {}), files, relative_binds)
     parsed = [parse_service(key, value, context, f"{where}.services.{key}")
               for key, value in data["services"].items()]
-    return Stack(parsed, objects)
+    return Stack(parsed, objects, where)
+
+
+def check_sections(data: dict[str, Any], where: str) -> None:
+    """Every object section a mapping, and the stack's services and objects together within
+    the administrator's bound, counted before any of them is parsed."""
+    count = len(data["services"])
+    for _, section in SECTIONS:
+        value = data.get(section)
+        if value is not None and not isinstance(value, dict):
+            raise UserError(f"{where}.{section}: expected a mapping, got {type(value).__name__}")
+        count += len(value or {})
+    limits.check_count(count, f"{where}: services, networks, volumes, configs and secrets")
 
 
 def check_version(version: Any, path: str) -> None:
@@ -149,22 +159,35 @@ def external_name(value: Any, key: str, path: str) -> tuple[bool, str | None]:
     return bool(value), None
 
 
-def stack_objects(data: dict[str, Any], stack: str, base: Path, where: str) -> list[StackObject]:
+def stack_objects(data: dict[str, Any], stack: str, files: ComposeFiles, where: str) -> list[StackObject]:
     found: list[StackObject] = []
-    for kind, section in (("network", "networks"), ("volume", "volumes"),
-                          ("config", "configs"), ("secret", "secrets")):
+    for kind, section in SECTIONS:
         for key, value in (data.get(section) or {}).items():
             path = f"{where}.{section}.{key}"
-            value = dict(value or {})
+            value = value or {}
             keys.check_keys(value, OBJECT_KEYS[kind], path)
             external, old_name = external_name(value.get("external"), key, path)
             name = value.get("name") or old_name or (key if external else f"{stack}_{key}")
-            options = {} if external else object_options(kind, value, base, path)
-            found.append(StackObject(kind, key, str(name), external, options))
+            options = {} if external else object_options(kind, value, path)
+            content = None
+            if kind in ("config", "secret") and not external:
+                content = object_content(kind, value, files, path)
+            found.append(StackObject(kind, key, str(name), external, options, content))
     return found
 
 
-def object_options(kind: str, values: dict[str, Any], base: Path, path: str) -> dict[str, Any]:
+def object_content(kind: str, values: dict[str, Any], files: ComposeFiles, path: str) -> str:
+    """A config's or secret's file, read by its interpolated value under the local-file
+    policy (compose_files.py); a secret's content is registered for redaction."""
+    if not values.get("file"):
+        raise UserError(f"{path}.file: required unless external")
+    content = files.read_text(str(values["file"]), f"{path}.file")
+    if kind == "secret":
+        register_secret(content)
+    return content
+
+
+def object_options(kind: str, values: dict[str, Any], path: str) -> dict[str, Any]:
     raw = values.get("labels") or {}
     pairs = raw.items() if isinstance(raw, dict) else (str(i).partition("=")[::2] for i in raw)
     labels = {str(k): str(v) for k, v in pairs}
@@ -182,13 +205,7 @@ def object_options(kind: str, values: dict[str, Any], base: Path, path: str) -> 
     if kind == "volume":
         return {"driver": values.get("driver") or "local", "declared_driver": values.get("driver"),
                 "driver_opts": values.get("driver_opts") or None, "extra_labels": labels}
-    if not values.get("file"):
-        raise UserError(f"{path}.file: required unless external")
-    file = Path(os.path.expanduser(str(values["file"])))
-    file = file if file.is_absolute() else base / file
-    if not file.is_file():
-        raise UserError(f"{path}.file: {file} does not exist")
-    return {"file": str(file), "extra_labels": labels}
+    return {"extra_labels": labels}
 
 
 # ----------------------------------------------------------------------------- deploy
@@ -203,25 +220,29 @@ def ensure_stack_objects(engine: services.EngineApi, stack: Stack, labels: dict[
         if obj.kind == "volume":
             continue  # as docker: the engine makes it for the first task, from VolumeOptions
         options = {k: v for k, v in obj.options.items()
-                   if k not in ("file", "extra_labels", "declared_driver") and v is not None}
-        if "file" in obj.options:
-            options["data"] = read_data(obj)
+                   if k not in ("extra_labels", "declared_driver") and v is not None}
+        if obj.data is not None:
+            options["data"] = obj.data
         all_labels = {**obj.options.get("extra_labels", {}), **labels}
         ids.setdefault(obj.kind.title(), {})[obj.name] = services.ensure_object(
             engine, obj.kind, obj.name, not obj.external, owner, options, logger, all_labels)
     return ids
 
 
-def read_data(obj: StackObject) -> str:
-    from cloudify_shared.redaction import register_secret
-
-    try:
-        data = Path(obj.options["file"]).read_text()
-    except OSError as error:
-        raise UserError(f"{obj.kind} {obj.key}: cannot read {obj.options['file']}: {error}") from error
-    if obj.kind == "secret":
-        register_secret(data)
-    return data
+def check_external(engine: services.EngineApi, stack: Stack, owner: dict[str, str]) -> None:
+    """Refuse, before anything is made, an `external` object (used by name) that carries
+    another deployment's or tenant's ownership labels; one without our labels (an operator's)
+    or of this deployment is used. One that does not exist is left to ensure_object (networks,
+    secrets, configs) or to the engine (volumes)."""
+    for obj in (o for o in stack.objects if o.external):
+        for item in engine.find_objects(obj.kind, name=obj.name):
+            labels = item.get("Labels") or (item.get("Spec") or {}).get("Labels")
+            other = foreign_owner(labels, owner)
+            if other:
+                raise UserError(
+                    f"{stack.where}.{obj.kind}s.{obj.key}: the external {obj.kind} {obj.name!r} "
+                    f"belongs to {other}, not to this deployment: a stack uses by name only its own "
+                    "deployment's objects or those no deployment owns (made by an operator)")
 
 
 def label_volumes(spec: dict[str, Any], labels: dict[str, str]) -> None:
@@ -272,12 +293,13 @@ def create_stack(engine: services.EngineApi, stack: Stack, stack_name: str, owne
                  logger: logging.Logger) -> list[services.Rollout]:
     """Create (or update in place) every object and service; no wait."""
     labels = {**owner, NAMESPACE: stack_name}
+    check_external(engine, stack, owner)
     ids = ensure_stack_objects(engine, stack, labels, owner, logger)
     return [services.apply_service(engine, stack_service_spec(stack_name, item, labels, ids), owner, logger)
             for item in stack.services]
 
 
-def deploy_stack(engine: services.EngineApi, path: str, stack_name: str, owner: dict[str, str],
+def deploy_stack(engine: services.EngineApi, path: ComposeFiles | str, stack_name: str, owner: dict[str, str],
                  settings: Convergence, logger: logging.Logger,
                  variables: Mapping[str, str] | None = None, relative_binds: bool = True) -> dict[str, Any]:
     """Create (or update in place) every object and service of the compose file, then wait
@@ -286,6 +308,7 @@ def deploy_stack(engine: services.EngineApi, path: str, stack_name: str, owner: 
     changed get their previous spec back (nothing that existed before is removed)."""
     stack = parse_compose_file(path, "properties.compose_file", stack_name, variables, logger, relative_binds)
     labels = {**owner, NAMESPACE: stack_name}
+    check_external(engine, stack, owner)
     existed = bool(engine.find_services(owner))
     rollouts: list[services.Rollout] = []
     try:
@@ -306,7 +329,7 @@ def deploy_stack(engine: services.EngineApi, path: str, stack_name: str, owner: 
         s.key: services.service_facts(engine, r.service_id) for s, r in zip(stack.services, rollouts, strict=True)}}
 
 
-def stack_drift(engine: services.EngineApi, path: str, stack_name: str,
+def stack_drift(engine: services.EngineApi, path: ComposeFiles | str, stack_name: str,
                 owner: dict[str, str], variables: Mapping[str, str] | None = None,
                 relative_binds: bool = True) -> dict[str, str]:
     """{'<service>.<field>': what differs} between the compose file and the live stack

@@ -26,6 +26,7 @@ import yaml
 from cloudify_shared.errors import PluginError, UserError
 from cloudify_shared.ownership import ownership_labels
 from cloudify_swarm import stacks
+from cloudify_swarm.compose_files import ComposeFiles
 from cloudify_swarm.compose_interpolation import dotenv_variables
 from cloudify_swarm.docker_engine import Engine
 from tests.helpers.clusters import docker_client, wait_gone
@@ -54,7 +55,7 @@ def docker_deploy(path: Path, stack: str) -> subprocess.CompletedProcess[str]:
     # docker stack deploy reads no .env; ours does (docker compose's rule): give docker the
     # same variables through its environment, so both interpolate alike
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG")}
-    env.update(dotenv_variables(path.parent))
+    env.update(dotenv_variables(ComposeFiles.local(str(path)).dotenv_text()))
     return subprocess.run(["docker", "stack", "deploy", "--resolve-image", "never", "--detach=true",
                            "-c", path.name, stack], cwd=path.parent, env=env,
                           capture_output=True, text=True, timeout=120)

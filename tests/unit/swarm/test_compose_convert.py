@@ -15,7 +15,6 @@ from cloudify_swarm.compose_values import normalize_image, restart_policy
 from cloudify_swarm.stacks import (
     NAMESPACE,
     parse_compose_file,
-    referenced_files,
     stack_service_spec,
 )
 
@@ -92,13 +91,12 @@ def test_restart_is_the_fallback_restart_policy() -> None:
         restart_policy("sometimes", None, "p")
 
 
-def test_env_file_and_referenced_files(tmp_path: Path) -> None:
+def test_env_file(tmp_path: Path) -> None:
     (tmp_path / "a.env").write_text("A=from-file\nB=\"quoted\"\n")
     path = write(tmp_path, {"image": "i", "env_file": "a.env", "environment": ["A=override"]},
                  secrets={"s": {"file": "s.txt"}})
     (tmp_path / "s.txt").write_text("x")
     assert spec_of(path)["TaskTemplate"]["ContainerSpec"]["Env"] == ["A=override", 'B="quoted"']
-    assert referenced_files(path) == ["s.txt", "a.env"]
 
 
 @pytest.mark.parametrize(("service", "message"), [

@@ -70,6 +70,5 @@ def test_env_lines_and_dotenv(tmp_path: Path) -> None:
     assert parse_env_lines(text, "f", strip_quotes=False)["B"] == '"two words"'
     with pytest.raises(UserError, match="f:1: '=x' is not KEY=value"):
         parse_env_lines("=x", "f")
-    assert dotenv_variables(tmp_path) == {}
-    (tmp_path / ".env").write_text("A=1\nB\n")
-    assert dotenv_variables(tmp_path) == {"A": "1"}
+    assert dotenv_variables(None) == {}
+    assert dotenv_variables("A=1\nB\n") == {"A": "1"}
