@@ -4,8 +4,9 @@ Pure: no I/O, no ctx.
 `spec_drift(desired, live)` returns {field path: what differs}, empty when they agree. Only what
 we set is compared (the engine fills in defaults), except the container's env, labels, command
 and args, where an entry added out of band is drift too. Values are shown for plain settings
-(replicas, image, ports); env values, secret and config contents never: the field is named and
-said to differ, be missing or be unexpected.
+(replicas, image, ports); env values, label values (service and container), the command and its
+arguments, secret and config contents never (issue 24: any of them may carry a secret): the
+field is named and said to differ, be missing or be unexpected.
 """
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from typing import Any
 
 CONTAINER = ("TaskTemplate", "ContainerSpec")
 MASKED_LISTS = {"Env"}          # NAME=value entries: the name is shown, never the value
+MASKED_MAPS = {"Labels"}        # name: value mappings: the name is shown, never the value
+MASKED_WHOLE = {"Command", "Args"}  # compared whole, never shown
 EXACT = {"Command", "Args", "Secrets", "Configs", "Mounts"}  # lists compared whole
+NOT_SHOWN = "(value not shown)"
 
 
 def env_map(entries: Any) -> dict[str, str]:
@@ -30,7 +34,11 @@ def _image(value: Any) -> Any:
 
 
 def _env_drift(path: str, desired: Any, live: Any) -> dict[str, str]:
-    want, have = env_map(desired), env_map(live)
+    return masked_drift(path, env_map(desired), env_map(live))
+
+
+def masked_drift(path: str, want: dict[str, Any], have: dict[str, Any]) -> dict[str, str]:
+    """Entries by name: missing, unexpected or different, no value shown."""
     found = {}
     for name in sorted(want.keys() | have.keys()):
         if name not in have:
@@ -55,13 +63,16 @@ def _walk(path: str, desired: Any, live: Any, found: dict[str, str]) -> None:
     key = path.rsplit(".", 1)[-1]
     if key in MASKED_LISTS:
         found.update(_env_drift(path, desired, live))
+    elif key in MASKED_MAPS:
+        found.update(masked_drift(path, desired if isinstance(desired, dict) else {},
+                                  live if isinstance(live, dict) else {}))
+    elif key in MASKED_WHOLE:
+        if desired != live and not (_empty(desired) and _empty(live)):
+            found[path] = f"differs {NOT_SHOWN}"
     elif isinstance(desired, dict) and key not in EXACT:
         live_dict = live if isinstance(live, dict) else {}
         for name, value in desired.items():
             _walk(f"{path}.{name}" if path else name, value, live_dict.get(name), found)
-        if key == "Labels":
-            for name in sorted(set(live_dict) - set(desired)):
-                found[f"{path}.{name}"] = f"set to {_show(live_dict[name])}, not in the desired spec"
     elif key == "Image":
         if _image(desired) != _image(live):
             found[path] = f"desired {_show(desired)}, live {_show(_image(live))}"
@@ -84,7 +95,7 @@ def spec_drift(desired: dict[str, Any], live: dict[str, Any],
         if key not in container_want and container_live.get(key):
             path = ".".join((*CONTAINER, key))
             found.update(_env_drift(path, [], container_live[key]) if key == "Env"
-                         else {path: f"set to {_show(container_live[key])}, not in the desired spec"})
+                         else {path: f"set, not in the desired spec {NOT_SHOWN}"})
     return found
 
 

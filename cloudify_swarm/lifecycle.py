@@ -17,7 +17,7 @@ from cloudify_shared.errors import UserError
 from cloudify_shared.waiting import Verdict
 from cloudify_swarm import services
 from cloudify_swarm.convergence import service_status
-from cloudify_swarm.drift import spec_drift
+from cloudify_swarm.drift import masked_drift, spec_drift
 from cloudify_swarm.service_spec import Convergence, Microservice
 
 
@@ -111,10 +111,11 @@ def check_objects(engine: services.EngineApi, service: Microservice) -> str:
 
 def config_drift(recorded: Microservice, current: Microservice) -> dict[str, str]:
     """Settings the properties changed since they were applied (secret contents never shown:
-    the recorded settings do not hold them, so a changed secret's data is not seen here)."""
+    the recorded settings do not hold them, so a changed secret's data is not seen here; label
+    values neither: each label is named as missing, unexpected or different)."""
     old, new = recorded.to_dict(), current.to_dict()
-    found = {}
-    for key in sorted(new):
+    found = masked_drift("properties.labels", new["labels"], old.get("labels") or {})
+    for key in sorted(set(new) - {"labels"}):
         if old.get(key) != new[key]:
             found[f"properties.{key}"] = ("changed" if key in ("secrets", "configs")
                                           else f"applied {old.get(key)!r}, properties now {new[key]!r}")

@@ -292,3 +292,42 @@ def test_a_missing_image_fails_at_once_an_unreachable_registry_is_waited_out() -
         task("a", "rejected", "shutdown", "dial tcp: lookup registry.example: no such host"),
         task("b", "preparing")])
     assert unreachable.state == "waiting" and "registry unreachable, waiting" in unreachable.message
+
+
+def test_drift_never_shows_command_args_or_label_values() -> None:
+    """Issue 24 (class 7): any of them may carry a secret (a token on the command line, in a label)."""
+    live = spec()
+    live["Labels"] = {**OWNER, "api-key": "live-l4bel", "extra": "out-of-band-l4bel"}
+    live["TaskTemplate"]["ContainerSpec"].update(
+        {"Command": ["/bin/run", "--token=live-c0mmand"], "Args": ["--password", "live-4rgs"],
+         "Labels": {"c": "live-cl4bel"}})
+    desired = spec()
+    desired["Labels"] = {**OWNER, "api-key": "want-l4bel", "gone": "want-l4bel"}
+    desired["TaskTemplate"]["ContainerSpec"].update(
+        {"Command": ["/bin/run", "--token=want-c0mmand"], "Args": ["--password", "want-4rgs"],
+         "Labels": {"c": "want-cl4bel"}})
+    drift = spec_drift(desired, live)
+    assert drift == {
+        "Labels.api-key": "differs (value not shown)",
+        "Labels.extra": "set, not in the desired spec (value not shown)",
+        "Labels.gone": "missing",
+        "TaskTemplate.ContainerSpec.Command": "differs (value not shown)",
+        "TaskTemplate.ContainerSpec.Args": "differs (value not shown)",
+        "TaskTemplate.ContainerSpec.Labels.c": "differs (value not shown)"}
+    for secret in ("l4bel", "c0mmand", "4rgs"):
+        assert secret not in str(drift)
+    unexpected = spec_drift(spec(), live)
+    assert unexpected["TaskTemplate.ContainerSpec.Command"] == "set, not in the desired spec (value not shown)"
+    assert unexpected["TaskTemplate.ContainerSpec.Args"] == "set, not in the desired spec (value not shown)"
+    assert "c0mmand" not in str(unexpected) and "4rgs" not in str(unexpected)
+
+
+def test_changed_microservice_labels_are_named_without_their_values() -> None:
+    recorded = parse_microservice({"labels": {"token": "old-s3cret", "kept": "k"}})
+    current = parse_microservice({"labels": {"token": "new-s3cret", "kept": "k", "added": "a-s3cret"},
+                                  "replicas": 2})
+    drift = lifecycle.config_drift(recorded, current)
+    assert drift == {"properties.labels.token": "differs (value not shown)",
+                     "properties.labels.added": "missing",
+                     "properties.replicas": "applied 1, properties now 2"}
+    assert "s3cret" not in str(drift)
