@@ -6,13 +6,16 @@ Credentials of the `manager` setting are registered as secrets the moment they a
 """
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cloudify_shared.errors import UserError
+from cloudify_shared.limits import duration
 from cloudify_shared.redaction import register_secret
-from cloudify_shared.validation import Field, non_negative, parse_mapping, reject_unknown, type_name
+from cloudify_shared.validation import Field, parse_mapping, reject_unknown, type_name
 
 # Runtime properties the proxy writes besides the copied outputs and capabilities.
 RESERVED = ("deployment_id", "outputs_copied_at", "copied_outputs", "copied_capabilities")
@@ -24,6 +27,12 @@ UTILITIES_HINT = (" (a node written for cloudify-utilities-plugin's cloudify.nod
 OPERATORS = ("equals", "not_equals", "contains", "not_contains", "greater_than",
              "greater_or_equal", "less_than", "less_or_equal", "length_at_least")
 MISSING_DEPLOYMENT = ("fail", "wait")
+# A Cloudify resource id, as the REST service checks a deployment id it creates
+# (manager_rest.rest.rest_utils.validate_inputs: 1 to 256 characters, "only letters, digits and
+# the characters '-', '.' and '_'"). It goes into REST paths (/deployments/<id>) and the local
+# profile's storage paths as it is, so '.' alone and '..' anywhere are refused too.
+RESOURCE_ID = re.compile(r"[A-Za-z0-9._-]{1,256}", re.ASCII)
+MAX_ID_LENGTH = 256
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,21 @@ class ManagerSettings:
                 "tenant": self.tenant, "username": self.username, "ca_cert": self.ca_cert,
                 "verify": self.verify}
 
+    def base_url(self) -> str:
+        """The URL the REST client calls, as cloudify_rest_client builds it
+        (`{protocol}://{host}:{port}`, an IPv6 address in brackets, the protocol's port when
+        none is given)."""
+        port = self.port or (443 if self.protocol == "https" else 80)
+        host = f"[{self.host}]" if _is_ipv6(self.host) else self.host
+        return f"{self.protocol}://{host}:{port}"
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).version == 6
+    except ValueError:
+        return False
+
 
 @dataclass(frozen=True)
 class ProxyConfig:
@@ -118,8 +142,20 @@ class ProxyConfig:
 
 
 def _poll(value: float, path: str) -> float:
+    duration(value, path)
     if not 0.05 <= value <= 60:
         raise UserError(f"{path}: must be between 0.05 and 60 seconds, got {value!r}")
+    return value
+
+
+def resource_id(value: str, path: str) -> str:
+    """`value` if it is a Cloudify resource id (see RESOURCE_ID); else a UserError naming `path`."""
+    if len(value) > MAX_ID_LENGTH:
+        raise UserError(f"{path}: a deployment id is at most {MAX_ID_LENGTH} characters, got "
+                        f"{len(value)}")
+    if not RESOURCE_ID.fullmatch(value) or ".." in value or value == ".":
+        raise UserError(f"{path}: {value!r} is not a Cloudify deployment id: only letters, digits "
+                        f"and '-', '_', '.' (not '.' or '..' alone or together)")
     return value
 
 
@@ -128,7 +164,7 @@ PROXY_FIELDS = {
     "inherit_outputs": Field((list, dict), default=[]),
     "inherit_capabilities": Field((list, dict), default=None),
     "wait_for": Field((dict,), default={}),
-    "timeout": Field((float,), default=300.0, check=non_negative),
+    "timeout": Field((float,), default=300.0, check=duration),
     "poll_interval": Field((float,), default=0.5, check=_poll),
     "manager": Field((dict,), default={}),
     "storage_dir": Field((str,), default=""),
@@ -152,7 +188,7 @@ MANAGER_FIELDS = {
     "tenant": Field((str,), default="default_tenant"),
     "ca_cert": Field((str,)),
     "verify": Field((bool,), default=True),
-    "request_timeout": Field((float,), default=10.0, check=non_negative),
+    "request_timeout": Field((float,), default=10.0, check=duration),
 }
 
 
@@ -261,8 +297,11 @@ def parse_proxy(properties: Mapping[str, Any], inputs: Mapping[str, Any],
     values = parse_mapping(merged, PROXY_FIELDS, path)
     if not values["deployment_id"].strip():
         raise UserError(f"{path}.deployment_id: required but empty{UTILITIES_HINT}")
+    # create's deployment_id input (an alias of the property) is named as what it is
+    id_path = ("inputs.deployment_id" if not is_unset(inputs.get("deployment_id"))
+               else f"{path}.deployment_id")
     return ProxyConfig(
-        deployment_id=values["deployment_id"],
+        deployment_id=resource_id(values["deployment_id"], id_path),
         selection=parse_selection(values["inherit_outputs"], f"{path}.inherit_outputs"),
         capabilities=parse_capabilities(values["inherit_capabilities"],
                                         f"{path}.inherit_capabilities"),

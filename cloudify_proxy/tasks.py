@@ -3,14 +3,16 @@ cloudify.relationships.connected_to_proxy. Thin: read ctx, call the service laye
 runtime properties. The only module of this plugin that imports cloudify's ctx machinery.
 
 Where the upstream deployment is looked up (decided here, once):
-1. the node's `manager` property, when set: that manager's REST API;
+1. the node's `manager` property, when set: that manager's REST API (on a manager, only one
+   the administrator allows in CLOUDIFY_VNF_ALLOWED_MANAGERS: cloudify_shared.reach);
 2. in the cfy local profile (`ctx._local`, set by cloudify.workflows.local for every operation
    it runs): the local profile's file storage. Its folder is the `storage_dir` property if
    set, else the folder of the FileStorage this very deployment runs from (the cfy CLI's
    `$CFY_WORKDIR/.cloudify/profiles/local`), else `$CFY_WORKDIR` (default: home) +
    `.cloudify/profiles/local`, as the CLI computes it;
 3. otherwise, on a manager: the manager itself, through cloudify.manager.get_rest_client(),
-   as the execution that runs the operation (its tenant and execution token).
+   as the execution that runs the operation (its tenant and execution token): allowed by
+   construction, nothing to check.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from cloudify_proxy.mapping import (
 from cloudify_proxy.rest_source import RestSource
 from cloudify_proxy.source import DeploymentSource
 from cloudify_shared.errors import UserError
-from cloudify_shared.tasks import local_files, task
+from cloudify_shared.tasks import local_files, reach_policy, task
 
 # The operation inputs a proxy operation takes: its properties' names (an input that is set
 # wins over the property; plugin yaml declares deployment_id on create). Anything else is refused.
@@ -47,14 +49,15 @@ def local_storage_dir(ctx: Any) -> str:
 
 def open_source(ctx: Any, config: ProxyConfig) -> DeploymentSource:
     if config.manager is not None:
-        if not config.manager.verify:
-            ctx.logger.warning("TLS verification is OFF for manager %s: its identity is not "
-                               "checked", config.manager.host)
         manager = config.manager
         if manager.ca_cert:  # requests opens it: the local-file policy first
             manager = dataclasses.replace(manager, ca_cert=local_files(ctx).local_path(
                 manager.ca_cert, "properties.manager.ca_cert"))
-        return RestSource.from_settings(manager)
+        source = RestSource.from_settings(manager, reach_policy(ctx))  # the allowlist first
+        if not manager.verify:
+            ctx.logger.warning("TLS verification is OFF for manager %s: its identity is not "
+                               "checked", manager.host)
+        return source
     if getattr(ctx, "_local", False):
         return LocalProfileSource(config.storage_dir or local_storage_dir(ctx))
     # The execution's own identity: get_rest_client() takes the tenant from the operation's
