@@ -1,7 +1,11 @@
 """ClusterBackend over the Kubernetes API: the client's dynamic (discovery-based) API gives the
 same verbs for every kind, CRD-defined ones included. Errors are mapped once, by HTTP status:
 404 -> NotFound, 401/403/400/409/422 and other 4xx -> UserError, 429/5xx and connection
-failures -> TransientError. Adapter layer: no ctx.
+failures -> TransientError. An error names the status and, only when the body is a Kubernetes
+Status, its message cut to MESSAGE_CHARS: never the body of another kind of server (issue 24).
+The client is opened only for an API server the reach policy allows: the server checked is the
+one the client's configuration holds once the kubeconfig is loaded. Deletes carry the recorded
+uid as a precondition. Adapter layer: no ctx.
 """
 from __future__ import annotations
 
@@ -17,20 +21,28 @@ from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
-from cloudify_kubernetes.backend import FIELD_MANAGER, ObjectRef, UnknownKind
-from cloudify_kubernetes.connection import ApiSettings
+from cloudify_kubernetes.backend import FIELD_MANAGER, NotOurs, ObjectRef, UnknownKind
+from cloudify_kubernetes.connection import ApiSettings, kubeconfig_server_field, load_kubeconfig
+from cloudify_shared import limits
 from cloudify_shared.errors import NotFound, TransientError, UserError
+from cloudify_shared.reach import KUBERNETES, LOCAL, ReachPolicy
 from cloudify_shared.redaction import register_secret
 
 T = TypeVar("T")
 _TEMP_CA_FILES: set[str] = set()  # CA PEMs written for the client; removed on close
 STATUS_MEANING = {401: "unauthorized (bad or missing token/certificate)",
                   403: "forbidden (the credentials lack permission)"}
+MESSAGE_CHARS = 500  # of a Kubernetes Status message in an error
+REASON_CHARS = 80    # of an HTTP reason phrase (the server chooses it)
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
 
 
 def map_api_error(error: ApiException, what: str) -> Exception:
     status = int(error.status or 0)
-    reason = STATUS_MEANING.get(status, error.reason or "")
+    reason = STATUS_MEANING.get(status, cut(str(error.reason or ""), REASON_CHARS))
     detail = _message(error)
     text = f"{what}: HTTP {status} {reason}{': ' + detail if detail else ''}"
     if status == 404:
@@ -42,11 +54,23 @@ def map_api_error(error: ApiException, what: str) -> Exception:
 
 
 def _message(error: ApiException) -> str:
+    """The message of a Kubernetes Status body (cut); '' for any other body."""
     import json
     try:
-        return str(json.loads(error.body).get("message", ""))
-    except (TypeError, ValueError, AttributeError):
+        body = json.loads(error.body)
+    except (TypeError, ValueError):
         return ""
+    if not isinstance(body, dict) or body.get("kind") != "Status" or body.get("apiVersion") != "v1":
+        return ""
+    return cut(str(body.get("message") or ""), MESSAGE_CHARS)
+
+
+def scrub(error: ApiException) -> ApiException:
+    """The exception without its response body and headers: its str() (which a traceback of
+    the error it causes prints) holds them otherwise, whatever server sent them."""
+    error.body = None
+    error.headers = None
+    return error
 
 
 @contextmanager
@@ -54,7 +78,8 @@ def api_errors(what: str) -> Iterator[None]:
     try:
         yield
     except ApiException as error:
-        raise map_api_error(error, what) from error
+        mapped = map_api_error(error, what)
+        raise mapped from scrub(error)
     except urllib3.exceptions.SSLError as error:
         raise UserError(f"{what}: TLS verification failed (wrong CA?): {error}") from error
     except urllib3.exceptions.MaxRetryError as error:
@@ -87,27 +112,65 @@ def _configuration(settings: ApiSettings, read_file: Callable[[str], str]) -> An
     return config
 
 
-def open_api_client(settings: ApiSettings, read_file: Callable[[str], str]) -> Any:
-    """An ApiClient for the settings (kubeconfig file/content or explicit URL + credentials)."""
+def open_api_client(settings: ApiSettings, read_file: Callable[[str], str],
+                    reach: ReachPolicy = LOCAL, where: str = "api") -> Any:
+    """An ApiClient for the settings (kubeconfig file/content or explicit URL + credentials),
+    for an API server `reach` allows (`where`: the settings' dotted path, for messages). The
+    kubeconfig is loaded (no request is made) before the server it sets is checked."""
+    client = _new_client(settings, read_file, where)
     try:
-        if settings.kubeconfig:
+        check_server(client.configuration.host, settings, read_file, reach, where)
+    except Exception:
+        client.close()
+        raise
+    return client
+
+
+def _new_client(settings: ApiSettings, read_file: Callable[[str], str], where: str) -> Any:
+    try:
+        if settings.kubeconfig:  # persist_config off: the client never writes the file back
             return kubernetes.config.new_client_from_config(
-                config_file=os.path.expanduser(settings.kubeconfig), context=settings.context)
+                config_file=os.path.expanduser(settings.kubeconfig), context=settings.context,
+                persist_config=False)
         if settings.kubeconfig_content is not None:
-            content = settings.kubeconfig_content
-            if isinstance(content, str):
-                import yaml
-                content = yaml.safe_load(content)
-            return kubernetes.config.new_client_from_config_dict(content, context=settings.context)
+            content = load_kubeconfig(settings.kubeconfig_content, f"{where}.kubeconfig_content")
+            return kubernetes.config.new_client_from_config_dict(content, context=settings.context,
+                                                                 persist_config=False)
     except (kubernetes.config.ConfigException, OSError, ValueError) as error:
-        raise UserError(f"kubeconfig: {error}") from error
+        raise UserError(f"kubeconfig: {cut(str(error), MESSAGE_CHARS)}") from error
     return kubernetes.client.ApiClient(_configuration(settings, read_file))
+
+
+def check_server(host: str, settings: ApiSettings, read_file: Callable[[str], str],
+                 reach: ReachPolicy, where: str) -> None:
+    """The API server the client will call (`host`, from its configuration) must be one the
+    reach policy allows; a refusal names where it was written."""
+    reach.check(KUBERNETES, str(host), server_field(settings, read_file, where, reach.on_manager))
+
+
+def server_field(settings: ApiSettings, read_file: Callable[[str], str], where: str,
+                 precise: bool = True) -> str:
+    """The dotted path of the server setting the client loaded: `api.host`, or the `server` of
+    the kubeconfig cluster its context names (`precise`: read a kubeconfig file to say which)."""
+    if settings.host:
+        return f"{where}.host"
+    if settings.kubeconfig_content is not None:
+        content = load_kubeconfig(settings.kubeconfig_content, f"{where}.kubeconfig_content")
+        return f"{where}.kubeconfig_content.{kubeconfig_server_field(content, settings.context)}"
+    inner = "server"
+    if precise and settings.kubeconfig:
+        try:
+            content = limits.load_yaml(read_file(settings.kubeconfig), f"{where}.kubeconfig")
+            inner = kubeconfig_server_field(content, settings.context)
+        except (UserError, OSError):
+            pass
+    return f"{where}.kubeconfig.{inner}"
 
 
 class ApiBackend:
     """ClusterBackend through the dynamic client of one ApiClient."""
 
-    def __init__(self, api_client: Any, request_timeout: int = 30) -> None:
+    def __init__(self, api_client: Any, request_timeout: float = 30) -> None:
         self.api_client = api_client
         self.timeout = request_timeout
         with api_errors("API discovery"):
@@ -148,6 +211,7 @@ class ApiBackend:
                 except ApiException as error:
                     if error.status != 409:
                         raise
+                    scrub(error)  # the context of an error the patch may raise
                     result = resource.patch(body=dict(obj), name=ref.name, namespace=ref.namespace,
                                             content_type="application/merge-patch+json",
                                             field_manager=FIELD_MANAGER, _request_timeout=self.timeout)
@@ -164,9 +228,19 @@ class ApiBackend:
 
     def delete(self, ref: ObjectRef) -> None:
         resource = self._resource(ref.api_version, ref.kind)
+        body: dict[str, Any] = {"propagationPolicy": "Foreground"}
+        if ref.uid:  # only the object we made or adopted, not one made again under its name
+            body["preconditions"] = {"uid": ref.uid}
         try:
-            self._call(f"deleting {ref}", resource.delete, name=ref.name, namespace=ref.namespace,
-                       body={"propagationPolicy": "Foreground"})
+            with api_errors(f"deleting {ref}"):
+                try:
+                    resource.delete(name=ref.name, namespace=ref.namespace, body=body,
+                                    _request_timeout=self.timeout)
+                except ApiException as error:
+                    if error.status == 409 and ref.uid:
+                        raise NotOurs(f"{ref}: not the object recorded (uid {ref.uid}): it was "
+                                      "deleted and made again by someone else") from scrub(error)
+                    raise
         except NotFound:
             pass
 

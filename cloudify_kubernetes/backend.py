@@ -19,6 +19,11 @@ class UnknownKind(UserError):
     a wait for deletion may read as "gone": a 401/403 is a UserError too, and never means gone."""
 
 
+class NotOurs(UserError):
+    """A delete whose uid precondition failed: an object of that name is there, but not the
+    one recorded (it was deleted and made again, by someone else). It is left in place."""
+
+
 @dataclass(frozen=True)
 class ObjectRef:
     api_version: str
@@ -63,7 +68,8 @@ class ClusterBackend(Protocol):
         """Replace the whole object (PUT, unconditional); restores a previous spec exactly."""
 
     def delete(self, ref: ObjectRef) -> None:
-        """Delete with foreground propagation; an object already gone is fine."""
+        """Delete with foreground propagation; an object already gone is fine. With `ref.uid`,
+        only the object of that uid (a precondition): another one of that name raises NotOurs."""
 
     def list_objects(self, api_version: str, kind: str, namespace: str | None,
              label_selector: str) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cloudify_shared import limits
 from cloudify_shared.errors import UserError
 from cloudify_shared.validation import Field, parse_mapping
 
@@ -28,7 +29,7 @@ API_FIELDS = {
     "client_cert_file": Field((str,)),
     "client_key_file": Field((str,)),
     "verify_tls": Field((bool,), default=True),
-    "request_timeout": Field((int,), default=30),
+    "request_timeout": Field((int,), default=30, check=limits.duration),
 }
 
 SSH_FIELDS = {
@@ -41,7 +42,7 @@ SSH_FIELDS = {
     "check_host_key": Field((bool,), default=True),
     "kubectl": Field((str,), default="kubectl"),
     "kubeconfig": Field((str,)),
-    "connect_timeout": Field((int,), default=15),
+    "connect_timeout": Field((int,), default=15, check=limits.duration),
 }
 
 
@@ -190,38 +191,95 @@ def with_local_paths(settings: Settings, local_path: Callable[[str, str], str],
     return dataclasses.replace(settings, **checked("ssh", names))
 
 
-# What a kubeconfig can make its reader open or run (kubernetes.config.kube_config)
-KUBECONFIG_FILES = {"clusters": ("cluster", ("certificate-authority",)),
-                    "users": ("user", ("client-certificate", "client-key", "tokenFile"))}
+# A kubeconfig the blueprint wrote (issue 24): an allowlist of what the client may do with it
+# on a manager: reach a named server, present a token, a password or client certificate data,
+# read host files the local-file policy allows. Anything else (an `exec` command, an
+# `auth-provider` such as oidc, which makes the client fetch a URL of the kubeconfig's choosing,
+# a `proxy-url`, `extensions`, impersonation) is refused, naming the key.
+KUBECONFIG_TOP = frozenset({"apiVersion", "kind", "clusters", "contexts", "users",
+                            "current-context", "preferences"})
+KUBECONFIG_SECTIONS = {  # section -> (the inner key of a named entry, the keys allowed in it)
+    "clusters": ("cluster", frozenset({"server", "certificate-authority",
+                                       "certificate-authority-data", "insecure-skip-tls-verify",
+                                       "tls-server-name"})),
+    "users": ("user", frozenset({"token", "tokenFile", "client-certificate",
+                                 "client-certificate-data", "client-key", "client-key-data",
+                                 "username", "password"})),
+    "contexts": ("context", frozenset({"cluster", "user", "namespace"})),
+}
+# The keys that name a file of the host (checked by the local-file policy)
+KUBECONFIG_FILES = {"clusters": ("certificate-authority",),
+                    "users": ("client-certificate", "client-key", "tokenFile"),
+                    "contexts": ()}
+KUBECONFIG_PREFERENCES = frozenset({"colors"})
+WHY_REFUSED = {
+    "exec": "a kubeconfig that runs a command is refused on a manager (the command would run "
+            "on the manager)",
+    "auth-provider": "an auth-provider is refused on a manager (the client would run its "
+                     "cmd-path or fetch its issuer's URL from the manager)",
+    "proxy-url": "a proxy is refused on a manager (the client would send its requests to "
+                 "another host)",
+}
+
+
+def load_kubeconfig(content: Any, where: str) -> Any:
+    """Kubeconfig content as data: YAML text is loaded under the YAML bounds (limits)."""
+    return limits.load_yaml(content, where) if isinstance(content, str) else content
 
 
 def check_kubeconfig(content: Any, where: str, host_path: Callable[[str, str], str]) -> None:
     """For a kubeconfig the blueprint wrote (inline, or a blueprint resource) read on a manager:
-    no command (`exec`, an auth-provider's `cmd-path`: the client would run it on the manager),
-    and every file it names is an absolute host path that `host_path` (the local-file policy)
-    accepts; relative ones would be read from the worker's directory, so they are refused."""
-    if isinstance(content, str):
-        import yaml
-        try:
-            content = yaml.safe_load(content)
-        except yaml.YAMLError as error:
-            raise UserError(f"{where}: malformed YAML: {error}") from None
+    only the keys of the allowlist above (anything else is a UserError naming it), and every
+    file it names is an absolute host path that `host_path` (the local-file policy) accepts;
+    relative ones would be read from the worker's directory, so they are refused."""
+    content = load_kubeconfig(content, where)
+    if content is None:
+        return
     if not isinstance(content, dict):
-        return  # the client reports a malformed kubeconfig itself
-    for section, (inner, keys) in KUBECONFIG_FILES.items():
-        for index, entry in enumerate(content.get(section) or []):
-            body = entry.get(inner) if isinstance(entry, dict) else None
-            if isinstance(body, dict):
-                _check_kubeconfig_entry(body, f"{where}.{section}[{index}].{inner}", keys, host_path)
+        raise UserError(f"{where}: expected a kubeconfig mapping, got {type(content).__name__}")
+    _only_keys(content, KUBECONFIG_TOP, where)
+    preferences = content.get("preferences")
+    if preferences is not None:
+        if not isinstance(preferences, dict):
+            raise UserError(f"{where}.preferences: expected a mapping")
+        _only_keys(preferences, KUBECONFIG_PREFERENCES, f"{where}.preferences")
+    for section in KUBECONFIG_SECTIONS:
+        entries = content.get(section)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise UserError(f"{where}.{section}: expected a list of named entries")
+        for index, entry in enumerate(entries):
+            _check_entry(entry, section, f"{where}.{section}[{index}]", host_path)
 
 
-def _check_kubeconfig_entry(body: dict[str, Any], field: str, keys: tuple[str, ...],
-                            host_path: Callable[[str, str], str]) -> None:
-    for command in ("exec", "auth-provider"):
-        if command in body and (command == "exec" or "cmd-path" in str(body[command])):
-            raise UserError(f"{field}.{command}: a kubeconfig that runs a command is refused on a "
-                            "manager (the command would run on the manager); use a token "
-                            "(get_secret) or client certificates")
+def _check_entry(entry: Any, section: str, field: str, host_path: Callable[[str, str], str]) -> None:
+    inner, allowed = KUBECONFIG_SECTIONS[section]
+    if not isinstance(entry, dict):
+        raise UserError(f"{field}: expected a mapping with name and {inner}")
+    _only_keys(entry, frozenset({"name", inner}), field)
+    body = entry.get(inner)
+    if body is None:
+        return
+    if not isinstance(body, dict):
+        raise UserError(f"{field}.{inner}: expected a mapping")
+    _only_keys(body, allowed, f"{field}.{inner}")
+    _check_files(body, f"{field}.{inner}", KUBECONFIG_FILES[section], host_path)
+
+
+def _only_keys(data: dict[Any, Any], allowed: frozenset[str], field: str) -> None:
+    for key, value in data.items():
+        if key not in allowed:
+            why = WHY_REFUSED.get(str(key), "a key this manager does not accept in a kubeconfig "
+                                            "a blueprint gives")
+            if key == "auth-provider" and "cmd-path" in str(value):
+                why = WHY_REFUSED["exec"]
+            raise UserError(f"{field}.{key}: {why}; allowed here: {', '.join(sorted(allowed))} "
+                            "(use a token from get_secret, or client certificate data)")
+
+
+def _check_files(body: dict[str, Any], field: str, keys: tuple[str, ...],
+                 host_path: Callable[[str, str], str]) -> None:
     for key in keys:
         value = body.get(key)
         if isinstance(value, str):
@@ -230,6 +288,28 @@ def _check_kubeconfig_entry(body: dict[str, Any], field: str, keys: tuple[str, .
                 raise UserError(f"{field}.{key}: {value!r} is relative (it would be read from "
                                 f"the manager's working directory): use {inline}")
             host_path(value, f"{field}.{key}")
+
+
+def kubeconfig_server_field(content: Any, context: str | None) -> str:
+    """Where, in a kubeconfig, the server the client loads is written: the `server` of the
+    cluster of `context` (or of current-context), e.g. 'clusters[0].cluster.server'."""
+    if not isinstance(content, dict):
+        return "server"
+    wanted = context or content.get("current-context")
+    cluster = next((c.get("context", {}).get("cluster") for c in content.get("contexts") or []
+                    if isinstance(c, dict) and isinstance(c.get("context"), dict)
+                    and c.get("name") == wanted), None)
+    for index, entry in enumerate(content.get("clusters") or []):
+        if isinstance(entry, dict) and entry.get("name") == cluster:
+            return f"clusters[{index}].cluster.server"
+    return "server"
+
+
+def ssh_target(settings: SshSettings) -> str:
+    """`host:port` of the SSH settings (an IPv6 address in brackets), as the reach policy
+    checks it."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"{host}:{settings.port}"
 
 
 def warn_if_insecure(settings: Settings, logger: logging.Logger) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
+from cloudify_shared.errors import UserError
+from cloudify_shared.limits import load_yaml
 from cloudify_shared.redaction import register_secret
 
 
@@ -21,9 +21,9 @@ def register_inline_credentials(api: Mapping[str, Any] | None) -> None:
     content = api.get("kubeconfig_content")
     if isinstance(content, str):
         register_secret(content)
-        try:
-            content = yaml.safe_load(content)
-        except yaml.YAMLError:
+        try:  # under the YAML bounds: an alias bomb is refused when the kubeconfig is used
+            content = load_yaml(content, "api.kubeconfig_content")
+        except UserError:
             return
     if isinstance(content, Mapping):
         for user in content.get("users") or []:

@@ -11,10 +11,12 @@ from typing import Any
 
 from cloudify_kubernetes import manifests, naming
 from cloudify_kubernetes.backend import ClusterBackend
-from cloudify_kubernetes.connection import ApiSettings, Settings, SshSettings
+from cloudify_kubernetes.connection import ApiSettings, Settings, SshSettings, ssh_target
 from cloudify_kubernetes.engine import Options
 from cloudify_kubernetes.overrides import apply_overrides, parse_override
 from cloudify_shared.errors import UserError
+from cloudify_shared.limits import duration
+from cloudify_shared.reach import SSH, ReachPolicy
 from cloudify_shared.validation import Field, parse_mapping
 
 SETTING_FIELDS = {
@@ -25,7 +27,7 @@ SETTING_FIELDS = {
     "env": Field((dict,), default={}),
     "env_containers": Field((list,), default=[]),
     "overrides": Field((list,), default=[]),
-    "timeout": Field((int, float), default=300),
+    "timeout": Field((int, float), default=300, check=duration),
     "wait_for_load_balancer": Field((bool,), default=False),
     "adopt_existing": Field((bool,), default=False),
     "keep_volume_claims": Field((bool,), default=False),
@@ -112,9 +114,19 @@ def for_microservice(connection: Settings, settings: MicroserviceSettings) -> Se
     return connection
 
 
-def open_backend(connection: Settings, read_file: Callable[[str], str]) -> ClusterBackend:
+def open_backend(connection: Settings, read_file: Callable[[str], str], reach: ReachPolicy,
+                 where: str = "properties") -> ClusterBackend:
+    """A backend for the connection, once `reach` (the administrator's allowlists) allows its
+    endpoint: the API server the client loaded, or the SSH host and port (`where`: the
+    settings' origin, for messages)."""
     if isinstance(connection, ApiSettings):
         from cloudify_kubernetes.api_backend import ApiBackend, open_api_client
-        return ApiBackend(open_api_client(connection, read_file), connection.request_timeout)
+        client = open_api_client(connection, read_file, reach, f"{where}.api")
+        try:
+            return ApiBackend(client, connection.request_timeout)
+        except Exception:
+            client.close()
+            raise
+    reach.check(SSH, ssh_target(connection), f"{where}.ssh.host", default_scheme="ssh")
     from cloudify_kubernetes.kubectl_ssh_backend import KubectlSshBackend
     return KubectlSshBackend(connection)

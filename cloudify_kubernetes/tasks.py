@@ -34,7 +34,7 @@ from cloudify_kubernetes.microservice import (
 from cloudify_shared.errors import UserError
 from cloudify_shared.local_files import LocalFiles, is_host_path
 from cloudify_shared.ownership import ownership_labels
-from cloudify_shared.tasks import instance_count, local_files, task, tenant_of
+from cloudify_shared.tasks import instance_count, local_files, reach_policy, task, tenant_of
 
 INFO = "kubernetes_info"
 NAME_SUFFIX = "name_suffix"
@@ -67,7 +67,8 @@ def _register_inline_secrets(api: Any) -> None:
 
 def check_blueprint_kubeconfig(files: LocalFiles, connection: ApiSettings, where: str) -> None:
     """A kubeconfig the blueprint wrote (inline or a resource; not an allowed host file, which is
-    the administrator's) may name no command and only host files the policy allows."""
+    the administrator's) holds only the keys of an allowlist (no command, no auth-provider, no
+    proxy) and names only host files the policy allows."""
     if connection.kubeconfig_content is not None:
         check_kubeconfig(connection.kubeconfig_content, f"{where}.kubeconfig_content", files.host_path)
     elif connection.kubeconfig and not is_host_path(connection.kubeconfig):
@@ -77,13 +78,13 @@ def check_blueprint_kubeconfig(files: LocalFiles, connection: ApiSettings, where
 
 @contextmanager
 def connected(ctx: Any, connection: Settings, where: str = "properties") -> Iterator[ClusterBackend]:
-    """A backend for the connection, its local files under the local-file policy (`where`: the
-    settings' origin, for messages)."""
+    """A backend for the connection, its local files under the local-file policy and its
+    endpoint under the reach policy (`where`: the settings' origin, for messages)."""
     files = local_files(ctx)
     if files.on_manager and isinstance(connection, ApiSettings):
         check_blueprint_kubeconfig(files, connection, f"{where}.api")
     checked = with_local_paths(connection, files.local_path, where)
-    backend = open_backend(checked, read_checked_file)
+    backend = open_backend(checked, read_checked_file, reach_policy(ctx), where)
     try:
         yield backend
     finally:
