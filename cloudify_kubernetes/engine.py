@@ -8,12 +8,17 @@ undo is decided per object before it touches it:
   everything it made);
 - an object that existed before the operation (recorded and settled, or adopted) is never
   deleted on failure: its previous spec is put back (a full replace) and waited on.
+An object another deployment or tenant made (its ownership labels say so) is never taken over
+(owners.refuse_foreign; with adopt_existing every object is checked before any is applied).
 Objects that existed before install are only taken over with adopt_existing; they then carry
 the annotation `cloudify.co/adopted: "true"`, so that they stay adopted (left in place on
 uninstall) across uninstall + install and heal even though they carry our labels. After a
 successful apply, objects this instance made that the descriptors no longer name are deleted.
 Delete runs in reverse order with foreground propagation and waits until objects and pods are
-gone; then the PersistentVolumeClaims the removed StatefulSets caused for this instance are
+gone. A delete carries the object's uid (recorded, or read just before) as a precondition: an
+object made again under its name by someone else is left in place, logged by name; so is a
+Namespace this instance made that now holds objects of others (owners.strangers_in). Then
+the PersistentVolumeClaims the removed StatefulSets caused for this instance are
 deleted and waited on, unless keep_volume_claims (volume_claims). A workload applied before selectors were narrowed to the instance keeps its live
 (immutable) selector (naming.keep_live_selector). Service layer: no ctx.
 """
@@ -28,6 +33,7 @@ from typing import Any
 
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
 from cloudify_kubernetes.naming import keep_live_selector
+from cloudify_kubernetes.owners import delete_one, is_ours, namespace_is_ours, refuse_foreign
 from cloudify_kubernetes.volume_claims import (
     ClaimOwner,
     claims_to_remove,
@@ -35,7 +41,6 @@ from cloudify_kubernetes.volume_claims import (
 )
 from cloudify_kubernetes.waits import PodSet, exists, problem, wait_gone, wait_ready
 from cloudify_shared.errors import NotFound, PluginError, UserError, WaitTimeout, WorkloadFailed
-from cloudify_shared.ownership import DEPLOYMENT, NODE_INSTANCE
 
 # Applied (and waited on) before anything that follows them; deleted after everything else.
 PREREQUISITE_KINDS = {"Namespace", "CustomResourceDefinition"}
@@ -127,11 +132,6 @@ def place(backend: ClusterBackend, obj: dict[str, Any], default_namespace: str) 
     return result
 
 
-def is_ours(live: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    mine = (live.get("metadata") or {}).get("labels") or {}
-    return all(mine.get(key) == labels.get(key) for key in (DEPLOYMENT, NODE_INSTANCE))
-
-
 def is_adopted(live: Mapping[str, Any]) -> bool:
     return ((live.get("metadata") or {}).get("annotations") or {}).get(ADOPTED) == "true"
 
@@ -173,6 +173,8 @@ def apply_one(backend: ClusterBackend, obj: dict[str, Any], labels: Mapping[str,
     ref = ObjectRef.of(obj)
     live = backend.get(ref)
     entry = known.get(ref)
+    if live is not None:
+        refuse_foreign(ref, live, labels)
     if live is None:
         preexisting, pending = bool(entry and entry.preexisting), True
     elif entry is not None or is_ours(live, labels):
@@ -251,6 +253,8 @@ def install(backend: ClusterBackend, objects: list[dict[str, Any]], labels: Mapp
     """Apply every object in order and wait until all are ready (install, re-run, update,
     scale); then delete what this instance made that the descriptors no longer name."""
     check_kinds(backend, objects)
+    if options.adopt_existing:
+        check_owners(backend, objects, labels, options.default_namespace)
     attempt = Attempt(list(known or []))
     apply_all(backend, objects, labels, options, logger, record, attempt)
     settled = [dataclasses.replace(a, pending=False) for a in attempt.applied]
@@ -262,6 +266,21 @@ def install(backend: ClusterBackend, objects: list[dict[str, Any]], labels: Mapp
         remove(backend, dropped, options.timeout, logger, labels, options.keep_volume_claims)
     record(settled)
     return settled
+
+
+def check_owners(backend: ClusterBackend, objects: list[dict[str, Any]],
+                 labels: Mapping[str, str], default_namespace: str) -> None:
+    """Before anything is applied: a UserError for the first object that exists and belongs to
+    another deployment or tenant (a CRD's custom resources, whose kind may not exist yet, are
+    checked when applied)."""
+    defined = crd_kinds(objects)
+    for obj in objects:
+        if (str(obj["apiVersion"]), str(obj["kind"])) in defined:
+            continue
+        ref = ObjectRef.of(place(backend, obj, default_namespace))
+        live = backend.get(ref)
+        if live is not None:
+            refuse_foreign(ref, live, labels)
 
 
 def heal(backend: ClusterBackend, objects: list[dict[str, Any]], labels: Mapping[str, str],
@@ -321,34 +340,47 @@ def remove(backend: ClusterBackend, applied: list[Applied], timeout: float,
     prerequisites = [r for r in ordered if r.kind in PREREQUISITE_KINDS]
     if not wait:
         for ref in workloads:
-            backend.delete(ref)
-            logger.info("deleting %s", ref)
+            delete_one(backend, ref, None, logger)
         return
+    kinds = {(r.api_version, r.kind) for r in ordered}
     for group in (workloads, prerequisites):
-        pod_sets, owners = [], []
-        for ref in group:
-            live = backend.get(ref) if exists(backend, ref) else None
-            pods = PodSet.of(live) if live else None
-            if pods:
-                pod_sets.append(pods)
-            owner = ClaimOwner.of(ref, live)
-            if owner:
-                owners.append(owner)
-            backend.delete(ref)
-            logger.info("deleting %s", ref)
-        wait_gone(backend, group, pod_sets, timeout, logger)
+        owners = remove_group(backend, group, timeout, logger, labels, kinds)
         if labels is not None and owners:
             remove_claims(backend, owners, labels, keep_volume_claims, timeout, logger)
+
+
+def remove_group(backend: ClusterBackend, group: list[ObjectRef], timeout: float,
+                 logger: logging.Logger, labels: Mapping[str, str] | None,
+                 kinds: set[tuple[str, str]]) -> list[ClaimOwner]:
+    """Delete the objects of `group` that are still ours and wait until they and their pods are
+    gone; the StatefulSets among them, whose claims may go next."""
+    pod_sets, owners, asked = [], [], []
+    for ref in group:
+        live = backend.get(ref) if exists(backend, ref) else None
+        if ref.kind == "Namespace" and live is not None and not namespace_is_ours(
+                backend, ref, labels, kinds, logger):
+            continue
+        target = delete_one(backend, ref, live, logger)
+        if target is None:
+            continue
+        asked.append(target)
+        pods = PodSet.of(live) if live else None
+        if pods:
+            pod_sets.append(pods)
+        owner = ClaimOwner.of(ref, live)
+        if owner:
+            owners.append(owner)
+    wait_gone(backend, asked, pod_sets, timeout, logger)
+    return owners
 
 
 def remove_claims(backend: ClusterBackend, owners: list[ClaimOwner], labels: Mapping[str, str],
                   keep: bool, timeout: float, logger: logging.Logger) -> None:
     """Delete the claims the (gone) StatefulSets `owners` caused for this instance; wait."""
     claims = claims_to_remove(backend, owners, labels, keep, logger)
-    for ref in claims:
-        backend.delete(ref)
-        logger.info("deleting %s (made from a volumeClaimTemplate)", ref)
-    wait_gone(backend, claims, [], timeout, logger)
+    asked = [target for ref in claims
+             if (target := delete_one(backend, ref, None, logger, " (made from a volumeClaimTemplate)"))]
+    wait_gone(backend, asked, [], timeout, logger)
 
 
 def describe(backend: ClusterBackend, applied: list[Applied]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """From a Microservice's properties to the list of Kubernetes objects to apply.
 
-Loads descriptor files (each may hold several YAML documents) and inline config, applies
+Loads descriptor files (each may hold several YAML documents, loaded under the bounds of
+cloudify_shared.limits: bytes, alias expansion, objects per Microservice) and inline config, applies
 overrides, injects env into pod templates and adds the ownership labels (to the objects and
 to the templates their controllers make objects from: see owned_templates). Pure: the caller
 passes a `read_file(path) -> str` function; no ctx, no cluster access.
@@ -12,9 +13,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from cloudify_kubernetes.overrides import Override, apply_overrides, parse_override
+from cloudify_shared import limits
 from cloudify_shared.errors import UserError
 from cloudify_shared.validation import Field, parse_mapping, string_mapping
 
@@ -35,10 +35,10 @@ class Source:
 
 
 def parse_documents(text: str, where: str) -> list[dict[str, Any]]:
-    try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as error:
-        raise UserError(f"{where}: malformed YAML: {error}") from None
+    """The documents of a descriptor file, under the YAML bounds (bytes, alias expansion) and
+    the object count bound (limits)."""
+    docs = [d for d in limits.load_yaml_documents(text, where) if d is not None]
+    limits.check_count(len(docs), where)
     for number, doc in enumerate(docs):
         check_document(doc, f"{where} (document {number + 1})")
     if not docs:
@@ -71,6 +71,7 @@ def load_sources(config_files: Any, config: Any, read_file: Callable[[str], str]
         sources.append(Source(file_where, read_file(values["file"]), overrides=overrides))
     if config:
         docs = config if isinstance(config, list) else [config]
+        limits.check_count(len(docs), f"{where}.config")
         for number, doc in enumerate(docs):
             check_document(doc, f"{where}.config[{number}]")
         sources.append(Source(f"{where}.config", None, docs=tuple(docs)))
@@ -97,6 +98,7 @@ def build_objects(sources: list[Source], env: Any, env_containers: Any,
             objects.append(add_labels(injected, labels))
             if origins is not None:
                 origins[(str(doc["kind"]), str(doc["metadata"]["name"]))] = source.where
+        limits.check_count(len(objects), where)  # all sources together
     if containers and env_values:
         named = {c.get("name") for o in objects for spec in pod_specs(o)
                  for c in spec.get("containers") or []}

@@ -143,10 +143,22 @@ def exists(backend: ClusterBackend, ref: ObjectRef) -> bool:
         return False
 
 
+def still_there(backend: ClusterBackend, ref: ObjectRef) -> bool:
+    """Whether the object `ref` names is there: with a uid, that object (another one made
+    under its name since does not count)."""
+    try:
+        live = backend.get(ref)
+    except UnknownKind:
+        return False
+    if live is None:
+        return False
+    return not ref.uid or str((live.get("metadata") or {}).get("uid") or "") in ("", ref.uid)
+
+
 def wait_gone(backend: ClusterBackend, refs: list[ObjectRef], pod_sets: list[PodSet],
               timeout: float, logger: logging.Logger) -> None:
     def check() -> Verdict:
-        left = [str(ref) for ref in refs if exists(backend, ref)]
+        left = [str(ref) for ref in refs if still_there(backend, ref)]
         pods = [f"{len(found)} pod(s) {p.selector}" for p in pod_sets
                 if (found := backend.list_objects("v1", "Pod", p.namespace, p.selector))]
         if left or pods:
