@@ -5,7 +5,15 @@ readiness engine judges what comes back. Host keys are checked against known_hos
 paramiko's RejectPolicy unless the user opts out (connection.warn_if_insecure logs that).
 kubectl reports API failures as "Error from server (<StatusReason>)": the reason (the API's
 machine-readable status field) decides the error class, never the free message text.
-Adapter layer: no ctx.
+
+The command line (issue 24): fabric sends one command string that the master's shell splits,
+so it is `shlex.join` of an argument list (every argument quoted), never text built from a
+blueprint's values. Every option takes its value in the same argument (`--namespace=NS`), and
+positional arguments (resource type, object name) follow `--`, so a value can never be read as
+an option; names, namespaces and apiVersions are checked (naming.check_name) before they reach
+kubectl. A delete is `kubectl delete --raw` of the object's API path with DeleteOptions carrying
+the recorded uid as a precondition (kubectl 1.20 has no precondition flag): a Conflict then
+means the object is not ours (NotOurs). Adapter layer: no ctx.
 """
 from __future__ import annotations
 
@@ -16,12 +24,14 @@ import re
 import shlex
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import fabric
 import paramiko
 
-from cloudify_kubernetes.backend import FIELD_MANAGER, ObjectRef, UnknownKind
+from cloudify_kubernetes.backend import FIELD_MANAGER, NotOurs, ObjectRef, UnknownKind
 from cloudify_kubernetes.connection import SshSettings
+from cloudify_kubernetes.naming import check_api_version, check_dns_label, check_name
 from cloudify_shared.errors import NotFound, TransientError, UserError
 from cloudify_shared.redaction import register_secret
 
@@ -39,7 +49,13 @@ def map_kubectl_error(stderr: str, what: str) -> Exception:
         return NotFound(text)
     if reason in TRANSIENT_REASONS or (reason is None and "Unable to connect" in stderr):
         return TransientError(text)
+    if reason == "Conflict":
+        return Conflict(text)
     return UserError(text)
+
+
+class Conflict(UserError):
+    """kubectl said Conflict (409): on a delete with a uid precondition, not our object."""
 
 
 KEY_TYPES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
@@ -63,6 +79,11 @@ def load_private_key(text: str) -> paramiko.PKey:
     raise UserError("ssh.private_key: not an unencrypted Ed25519, ECDSA or RSA private key")
 
 
+def api_path(api_version: str) -> str:
+    """The API path of a (checked) apiVersion: /api/v1, /apis/apps/v1."""
+    return f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+
+
 class KubectlSshBackend:
     def __init__(self, settings: SshSettings) -> None:
         self.settings = settings
@@ -84,9 +105,7 @@ class KubectlSshBackend:
             client.set_missing_host_key_policy(paramiko.WarningPolicy())
 
     def _run(self, args: list[str], what: str, stdin: str | None = None) -> str:
-        base = [self.settings.kubectl] + (["--kubeconfig", self.settings.kubeconfig]
-                                          if self.settings.kubeconfig else [])
-        command = shlex.join(base + args)
+        command = self.command(args)
         try:
             result = self.conn.run(command, hide=True, warn=True, timeout=COMMAND_TIMEOUT,
                                    in_stream=io.StringIO(stdin) if stdin is not None else False)
@@ -115,15 +134,28 @@ class KubectlSshBackend:
             raise map_kubectl_error(result.stderr, what)
         return str(result.stdout)
 
+    def command(self, args: list[str]) -> str:
+        """The command line the master's shell runs: kubectl and `args`, every one quoted."""
+        base = [self.settings.kubectl] + ([f"--kubeconfig={self.settings.kubeconfig}"]
+                                          if self.settings.kubeconfig else [])
+        return shlex.join(base + args)
+
     def _json(self, args: list[str], what: str, stdin: str | None = None) -> Any:
-        text = self._run(args + ["-o", "json"], what, stdin)
+        """kubectl `args` (options, then `--` and the positional arguments) with `-o json`."""
+        if "--" in args:
+            at = args.index("--")
+            args = args[:at] + ["--output=json"] + args[at:]
+        else:
+            args = args + ["--output=json"]
+        text = self._run(args, what, stdin)
         return json.loads(text) if text.strip() else None
 
     def _resource(self, api_version: str, kind: str) -> dict[str, Any]:
+        check_api_version(api_version, f"{kind} apiVersion")
         if api_version not in self._discovery:
-            path = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+            path = api_path(api_version)
             try:
-                listing = json.loads(self._run(["get", "--raw", path], f"discovering {api_version}"))
+                listing = json.loads(self._run(["get", f"--raw={path}"], f"discovering {api_version}"))
             except NotFound:
                 listing = {"resources": []}
             self._discovery[api_version] = {r["kind"]: r for r in listing.get("resources", [])
@@ -140,15 +172,21 @@ class KubectlSshBackend:
         return f"{name}.{version}.{group}" if group else str(name)
 
     def _scope(self, namespace: str | None) -> list[str]:
-        return ["-n", namespace] if namespace else []
+        if not namespace:
+            return []
+        return [f"--namespace={check_name('Namespace', namespace, 'metadata.namespace')}"]
+
+    def _name(self, ref: ObjectRef) -> str:
+        return check_name(ref.kind, ref.name, f"{ref.kind} metadata.name")
 
     def namespaced(self, api_version: str, kind: str) -> bool:
         return bool(self._resource(api_version, kind)["namespaced"])
 
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
-        args = ["get", self._type(ref.api_version, ref.kind), ref.name, "--ignore-not-found"]
+        args = ["get", "--ignore-not-found", *self._scope(ref.namespace), "--",
+                self._type(ref.api_version, ref.kind), self._name(ref)]
         try:
-            result = self._json(args + self._scope(ref.namespace), f"reading {ref}")
+            result = self._json(args, f"reading {ref}")
         except NotFound:
             return None
         return result if isinstance(result, dict) else None
@@ -156,41 +194,68 @@ class KubectlSshBackend:
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         ref = ObjectRef.of(obj)
         self._resource(ref.api_version, ref.kind)
-        result = self._json(["apply", "--field-manager", FIELD_MANAGER, "-f", "-"],
+        self._name(ref)
+        self._scope(ref.namespace)
+        result = self._json(["apply", f"--field-manager={FIELD_MANAGER}", "--filename=-"],
                             f"applying {ref}", stdin=json.dumps(dict(obj)))
         return dict(result or {})
 
     def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         ref = ObjectRef.of(obj)
         self._resource(ref.api_version, ref.kind)
-        result = self._json(["replace", "-f", "-"], f"replacing {ref}", stdin=json.dumps(dict(obj)))
+        self._name(ref)
+        self._scope(ref.namespace)
+        result = self._json(["replace", "--filename=-"], f"replacing {ref}",
+                            stdin=json.dumps(dict(obj)))
         return dict(result or {})
 
     def delete(self, ref: ObjectRef) -> None:
-        args = ["delete", self._type(ref.api_version, ref.kind), ref.name, "--ignore-not-found",
-                "--cascade=foreground", "--wait=false"]
+        """DELETE of the object's API path, foreground, with the uid precondition when the ref
+        has a uid (the body goes over stdin); gone is fine."""
+        options: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1",
+                                   "propagationPolicy": "Foreground"}
+        if ref.uid:
+            options["preconditions"] = {"uid": ref.uid}
         try:
-            self._run(args + self._scope(ref.namespace), f"deleting {ref}")
+            self._run(["delete", f"--raw={self._path(ref)}", "--filename=-"], f"deleting {ref}",
+                      stdin=json.dumps(options))
         except NotFound:
             pass
+        except Conflict as error:
+            if not ref.uid:
+                raise
+            raise NotOurs(f"{ref}: not the object recorded (uid {ref.uid}): it was deleted "
+                          "and made again by someone else") from error
+
+    def _path(self, ref: ObjectRef) -> str:
+        """The object's API path (/api/v1/namespaces/NS/configmaps/NAME), every part checked."""
+        plural = quote(str(self._resource(ref.api_version, ref.kind)["name"]), safe="")
+        name = quote(self._name(ref), safe="")
+        if not ref.namespace:
+            return f"{api_path(ref.api_version)}/{plural}/{name}"
+        namespace = check_name("Namespace", ref.namespace, "metadata.namespace")
+        return f"{api_path(ref.api_version)}/namespaces/{namespace}/{plural}/{name}"
 
     def list_objects(self, api_version: str, kind: str, namespace: str | None,
                      label_selector: str) -> list[dict[str, Any]]:
         scope = self._scope(namespace) or ["--all-namespaces"]
-        result = self._json(["get", self._type(api_version, kind), "-l", label_selector, *scope],
-                            f"listing {kind}")
+        result = self._json(["get", f"--selector={label_selector}", *scope, "--",
+                             self._type(api_version, kind)], f"listing {kind}")
         return list((result or {}).get("items") or [])
 
     def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
         selector = f"involvedObject.name={ref.name},involvedObject.kind={ref.kind}"
         if ref.uid:  # not the events of an earlier object of the same name
             selector += f",involvedObject.uid={ref.uid}"
-        result = self._json(["get", "events", "--field-selector", selector, *self._scope(ref.namespace)],
-                            f"events of {ref}")
+        result = self._json(["get", f"--field-selector={selector}", *self._scope(ref.namespace),
+                             "--", "events"], f"events of {ref}")
         return list((result or {}).get("items") or [])
 
     def logs(self, namespace: str, pod: str, container: str | None, tail: int) -> str:
-        args = ["logs", pod, "-n", namespace, "--tail", str(tail)] + (["-c", container] if container else [])
+        args = ["logs", *self._scope(namespace), f"--tail={int(tail)}",
+                *([f"--container={check_dns_label(container, 'container name')}"]
+                  if container else []),
+                "--", check_name("Pod", pod, "pod name")]
         try:
             return self._run(args, f"logs of pod {namespace}/{pod}")
         except (NotFound, UserError):

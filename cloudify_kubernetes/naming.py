@@ -172,3 +172,59 @@ def rename_references(obj: dict[str, Any], renamed: set[tuple[str, str]], suffix
     for holder, key, kind in holders:
         if (kind, holder.get(key)) in renamed:
             holder[key] = f"{holder[key]}{suffix}"
+
+
+# ---- Valid names (issue 24): what the API server accepts, checked before a name reaches kubectl
+
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+SUBDOMAIN_PART = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # Kubernetes sets no 63 here
+LABEL_NAMED_KINDS = {"Namespace", "Service"}  # names that are DNS-1123 labels
+# RBAC objects are named by path segments (`system:aggregate-to-view`)
+PATH_SEGMENT_NAMED_KINDS = {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+
+
+def is_dns_label(text: str) -> bool:
+    """A DNS-1123 label: at most 63 of [a-z0-9-], alphanumeric at both ends."""
+    return bool(DNS_LABEL.fullmatch(text))
+
+
+def is_dns_subdomain(text: str) -> bool:
+    """A DNS-1123 subdomain as Kubernetes checks it: at most 253 characters, dot-separated
+    parts of a-z, 0-9 and '-', alphanumeric at both ends."""
+    return 0 < len(text) <= 253 and all(SUBDOMAIN_PART.fullmatch(p) for p in text.split("."))
+
+
+def is_path_segment(text: str) -> bool:
+    return bool(text) and text not in (".", "..") and not any(c in text for c in "/%")
+
+
+def check_name(kind: str, name: str, field: str) -> str:
+    """`name` when it is a valid name for an object of `kind` (a DNS-1123 label for Namespaces
+    and Services, a path segment for RBAC objects, a DNS-1123 subdomain for the rest); else a
+    UserError naming `field`."""
+    if kind in LABEL_NAMED_KINDS:
+        valid, rule = is_dns_label(name), "a DNS-1123 label (at most 63 of a-z, 0-9 and '-')"
+    elif kind in PATH_SEGMENT_NAMED_KINDS:
+        valid, rule = is_path_segment(name), "a path segment (no '/' or '%', not '.' or '..')"
+    else:
+        valid, rule = is_dns_subdomain(name), ("a DNS-1123 subdomain (at most 253 of a-z, 0-9, "
+                                               "'-' and '.')")
+    if not valid:
+        raise UserError(f"{field}: {name!r} is not a valid name for a {kind}: it must be {rule}")
+    return name
+
+
+def check_dns_label(text: str, field: str) -> str:
+    """`text` when it is a DNS-1123 label (a container's name); else a UserError naming `field`."""
+    if not is_dns_label(text):
+        raise UserError(f"{field}: {text!r} is not a DNS-1123 label (at most 63 of a-z, 0-9 "
+                        "and '-')")
+    return text
+
+
+def check_api_version(api_version: str, field: str) -> str:
+    """`api_version` when it is `version` or `group/version` (a DNS-1123 subdomain and label)."""
+    group, slash, version = api_version.rpartition("/")
+    if not is_dns_label(version) or (slash and not is_dns_subdomain(group)):
+        raise UserError(f"{field}: {api_version!r} is not an apiVersion (version or group/version)")
+    return api_version
