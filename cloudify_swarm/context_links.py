@@ -1,8 +1,9 @@
 """How a Swarm operation finds what it works on through its context: the node's own properties,
 the Port nodes it publishes, the Microservice a Container is contained in, the Manager (or
-`connected_to_manager` target) whose endpoint it uses, the instance's names and the ownership
-labels. Part of the tasks layer (it reads the ctx it is handed) but imports no cloudify module
-and no client library: it only follows relationships and parses what they carry.
+`connected_to_manager` target) whose endpoint it uses, the instance's names, the ownership
+labels, and a Container's create env input read again at start (create_env_again). Part of the
+tasks layer (it reads the ctx it is handed) but imports no cloudify module and no client
+library: it only follows relationships and parses what they carry.
 """
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import label_value, ownership_labels
+from cloudify_shared.redaction import register_secret
 from cloudify_shared.tasks import instance_count, reach_policy, tenant_of
+from cloudify_shared.validation import string_mapping
 from cloudify_swarm import naming
 from cloudify_swarm.endpoint import Endpoint, parse_endpoint, parse_published, reach, with_material
 from cloudify_swarm.service_spec import Microservice, parse_microservice
@@ -26,6 +29,10 @@ CONTAINED_IN = "cloudify.relationships.contained_in"
 # what the target of a relationship of this plugin's own types is (by the type's exact name)
 OWN_RELATIONSHIPS = {TO_MANAGER: MANAGER, IN_MICROSERVICE: MICROSERVICE, PUBLISHES: PORT}
 ROOT_PROPERTIES = ("use_external_resource", "resource_id")
+# the names of a Container's create env input (start reads the values again, issue 24); an
+# earlier version kept the values themselves under CREATE_ENV until start (read once, removed)
+CREATE_ENV_KEYS = "create_env_keys"
+CREATE_ENV = "create_env_input"
 HOST_NEEDED = (f"a Container must be contained in exactly one {MICROSERVICE} through "
                f"{IN_MICROSERVICE}")
 
@@ -202,3 +209,48 @@ def recorded_compose_file(target: Any) -> str:
 
 def owner_of(ctx: Any, instance_id: str) -> dict[str, str]:
     return ownership_labels(ctx.deployment.id, instance_id, tenant_of(ctx))
+
+
+# ----------------------------------------------------------------------------- create's env input
+
+def create_env_again(ctx: Any, props: Any) -> dict[str, str]:
+    """The values of create's env input, for the names create recorded: from the node's create
+    operation as the blueprint gives it, its intrinsic functions (get_secret, get_attribute,
+    concat...) evaluated now, as Cloudify evaluated them for create; get_secret values are
+    registered for redaction. A runtime property of an earlier version holding the values
+    (CREATE_ENV) is used once and removed."""
+    names = list(props.get(CREATE_ENV_KEYS) or [])
+    if CREATE_ENV in props:  # recorded by an earlier version of the plugin
+        return dict(string_mapping(props.get(CREATE_ENV) or {}, "inputs.env"))
+    if not names:
+        return {}
+    raw = node_operation_input(ctx, "cloudify.interfaces.lifecycle.create", "env")
+    values = string_mapping(evaluated(ctx, raw) if raw else {}, "inputs.env (of create)")
+    gone = sorted(set(names) - set(values))
+    if gone:
+        raise UserError(f"inputs.env (of create): {', '.join(gone)} were given to create but the "
+                        "node's create operation does not give them (given to that run only?): "
+                        "give them to start's env input, or in the env property")
+    for name, value in (raw or {}).items():
+        if "get_secret" in str(value):
+            register_secret(values.get(name))
+    return {name: values[name] for name in names}
+
+
+# Cloudify internals, one place (written against cloudify-common 7.0.5): ctx.node._node is the
+# node as the manager's REST API or the local storage gives it, with its operations and their
+# inputs (get_input resolved, runtime functions as written); ctx._endpoint.evaluate_functions
+# evaluates a payload in the operation's context as Cloudify evaluates operation inputs (the
+# REST /evaluate/functions call on a manager, the local storage offline). If they change,
+# container start fails here (tests/integration/test_dsl_versions.py, the 2016 create env).
+def node_operation_input(ctx: Any, operation: str, name: str) -> Any:
+    ctx.node.properties  # noqa: B018 (loads the node, as reading the properties does)
+    node = ctx.node._node
+    operations = node.get("operations") or {}
+    return ((operations.get(operation) or {}).get("inputs") or {}).get(name)
+
+
+def evaluated(ctx: Any, raw: dict[str, Any]) -> Any:
+    if not any(isinstance(value, (dict, list)) for value in raw.values()):
+        return raw  # plain values: nothing to evaluate
+    return ctx._endpoint.evaluate_functions({"env": raw})["env"]

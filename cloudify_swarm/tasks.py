@@ -32,7 +32,10 @@ from cloudify_shared.validation import string_mapping
 from cloudify_swarm import lifecycle, naming, services
 from cloudify_swarm.compose_resources import compose_copy, compose_options
 from cloudify_swarm.context_links import (
+    CREATE_ENV,
+    CREATE_ENV_KEYS,
     check_host,
+    create_env_again,
     default_service_name,
     host_of,
     instance_microservice,
@@ -53,8 +56,6 @@ from cloudify_swarm.spec import parse_container, parse_port
 if TYPE_CHECKING:
     from cloudify_swarm.docker_engine import Engine
 
-# create's env input, held until start has put it into the service (then removed)
-CREATE_ENV = "create_env_input"
 REMOVING = "removing"  # set by stop (service removed, containers may linger) until delete or start waits
 
 
@@ -225,12 +226,14 @@ def microservice_update(ctx: Any, image: Any = None, env: Any = None, ports: Any
 
 @task
 def container_create(ctx: Any, env: Any = None, **_: Any) -> None:
-    """Checks the host and the ports; `env` here is the 2016 blueprints' place for it: kept for
-    start (which merges its own `env` input over it) and dropped from the runtime properties
-    once the service runs. The Container's properties are parsed by start, before it makes
-    anything, not here: reading them means reading the node, which in the local profile parses
-    the whole deployment (issue 15), and start has to read them anyway."""
-    ctx.instance.runtime_properties[CREATE_ENV] = string_mapping(env, "inputs.env") if env else {}
+    """Checks the host and the ports; `env` here is the 2016 blueprints' place for it. Only its
+    names are kept (CREATE_ENV_KEYS; a value may be a secret, issue 24): start reads the values
+    again from the node's create operation (create_env_again) and merges its own `env` input over
+    them. The Container's properties are parsed by start, before it makes anything, not here:
+    reading them means reading the node, which in the local profile parses the whole deployment
+    (issue 15), and start has to read them anyway."""
+    ctx.instance.runtime_properties[CREATE_ENV_KEYS] = sorted(string_mapping(env, "inputs.env")
+                                                              if env else {})
     host = host_of(ctx)
     check_host(host)
     naming.check_shared_ports(related_port_paths(ctx),
@@ -245,13 +248,13 @@ def check_valid(host: Any) -> None:
 
 
 def input_env(ctx: Any, env: Any) -> tuple[dict[str, str], list[str]]:
-    """create's env input (kept by container_create) with start's own over it, and the names of
-    input env values given at an earlier start that neither input carries now (start run again
-    after create's input was consumed): the service keeps their live values."""
+    """create's env input (read again, create_env_again) with start's own over it, and the names
+    of input env values given at an earlier start that neither input carries now (start run
+    again): the service keeps their live values."""
     props = ctx.instance.runtime_properties
-    merged = dict(props.get(CREATE_ENV) or {})
+    merged = create_env_again(ctx, props)
     merged.update(string_mapping(env, "inputs.env") if env else {})
-    earlier = [] if CREATE_ENV in props else sorted(set(props.get("env_input_keys") or []) - set(merged))
+    earlier = sorted(set(props.get("env_input_keys") or []) - set(merged))
     return merged, earlier
 
 
@@ -284,7 +287,7 @@ def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
             services.remove_services(engine, owner, ctx.logger)
             raise
         ctx.instance.runtime_properties["service"] = services.service_facts(engine, service_id)
-        ctx.instance.runtime_properties.pop(CREATE_ENV, None)  # the service has the values now
+        ctx.instance.runtime_properties.pop(CREATE_ENV, None)  # an earlier version's values
     finally:
         engine.close()
 
