@@ -350,7 +350,13 @@ def ensure_objects(engine: EngineApi, service: Microservice, owner: dict[str, st
     for kind, refs in (("secret", service.secrets), ("config", service.configs)):
         wanted += [(kind, r.name, r.create, {"data": data[(kind, r.name)]} if r.create else {})
                    for r in refs]
-    found = [existing_object_id(engine, kind, name, create, owner) for kind, name, create, _ in wanted]
+    found: list[str | None] = []
+    planned: set[tuple[str, str]] = set()  # to be created by an earlier entry
+    for kind, name, create, _ in wanted:
+        found.append(None if (kind, name) in planned
+                     else existing_object_id(engine, kind, name, create, owner))
+        if found[-1] is None:
+            planned.add((kind, name))
     ids: dict[str, dict[str, str]] = {"Network": {}, "Secret": {}, "Config": {}}
     for (kind, name, _create, options), object_id_found in zip(wanted, found, strict=True):
         if object_id_found is None and name in ids[kind.title()]:  # named twice: made once

@@ -138,3 +138,10 @@ def test_a_service_of_another_deployment_is_not_adopted_and_its_owner_is_named()
     with pytest.raises(UserError, match=r"a service named 'web' already exists and is not this node's "
                                         r"\(it belongs to deployment shop \(tenant tenant-b\)\)"):
         services.apply_service(Existing(OURS), {"Name": "web"}, OURS, LOG)  # type: ignore[arg-type]
+
+
+def test_an_object_created_by_one_entry_is_used_by_name_by_the_next() -> None:
+    engine = ObjectEngine({})
+    ids = services.ensure_objects(engine, settings(networks=[{"name": "n", "create": True}, "n"]),
+                                  OURS, LOG, no_files)
+    assert ids["Network"] == {"n": "network-n"} and engine.made == [("network", "n")]
