@@ -122,6 +122,7 @@ export CLOUDIFY_VNF_ALLOWED_KUBERNETES_APIS="$ALLOWED_KUBERNETES_APIS"
 export CLOUDIFY_VNF_ALLOWED_SSH_HOSTS="$ALLOWED_SSH_HOSTS"
 export CLOUDIFY_VNF_ALLOWED_MANAGERS="$ALLOWED_MANAGERS"
 export CLOUDIFY_VNF_ALLOWED_CHART_SOURCES="$ALLOWED_CHART_SOURCES"
+export CLOUDIFY_VNF_HELM=$(bash "$ROOT/scripts/clusters/helm.sh" path)  # the helm of a Helm release (scripts/clusters/helm.sh)
 export ADMIN_API_TOKEN=\$(cat $MW_HOME/work/admin_token)
 cd $MW_HOME
 exec $MW_VENV/bin/python -m mgmtworker.worker --queue cloudify.management --max-workers 2 --hooks-queue cloudify-hooks
