@@ -82,6 +82,8 @@ def strangers_in(backend: ClusterBackend, namespace: str, labels: Mapping[str, s
     found: list[str] = []
     for api_version, kind in dict.fromkeys([*COMMON_KINDS, *kinds]):
         try:
+            if not backend.namespaced(api_version, kind):
+                continue  # a Namespace, a CRD: not inside any namespace
             items = backend.list_objects(api_version, kind, namespace, "")
         except UnknownKind:  # an API group this cluster does not serve
             continue

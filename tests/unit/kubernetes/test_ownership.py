@@ -46,8 +46,9 @@ class UidBackend(FakeBackend):
 
     def list_objects(self, api_version: str, kind: str, namespace: str | None,
                      label_selector: str) -> list[dict[str, Any]]:
+        scoped = self.namespaced(api_version, kind)  # the API lists cluster objects everywhere
         return [o for r, o in self.objects.items() if (r.api_version, r.kind) == (api_version, kind)
-                and (namespace is None or r.namespace == namespace)]
+                and (namespace is None or not scoped or r.namespace == namespace)]
 
 
 def config_map(name: str, labels: Mapping[str, str], namespace: str = "default") -> dict[str, Any]:
@@ -137,6 +138,7 @@ def test_a_namespace_holding_only_what_every_namespace_holds_and_ours_goes() -> 
     backend.plant({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
                    "metadata": {"name": "default-token-x", "namespace": "team"}}, "b-3")
     backend.plant(config_map("sibling", ownership_labels("app", "other_node_z", "tenant-a"), "team"), "s")
+    backend.plant({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}, "n")
     assert strangers_in(backend, "team", OURS) == []
     remove(backend, applied, 2, LOG, OURS)
     assert [r.name for r in backend.deleted] == ["c", "team"]
