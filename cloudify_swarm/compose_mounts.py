@@ -1,6 +1,9 @@
 """Compose service `volumes` -> Engine API mounts, as the docker CLI converts them: a bind
 source resolved against the compose file's folder (and `~` expanded), a named volume scoped to
-the stack, an anonymous volume, tmpfs with its size. Pure: no I/O, no ctx."""
+the stack, an anonymous volume, tmpfs with its size. Pure: no I/O, no ctx.
+
+A bind source is a path on the Engine's host, which the worker never opens: it is not under the
+local-file policy (why: compose_files.py)."""
 from __future__ import annotations
 
 import os
@@ -48,8 +51,9 @@ def bind_source(source: str, c: ServiceContext, path: str) -> str:
     expanded = os.path.expanduser(source)
     if not os.path.isabs(expanded) and not c.relative_binds:
         raise UserError(f"{path}: the relative bind source {source!r} would be resolved against the "
-                        "compose file's folder, here a temporary copy of a blueprint resource: give "
-                        "compose_file as an absolute path on the host, or the source as an absolute path")
+                        "compose file's folder, and this compose file is a blueprint resource, in no "
+                        "folder of the Engine's host: give compose_file as an absolute path on the "
+                        "host, or the source as an absolute path")
     return os.path.normpath(expanded if os.path.isabs(expanded) else str(c.base / expanded))
 
 

@@ -21,6 +21,7 @@ variable substituted into it (a compose variable may come from get_secret).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Mapping
@@ -67,6 +68,8 @@ class Stack:
     services: list[StackService]
     objects: list[StackObject]
     where: str = "compose"  # the compose file, as errors name it
+    # the variables substituted into the file: an error names them, never their values
+    substituted: dict[str, str] = field(default_factory=dict, repr=False)
 
     def ignored(self) -> dict[str, list[str]]:
         """service -> the keys docker accepts and Swarm does not use (logged, never refused)."""
@@ -89,11 +92,13 @@ def parse_compose_file(source: ComposeFiles | str, where: str, stack: str = "sta
     merged = {**dotenv_variables(files.dotenv_text(), f"{where}: .env"), **(variables or {})}
     used: set[str] = set()
     data = interpolate(data, merged, where, log.warning, used)
+    substituted = {name: merged[name] for name in used}
     try:
         parsed = parse_compose(data, stack, files.base, where, merged,
                                relative_binds and files.on_host, files)
     except UserError as error:  # name the variables, never their values
-        raise UserError(hide_values(str(error), {name: merged[name] for name in used})) from None
+        raise UserError(hide_values(str(error), substituted)) from None
+    parsed = dataclasses.replace(parsed, substituted=substituted)
     for service, ignored in parsed.ignored().items():
         log.info("%s.services.%s: ignoring what Swarm does not use: %s", where, service, ", ".join(ignored))
     return parsed
@@ -239,10 +244,11 @@ def check_external(engine: services.EngineApi, stack: Stack, owner: dict[str, st
             labels = item.get("Labels") or (item.get("Spec") or {}).get("Labels")
             other = foreign_owner(labels, owner)
             if other:
-                raise UserError(
+                raise UserError(hide_values(
                     f"{stack.where}.{obj.kind}s.{obj.key}: the external {obj.kind} {obj.name!r} "
                     f"belongs to {other}, not to this deployment: a stack uses by name only its own "
-                    "deployment's objects or those no deployment owns (made by an operator)")
+                    "deployment's objects or those no deployment owns (made by an operator)",
+                    stack.substituted))
 
 
 def label_volumes(spec: dict[str, Any], labels: dict[str, str]) -> None:

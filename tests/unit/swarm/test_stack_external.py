@@ -61,6 +61,17 @@ def test_an_external_object_of_another_deployment_or_tenant_is_refused_before_an
         "those no deployment owns (made by an operator)")
 
 
+def test_a_name_from_a_compose_variable_is_named_by_the_variable(tmp_path: Path) -> None:
+    path = tmp_path / "stack.yml"
+    path.write_text(yaml.safe_dump({"version": "3.8", "services": {"web": {"image": "i", "networks": ["front"]}},
+                                    "networks": {"front": {"external": True, "name": "${NET}"}}}))
+    stack = parse_compose_file(str(path), "f", "st", {"NET": "shared-net"})
+    engine = Engine({"network": [{"Name": "shared-net", "Labels": ownership_labels("dep-b", "x_1")}]})
+    with pytest.raises(UserError, match=r"f \(stack.yml\).networks.front: the external network '\$\{NET\}' "
+                                        "belongs to deployment dep-b,"):
+        check_external(engine, stack, OURS)  # type: ignore[arg-type]
+
+
 def test_every_kind_of_external_object_is_looked_up(tmp_path: Path) -> None:
     other = ownership_labels("dep-b", "x_1", "tenant-a")
     for kind, section in (("volume", "volumes"), ("secret", "secrets"), ("config", "configs")):
