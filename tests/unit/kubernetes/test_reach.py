@@ -213,3 +213,28 @@ def test_the_cause_of_a_mapped_error_carries_no_body() -> None:
             raise api_error(503, "<html>the body of another server</html>")
     cause = raised.value.__cause__
     assert isinstance(cause, ApiException) and "another server" not in str(cause)
+
+
+class ManagerContext:
+    """The little of a manager's operation context `connected` reads (not marked local)."""
+
+    _local = False
+
+    def get_resource(self, path: str) -> bytes:
+        raise AssertionError(f"resource {path}")
+
+
+def test_the_tasks_layer_opens_no_backend_the_administrator_did_not_allow(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cloudify_kubernetes.tasks import connected
+
+    monkeypatch.setenv(KUBECONFIG_SETTING, ALLOWED)
+    monkeypatch.setenv("CLOUDIFY_VNF_ALLOWED_SSH_HOSTS", "")
+    api = parse_connection({"host": "https://10.255.255.1:6443", "token": "t"}, {})
+    with pytest.raises(UserError, match=r"^kubernetes_info\.api\.host: 'https://10\.255\.255\.1:6443'"):
+        with connected(ManagerContext(), api, "kubernetes_info"):
+            pass
+    ssh = parse_connection({}, {"host": "10.255.255.1", "private_key": "k", "check_host_key": False})
+    with pytest.raises(UserError, match=r"^properties\.ssh\.host: '10\.255\.255\.1:22'.* none"):
+        with connected(ManagerContext(), ssh):
+            pass
