@@ -17,7 +17,8 @@ successful apply, objects this instance made that the descriptors no longer name
 Delete runs in reverse order with foreground propagation and waits until objects and pods are
 gone. A delete carries the object's uid (recorded, or read just before) as a precondition: an
 object made again under its name by someone else is left in place, logged by name; so is a
-Namespace this instance made that now holds objects of others (owners.strangers_in). Then
+Namespace this instance made that now holds objects of others, or a CRD whose custom resources
+include others' (owners.may_delete). Then
 the PersistentVolumeClaims the removed StatefulSets caused for this instance are
 deleted and waited on, unless keep_volume_claims (volume_claims). A workload applied before selectors were narrowed to the instance keeps its live
 (immutable) selector (naming.keep_live_selector). Service layer: no ctx.
@@ -32,8 +33,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
+from cloudify_kubernetes.manifests import crd_kinds
 from cloudify_kubernetes.naming import keep_live_selector
-from cloudify_kubernetes.owners import delete_one, is_ours, namespace_is_ours, refuse_foreign
+from cloudify_kubernetes.owners import delete_one, is_ours, may_delete, refuse_foreign
 from cloudify_kubernetes.volume_claims import (
     ClaimOwner,
     claims_to_remove,
@@ -94,19 +96,6 @@ class Attempt:
         known = {a.ref for a in self.previous}
         return [mine.get(a.ref, a) for a in self.previous] + [a for a in self.applied
                                                               if a.ref not in known]
-
-
-def crd_kinds(objects: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(apiVersion, kind) pairs defined by the CRDs among `objects`."""
-    kinds = set()
-    for obj in objects:
-        if obj.get("kind") != "CustomResourceDefinition":
-            continue
-        spec = obj.get("spec") or {}
-        versions = [v.get("name") for v in spec.get("versions") or []] + [spec.get("version")]
-        for version in filter(None, versions):
-            kinds.add((f"{spec.get('group')}/{version}", str((spec.get("names") or {}).get("kind"))))
-    return kinds
 
 
 def check_kinds(backend: ClusterBackend, objects: list[dict[str, Any]]) -> None:
@@ -357,8 +346,7 @@ def remove_group(backend: ClusterBackend, group: list[ObjectRef], timeout: float
     pod_sets, owners, asked = [], [], []
     for ref in group:
         live = backend.get(ref) if exists(backend, ref) else None
-        if ref.kind == "Namespace" and live is not None and not namespace_is_ours(
-                backend, ref, labels, kinds, logger):
+        if live is not None and not may_delete(backend, ref, live, labels, kinds, logger):
             continue
         target = delete_one(backend, ref, live, logger)
         if target is None:

@@ -187,3 +187,16 @@ def add_labels(doc: dict[str, Any], labels: Mapping[str, str]) -> dict[str, Any]
             tmeta = template["metadata"] = {}
         tmeta["labels"] = {**(tmeta.get("labels") or {}), **labels}
     return result
+
+
+def crd_kinds(objects: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(apiVersion, kind) pairs defined by the CRDs among `objects`."""
+    kinds = set()
+    for obj in objects:
+        if obj.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = obj.get("spec") or {}
+        versions = [v.get("name") for v in spec.get("versions") or []] + [spec.get("version")]
+        for version in filter(None, versions):
+            kinds.add((f"{spec.get('group')}/{version}", str((spec.get("names") or {}).get("kind"))))
+    return kinds

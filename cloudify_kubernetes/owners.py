@@ -5,7 +5,8 @@ nobody's (made outside Cloudify).
 - Another deployment's or tenant's object is never taken over, adopt_existing or not
   (`refuse_foreign`): a UserError naming the object and its owner, before it is touched.
 - A Namespace this instance made is deleted only when nothing that is not this deployment's is
-  in it (`strangers_in`): the kinds listed are COMMON_KINDS and the kinds the instance applied;
+  in it (`strangers_in`), a CustomResourceDefinition only when no custom resource of it is
+  another's (`custom_resources_of_others`): deleting either deletes those too (`may_delete`): the kinds listed are COMMON_KINDS and the kinds the instance applied;
   what every namespace holds from the start (the `default` ServiceAccount, its token Secrets,
   the `kube-root-ca.crt` ConfigMap) does not count. A custom resource of another kind is not
   seen.
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cloudify_kubernetes.backend import ClusterBackend, NotOurs, ObjectRef, UnknownKind
+from cloudify_kubernetes.manifests import crd_kinds
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import (
     DEPLOYMENT,
@@ -119,12 +121,38 @@ def delete_one(backend: ClusterBackend, ref: ObjectRef, live: Mapping[str, Any] 
     return target
 
 
-def namespace_is_ours(backend: ClusterBackend, ref: ObjectRef, labels: Mapping[str, str] | None,
-                      kinds: set[tuple[str, str]], logger: logging.Logger) -> bool:
-    """Whether the Namespace this instance made may go: nothing that is not this deployment's
-    is in it (else it is left in place, the others named in the log)."""
-    strangers = strangers_in(backend, ref.name, labels, sorted(kinds))
-    if strangers:
-        logger.warning("leaving %s in place: it holds objects that are not this deployment's: %s",
-                       ref, describe_strangers(strangers))
-    return not strangers
+def custom_resources_of_others(backend: ClusterBackend, kinds: Iterable[tuple[str, str]],
+                               labels: Mapping[str, str] | None) -> list[str]:
+    """'Kind namespace/name' of every custom resource of `kinds` (a CRD's) in any namespace
+    that is not this deployment's: deleting the CRD would delete them."""
+    found: list[str] = []
+    for api_version, kind in kinds:
+        try:
+            items = backend.list_objects(api_version, kind, None, "")
+        except UnknownKind:
+            continue
+        for item in items:
+            if not is_this_deployments(item, labels):
+                meta = item.get("metadata") or {}
+                where = f"{meta['namespace']}/" if meta.get("namespace") else ""
+                found.append(f"{kind} {where}{meta.get('name')}")
+    return found
+
+
+def may_delete(backend: ClusterBackend, ref: ObjectRef, live: Mapping[str, Any],
+               labels: Mapping[str, str] | None, kinds: set[tuple[str, str]],
+               logger: logging.Logger) -> bool:
+    """Whether a Namespace or CustomResourceDefinition this instance made may go: nothing that
+    is not this deployment's is in the Namespace, or is a custom resource of the CRD (deleting
+    either deletes those too); else it is left in place, the others named in the log."""
+    if ref.kind == "Namespace":
+        others = strangers_in(backend, ref.name, labels, sorted(kinds))
+    elif ref.kind == "CustomResourceDefinition":
+        others = custom_resources_of_others(backend, sorted(crd_kinds([dict(live)])), labels)
+    else:
+        return True
+    if others:
+        logger.warning("leaving %s in place: %s objects that are not this deployment's: %s",
+                       ref, "it holds" if ref.kind == "Namespace" else "deleting it would delete",
+                       describe_strangers(others))
+    return not others

@@ -144,6 +144,31 @@ def test_a_namespace_holding_only_what_every_namespace_holds_and_ours_goes() -> 
     assert [r.name for r in backend.deleted] == ["c", "team"]
 
 
+CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+       "metadata": {"name": "widgets.example.com", "labels": OURS},
+       "spec": {"group": "example.com", "names": {"kind": "Widget"}, "versions": [{"name": "v1"}]}}
+
+
+def widget(name: str, labels: Mapping[str, str], namespace: str = "default") -> dict[str, Any]:
+    return {"apiVersion": "example.com/v1", "kind": "Widget",
+            "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)}}
+
+
+def test_a_crd_we_made_is_left_when_another_deployment_has_custom_resources_of_it(
+        caplog: pytest.LogCaptureFixture) -> None:
+    backend = UidBackend()
+    applied = run(backend, [CRD, widget("w", OURS)])
+    backend.plant(widget("theirs", OTHER_DEPLOYMENT, "elsewhere"), "t-1")
+    with caplog.at_level(logging.INFO):
+        remove(backend, applied, 2, LOG, OURS)
+    assert [r.name for r in backend.deleted] == ["w"]
+    assert ("leaving CustomResourceDefinition widgets.example.com in place: deleting it would "
+            "delete objects that are not this deployment's: Widget elsewhere/theirs") in caplog.text
+    backend.objects.pop(ObjectRef("example.com/v1", "Widget", "theirs", "elsewhere"))
+    remove(backend, applied, 2, LOG, OURS)  # a later uninstall, once theirs is gone
+    assert backend.deleted[-1].name == "widgets.example.com" and not backend.objects
+
+
 # ---- bounds ---------------------------------------------------------------------------------------
 
 def test_manifests_are_loaded_under_the_yaml_and_object_count_bounds(
