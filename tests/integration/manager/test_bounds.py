@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from examples.manager import ManagerAccess, ManagerCfy
+from examples.manager import CfyFailed, ManagerAccess, ManagerCfy
 from tests.helpers import clusters
 from tests.helpers.paths import LOCAL_API, TEST_BLUEPRINTS
-from tests.integration.manager.test_microservices import failed_install_events
 
 pytestmark = pytest.mark.usefixtures("swarm", "kube")
 
@@ -55,9 +54,27 @@ def deployments(on_manager: ManagerCfy) -> Iterator[list[str]]:
         on_manager.uninstall(deployment)
 
 
-def timed_install(cli: ManagerCfy, blueprint: Path, deployment: str, inputs: dict[str, object]) -> float:
+def prepared(cli: ManagerCfy, blueprint: Path, deployment: str, inputs: dict[str, object]) -> str:
+    """The blueprint uploaded and the deployment created, ready for its install (done before
+    the installs run side by side: the manager runs two workflows at a time, and a deployment's
+    creation is one)."""
+    cli.upload_blueprint(blueprint, deployment)
+    cli.create_deployment(deployment, deployment, inputs)
+    return deployment
+
+
+def refused_install_events(cli: ManagerCfy, deployment: str) -> str:
+    """The events of an install that must fail."""
+    with pytest.raises(CfyFailed):
+        cli.execute("install", deployment)
+    install = [e for e in cli.executions(deployment) if e.workflow_id == "install"][-1]
+    assert install.status == "failed"
+    return cli.events(install.id)
+
+
+def timed(func: Callable[[], object]) -> float:
     start = time.monotonic()
-    cli.install(blueprint, deployment, inputs)
+    func()
     return time.monotonic() - start
 
 
@@ -66,23 +83,24 @@ def test_hostile_blueprints_are_refused_fast_beside_a_normal_install(
         tmp_path: Path) -> None:
     normal = {"api": LOCAL_API, "config": config_map(f"bounds-n-{RUN}"), "timeout": 60}
     alone = f"bounds-alone-{RUN}"
-    deployments.append(alone)
-    usual = timed_install(on_manager, K8S_CONFIG, alone, normal)
+    deployments.append(prepared(on_manager, K8S_CONFIG, alone, normal))
+    usual = timed(lambda: on_manager.execute("install", alone))
     on_manager.uninstall(alone)
 
     beside = f"bounds-beside-{RUN}"
-    deployments.append(beside)
+    deployments.append(prepared(on_manager, K8S_CONFIG, beside, normal))
+    attacks = {name: (prepared(on_manager, blueprint, f"bounds-{name}-{RUN}", inputs), says)
+               for name, blueprint, inputs, says in CASES}
+    deployments.extend(deployment for deployment, _ in attacks.values())
     result: dict[str, object] = {}
     other = ManagerCfy(tmp_path / "cfy-normal", manager_access)
-    worker = threading.Thread(target=_recording, args=(result, lambda: timed_install(
-        other, K8S_CONFIG, beside, normal)))
+    worker = threading.Thread(target=_recording, args=(result, lambda: timed(
+        lambda: other.execute("install", beside))))
     worker.start()
     refused: dict[str, float] = {}
-    for name, blueprint, inputs, says in CASES:
-        deployment = f"bounds-{name}-{RUN}"
-        deployments.append(deployment)
+    for name, (deployment, says) in attacks.items():
         start = time.monotonic()
-        events = failed_install_events(on_manager, deployment, blueprint, inputs)
+        events = refused_install_events(on_manager, deployment)
         refused[name] = time.monotonic() - start
         for text in says:
             assert text in events, f"{name}: {text!r} not in:\n{events[-3000:]}"
