@@ -14,7 +14,7 @@ import yaml
 from dsl_parser import parser
 from dsl_parser.exceptions import DSLParsingException
 
-from cloudify_kubernetes import connection, microservice
+from cloudify_kubernetes import connection, helm_values, microservice
 from cloudify_proxy import config as proxy_config
 from cloudify_shared.offline.resolver import OfflineImportResolver
 from cloudify_shared.validation import Field
@@ -51,6 +51,7 @@ RUNTIME_DATA_TYPES: dict[str, Mapping[str, Field]] = {
 RUNTIME_NODE_TYPES: dict[str, Mapping[str, Field]] = {
     "cloudify.kubernetes.Master": {"api": Field((dict,)), "ssh": Field((dict,))},
     "cloudify.kubernetes.Microservice": microservice.SETTING_FIELDS,
+    "cloudify.kubernetes.HelmRelease": helm_values.HELM_FIELDS,
     "cloudify.swarm.Manager": {"endpoint": Field((dict,))},
     "cloudify.swarm.Microservice": service_spec.MICROSERVICE_FIELDS,
     "cloudify.swarm.Container": {**spec.CONTAINER_FIELDS,

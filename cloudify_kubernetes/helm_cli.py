@@ -1,0 +1,176 @@
+"""The helm command line as an adapter: an argument list (never a shell), a bounded time, an
+environment of its own (HOME and every HELM_* folder in a private temporary folder, so helm
+reads no repository, registry credential or plugin of the worker's user; KUBECONFIG a private
+file), output parsed as JSON.
+
+helm gives no status code, only exit 1 and a message: this is the one place that reads its
+message text, to tell a cluster that cannot be reached right now (TransientError, retried) from
+everything else (UserError: a chart, values or schema helm refuses). A message is cut to
+MESSAGE_CHARS. Values and credentials reach helm only through files (`-f`, KUBECONFIG).
+Adapter layer: no ctx.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cloudify_shared.errors import TransientError, UserError
+
+HELM_ENV = "CLOUDIFY_VNF_HELM"
+MIN_VERSION = (3, 13, 0)  # release labels (--labels), JSON output of upgrade and history
+MESSAGE_CHARS = 1500
+MARGIN = 60  # seconds a helm command may take beyond the operation's timeout
+UNREACHABLE = ("connection refused", "i/o timeout", "no such host", "tls handshake timeout",
+               "connection reset", "network is unreachable", "the server is currently unable",
+               "service unavailable", "too many requests", "etcdserver")
+INSTALLED_BY = ("scripts/local-clusters up installs helm 4.1.4 (scripts/clusters/helm.sh)")
+
+
+def find_helm(given: str, on_manager: bool, environ: Mapping[str, str] = os.environ,
+              field: str = "properties.helm") -> str:
+    """The helm binary: the property `given` (local profile only: on a manager a blueprint may
+    not name a program the manager runs), else the administrator's CLOUDIFY_VNF_HELM, else
+    `helm` on PATH. UserError saying where it looked when there is none."""
+    if given and on_manager:
+        raise UserError(f"{field}: on a manager the helm binary is the administrator's "
+                        f"({HELM_ENV} in the mgmtworker's environment, else helm on its PATH): "
+                        "a blueprint may not name a program the manager runs; leave it empty")
+    candidate = given or environ.get(HELM_ENV, "") or shutil.which("helm") or ""
+    origin = field if given else HELM_ENV if environ.get(HELM_ENV) else "PATH"
+    if not candidate:
+        raise UserError(f"no helm binary: set {HELM_ENV} (or {field} in the local profile) or "
+                        f"put helm on PATH; {INSTALLED_BY}")
+    path = os.path.expanduser(candidate)
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise UserError(f"helm binary {candidate!r} (from {origin}) is not an executable file; "
+                        f"{INSTALLED_BY}")
+    return path
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    match = re.match(r"v?(\d+)\.(\d+)\.(\d+)", text.strip())
+    if match is None:
+        raise UserError(f"helm version: cannot read {text.strip()[:80]!r}")
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def upgrade_args(release: str, chart: str, namespace: str, values_files: Sequence[str],
+                 labels: Mapping[str, str], timeout: float) -> list[str]:
+    """`helm upgrade --install` without --wait (the suite waits itself; helm still waits for
+    hooks), values only as files, the ownership labels on the release (no value of theirs is
+    secret)."""
+    args = ["upgrade", "--install", release, chart, "--namespace", namespace,
+            "--timeout", f"{int(timeout)}s", "--history-max", "10", "--output", "json"]
+    for path in values_files:
+        args += ["--values", path]
+    if labels:
+        args += ["--labels", ",".join(f"{k}={v}" for k, v in sorted(labels.items()))]
+    return args
+
+
+def error_for(command: str, stderr: str) -> Exception:
+    """The project error for a failed helm command (by its message: helm has no codes)."""
+    text = stderr.strip()
+    text = text.removeprefix("Error: ")
+    if len(text) > MESSAGE_CHARS:
+        text = text[:MESSAGE_CHARS] + f"... ({len(text) - MESSAGE_CHARS} more characters)"
+    lowered = text.lower()
+    if any(word in lowered for word in UNREACHABLE):
+        return TransientError(f"helm {command}: cannot reach the cluster: {text}")
+    return UserError(f"helm {command}: {text}")
+
+
+@dataclass(frozen=True)
+class Release:
+    """What helm says of a release after an install or upgrade."""
+
+    name: str
+    namespace: str
+    revision: int
+    status: str
+    chart: str
+    chart_version: str
+    app_version: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Release:
+        meta = (data.get("chart") or {}).get("metadata") or {}
+        return cls(str(data.get("name")), str(data.get("namespace")), int(data.get("version") or 0),
+                   str((data.get("info") or {}).get("status")), str(meta.get("name")),
+                   str(meta.get("version")), str(meta.get("appVersion") or ""))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "namespace": self.namespace, "revision": self.revision,
+                "status": self.status, "chart": self.chart, "chart_version": self.chart_version,
+                "app_version": self.app_version}
+
+
+class HelmCli:
+    """One helm binary with one private kubeconfig, for one operation; close() removes its
+    private folder."""
+
+    def __init__(self, binary: str, kubeconfig: str) -> None:
+        self.binary = binary
+        self.home = tempfile.mkdtemp(prefix="vnf-helm-")  # mode 700
+        self.env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": self.home, "LANG": "C",
+            "KUBECONFIG": kubeconfig, "HELM_DRIVER": "secret",
+            "HELM_CONFIG_HOME": os.path.join(self.home, "config"),
+            "HELM_CACHE_HOME": os.path.join(self.home, "cache"),
+            "HELM_DATA_HOME": os.path.join(self.home, "data"),
+            "HELM_PLUGINS": os.path.join(self.home, "plugins"),
+        }
+
+    def run(self, args: Sequence[str], timeout: float, command: str) -> str:
+        try:
+            done = subprocess.run([self.binary, *args], env=self.env, cwd=self.home,
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise TransientError(f"helm {command}: no answer within {timeout:g}s (a retry "
+                                 "recovers the release)") from None
+        except OSError as error:
+            raise UserError(f"cannot run helm {self.binary}: {error.strerror}") from None
+        if done.returncode != 0:
+            raise error_for(command, done.stderr)
+        return done.stdout
+
+    def version(self) -> str:
+        text = self.run(["version", "--template", "{{.Version}}"], 30, "version").strip()
+        if parse_version(text) < MIN_VERSION:
+            raise UserError(f"helm {self.binary} is {text}: too old, at least "
+                            f"v{'.'.join(map(str, MIN_VERSION))} is needed; {INSTALLED_BY}")
+        return text
+
+    def upgrade_install(self, release: str, chart: str, namespace: str,
+                        values_files: Sequence[str], labels: Mapping[str, str],
+                        timeout: float) -> Release:
+        out = self.run(upgrade_args(release, chart, namespace, values_files, labels, timeout),
+                       timeout + MARGIN, "upgrade --install")
+        try:
+            return Release.from_json(json.loads(out))
+        except (ValueError, TypeError, AttributeError):
+            raise UserError("helm upgrade --install: its output is not the release JSON") from None
+
+    def manifest(self, release: str, namespace: str) -> str:
+        return self.run(["get", "manifest", release, "--namespace", namespace], MARGIN,
+                        "get manifest")
+
+    def uninstall(self, release: str, namespace: str, timeout: float) -> None:
+        self.run(["uninstall", release, "--namespace", namespace, "--ignore-not-found",
+                  "--timeout", f"{int(timeout)}s"], timeout + MARGIN, "uninstall")
+
+    def rollback(self, release: str, revision: int, namespace: str, timeout: float) -> None:
+        self.run(["rollback", release, str(revision), "--namespace", namespace,
+                  "--timeout", f"{int(timeout)}s"], timeout + MARGIN, "rollback")
+
+    def close(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)

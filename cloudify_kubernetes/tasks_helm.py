@@ -1,0 +1,225 @@
+"""Operations of cloudify.kubernetes.HelmRelease: thin, read ctx, call helm_release with a
+HelmCli whose kubeconfig and values are private files of the operation (mode 600 in a mode-700
+folder, removed when the operation ends). The connection is the Master's (api mode; kubectl
+over SSH is refused: helm talks to the API server itself).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import yaml
+
+from cloudify_kubernetes import helm_release
+from cloudify_kubernetes.backend import ObjectRef
+from cloudify_kubernetes.connection import SshSettings, from_info, wants_inline, warn_if_insecure
+from cloudify_kubernetes.credentials import register_inline_credentials
+from cloudify_kubernetes.helm_cli import HelmCli, find_helm
+from cloudify_kubernetes.helm_values import (
+    HelmSettings,
+    kubeconfig_for,
+    load_values_file,
+    parse_settings,
+    register_secret_values,
+    release_name_for,
+    set_values,
+)
+from cloudify_kubernetes.naming import instance_suffix
+from cloudify_kubernetes.tasks import INFO, RELATIONSHIP, _inline, connected
+from cloudify_shared.errors import UserError
+from cloudify_shared.local_files import LocalFiles, is_host_path
+from cloudify_shared.ownership import ownership_labels
+from cloudify_shared.tasks import instance_count, local_files, task, tenant_of
+
+RELEASE = "release_name"
+FACTS = ("release_name", "namespace", "revision", "status", "chart", "chart_version",
+         "app_version", "helm_version", "objects", "services", "pods")
+WHY_NOT_SSH = ("a HelmRelease needs the Master's api connection: helm talks to the API server "
+               "itself, and running helm on the master over SSH would need helm there and the "
+               "values on its disk; connect it to a Master with api settings")
+
+
+def _settings(ctx: Any) -> HelmSettings:
+    settings = parse_settings(ctx.node.properties)
+    register_secret_values(settings.values)
+    register_secret_values(set_values(settings.set))
+    return settings
+
+
+def _release_name(ctx: Any, settings: HelmSettings) -> str:
+    """Chosen once (create) and kept: a later change of instance count never renames it."""
+    props = ctx.instance.runtime_properties
+    if RELEASE not in props:
+        suffix = instance_suffix(ctx.instance.id) if instance_count(ctx) > 1 else ""
+        props[RELEASE] = release_name_for(ctx.instance.id, settings.release_name, suffix)
+    return str(props[RELEASE])
+
+
+def _connection(ctx: Any) -> Any:
+    info = ctx.instance.runtime_properties.get(INFO)
+    if info is None:
+        raise UserError(f"no cluster: add a {RELATIONSHIP} relationship to a Master or a proxy")
+    inline = None
+    if wants_inline(info):
+        masters = [r.target.node for r in ctx.instance.relationships
+                   if r.type == RELATIONSHIP or RELATIONSHIP in r.type_hierarchy]
+        inline = _inline(masters[0]) if masters else None
+    register_inline_credentials(inline)
+    connection = from_info(info, INFO, inline)
+    if isinstance(connection, SshSettings):
+        raise UserError(WHY_NOT_SSH)
+    warn_if_insecure(connection, ctx.logger)
+    return connection
+
+
+def _read(path: str | None) -> bytes | None:
+    if not path:
+        return None
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _kubeconfig(files: LocalFiles, backend: Any) -> str:
+    """A private kubeconfig with what the suite's own client uses (its server already allowed
+    by the reach policy, its files already under the local-file policy)."""
+    config = backend.api_client.configuration
+    token = config.get_api_key_with_prefix("authorization") or None
+    if token and token.startswith("Bearer "):
+        token = token[len("Bearer "):]
+    data = kubeconfig_for(config.host, token, _read(config.ssl_ca_cert), _read(config.cert_file),
+                          _read(config.key_file), bool(config.verify_ssl),
+                          getattr(config, "tls_server_name", None))
+    return files.private_file(yaml.safe_dump(data).encode(), "kubeconfig")
+
+
+def _chart(files: LocalFiles, chart: str) -> str:
+    field = "properties.chart"
+    if "://" in chart:
+        raise UserError(f"{field}: {chart!r}: charts from a repository or an OCI registry are "
+                        "not supported yet; give a packaged chart (.tgz, `helm package`) of the "
+                        "blueprint, or a chart directory or .tgz on the host")
+    if is_host_path(chart):
+        path = files.host_path(chart, field)
+        if os.path.isdir(path):
+            if files.on_manager:
+                helm_release.check_chart_dir(path, files.host_path, field)
+        elif not os.path.isfile(path):
+            raise UserError(f"{field}: {chart!r} is neither a chart directory nor a chart file")
+        return path
+    if not chart.endswith((".tgz", ".tar.gz")):
+        raise UserError(f"{field}: {chart!r}: a chart of the blueprint must be packaged (.tgz, "
+                        "`helm package`): an operation reads blueprint files one by one and "
+                        "cannot read a directory of them")
+    return files.local_path(chart, field)
+
+
+def _values_files(files: LocalFiles, settings: HelmSettings) -> list[str]:
+    """values_files, then values, then set (the last wins), each as a private file."""
+    paths = []
+    for index, item in enumerate(settings.values_files):
+        where = f"properties.values_files[{index}]"
+        data = load_values_file(files.read_text(item, where), f"{where} ({item})")
+        register_secret_values(data)
+        paths.append(files.private_file(yaml.safe_dump(data).encode(), "values.yaml"))
+    for name, data in (("values", settings.values), ("set", set_values(settings.set))):
+        if data:
+            paths.append(files.private_file(yaml.safe_dump(data).encode(), f"{name}.yaml"))
+    return paths
+
+
+def _spec(ctx: Any, settings: HelmSettings, chart: str = "", values: list[str] | None = None
+          ) -> helm_release.ReleaseSpec:
+    return helm_release.ReleaseSpec(
+        _release_name(ctx, settings), settings.namespace, chart, settings.chart, values or [],
+        ownership_labels(ctx.deployment.id, ctx.instance.id, tenant_of(ctx)), settings.timeout)
+
+
+@contextmanager
+def _helm(ctx: Any, settings: HelmSettings, backend: Any) -> Iterator[tuple[HelmCli, str]]:
+    """A HelmCli with a private kubeconfig for `backend`'s cluster, and helm's version."""
+    files = local_files(ctx)
+    helm = HelmCli(find_helm(settings.helm, files.on_manager), _kubeconfig(files, backend))
+    try:
+        yield helm, helm.version()
+    finally:
+        helm.close()
+
+
+def _recorded(ctx: Any) -> list[ObjectRef]:
+    return [ObjectRef.from_dict(d) for d in ctx.instance.runtime_properties.get("objects") or []]
+
+
+@task
+def helm_create(ctx: Any, **_: Any) -> None:
+    """Check the settings and the helm binary (found, recent enough) before anything is made
+    (the connection comes later: connected_to_master copies it at preconfigure)."""
+    settings = _settings(ctx)
+    name = _release_name(ctx, settings)
+    helm = HelmCli(find_helm(settings.helm, local_files(ctx).on_manager), "")
+    try:
+        version = helm.version()
+    finally:
+        helm.close()
+    ctx.logger.info("release %s in namespace %s, chart %s, helm %s (%s)", name,
+                    settings.namespace, settings.chart, version, helm.binary)
+
+
+def _install(ctx: Any) -> None:
+    """upgrade --install with the node's current properties, then wait until every object of
+    the release is ready (a failure leaves the previous revision, or nothing)."""
+    settings = _settings(ctx)
+    files = local_files(ctx)
+    with connected(ctx, _connection(ctx), INFO) as backend, \
+            _helm(ctx, settings, backend) as (helm, version):
+        spec = _spec(ctx, settings, _chart(files, settings.chart), _values_files(files, settings))
+        release, refs = helm_release.install(backend, helm, spec, ctx.logger)
+        facts = helm_release.describe(backend, release, refs, version)
+    ctx.instance.runtime_properties.update(facts)
+    ctx.logger.info("release %s revision %d ready (%d object(s))", release.name,
+                    release.revision, len(refs))
+
+
+@task
+def helm_start(ctx: Any, **_: Any) -> None:
+    """Install (or, on a re-run, upgrade) the release until every object is ready."""
+    _install(ctx)
+
+
+@task
+def helm_update(ctx: Any, **_: Any) -> None:
+    """Day 2 (heal, or update after a deployment update changed the properties): an upgrade
+    to the current properties; objects deleted out of band are made again, a failure rolls
+    back to the last deployed revision."""
+    _install(ctx)
+
+
+@task
+def helm_delete(ctx: Any, **_: Any) -> None:
+    """helm uninstall, then wait until every object is gone; then forget the release. helm is
+    needed only when the release is there."""
+    props = ctx.instance.runtime_properties
+    if RELEASE in props and INFO in props:
+        settings = _settings(ctx)
+        spec = _spec(ctx, settings)
+        with connected(ctx, _connection(ctx), INFO) as backend:
+            if helm_release.release_history(backend, spec.namespace, spec.name):
+                with _helm(ctx, settings, backend) as (helm, _version):
+                    helm_release.uninstall(backend, helm, spec, _recorded(ctx), ctx.logger)
+            else:
+                helm_release.uninstall(backend, None, spec, _recorded(ctx), ctx.logger)
+    for key in FACTS:
+        props.pop(key, None)
+
+
+@task
+def helm_check_status(ctx: Any, **_: Any) -> None:
+    """Fails, naming what is wrong, unless the release is deployed and every object ready."""
+    settings = _settings(ctx)
+    with connected(ctx, _connection(ctx), INFO) as backend:
+        problems = helm_release.check_status(backend, _spec(ctx, settings), _recorded(ctx))
+    if problems:
+        raise UserError(f"{len(problems)} problem(s): " + "; ".join(problems))
+    ctx.logger.info("check_status: release %s deployed, %d object(s) ready",
+                    ctx.instance.runtime_properties.get(RELEASE), len(_recorded(ctx)))

@@ -1,0 +1,227 @@
+"""helm_release over a fake cluster and a fake helm (the same Protocols as the real adapters):
+what a failure leaves (nothing after a first install, the previous revision after an upgrade),
+the recovery of a release an earlier run left pending, ownership, status."""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+import yaml
+
+from cloudify_kubernetes import helm_release
+from cloudify_kubernetes.backend import ObjectRef
+from cloudify_kubernetes.helm_cli import Release
+from cloudify_kubernetes.helm_release import ReleaseSpec
+from cloudify_shared.errors import UserError, WorkloadFailed
+from cloudify_shared.ownership import ownership_labels
+
+LOG = logging.getLogger("test")
+OURS = ownership_labels("dep", "web_abc123", "t1")
+NAMESPACED = {("v1", "ConfigMap"): True, ("v1", "Secret"): True, ("v1", "Pod"): True,
+              ("v1", "Event"): True, ("apps/v1", "Deployment"): True}
+
+
+def manifest(revision_tag: str) -> str:
+    return (f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: r-{revision_tag}}}\n---\n"
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: r-web}\n"
+            "spec: {replicas: 1, selector: {matchLabels: {app: web}}, "
+            "template: {metadata: {labels: {app: web}}}}\n")
+
+
+class FakeCluster:
+    """Objects and the release's storage Secrets; Deployments ready unless `broken`."""
+
+    def __init__(self) -> None:
+        self.objects: dict[ObjectRef, dict[str, Any]] = {}
+        self.broken = False
+
+    def namespaced(self, api_version: str, kind: str) -> bool:
+        return NAMESPACED[(api_version, kind)]
+
+    def get(self, ref: ObjectRef) -> dict[str, Any] | None:
+        return self.objects.get(ObjectRef(ref.api_version, ref.kind, ref.name, ref.namespace))
+
+    def put(self, obj: dict[str, Any]) -> None:
+        meta = obj["metadata"]
+        meta.setdefault("uid", f"uid-{meta['name']}")
+        if obj["kind"] == "Deployment":
+            ready = 0 if self.broken else 1
+            obj["status"] = {"updatedReplicas": ready, "replicas": 1, "availableReplicas": ready}
+        self.objects[ObjectRef.of(obj)] = obj
+
+    def list_objects(self, api_version: str, kind: str, namespace: str | None,
+                     label_selector: str) -> list[dict[str, Any]]:
+        wanted = dict(part.split("=") for part in label_selector.split(","))
+        return [o for r, o in self.objects.items() if r.kind == kind and r.namespace == namespace
+                and wanted.items() <= ((o["metadata"].get("labels") or {}).items())]
+
+    def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
+        return []
+
+    def logs(self, namespace: str, pod: str, container: str | None, tail: int) -> str:
+        return "crashing"
+
+
+class FakeHelm:
+    """Keeps revisions as helm does (storage Secrets labelled owner/name/status/version)."""
+
+    def __init__(self, cluster: FakeCluster, namespace: str = "ns") -> None:
+        self.cluster, self.namespace = cluster, namespace
+        self.calls: list[str] = []
+        self.revisions: list[dict[str, Any]] = []  # {status, tag, labels}
+        self.fail_upgrade = False
+
+    def _store(self) -> None:
+        for ref in [r for r in self.cluster.objects if r.kind == "Secret"]:
+            del self.cluster.objects[ref]
+        for number, rev in enumerate(self.revisions, 1):
+            labels = {**rev["labels"], "owner": "helm", "name": "r", "status": rev["status"],
+                      "version": str(number)}
+            self.cluster.put({"apiVersion": "v1", "kind": "Secret", "metadata": {
+                "name": f"sh.helm.release.v1.r.v{number}", "namespace": self.namespace,
+                "labels": labels}})
+
+    def _apply(self, tag: str) -> None:
+        for ref in [r for r in self.cluster.objects if r.kind != "Secret"]:
+            del self.cluster.objects[ref]
+        for doc in manifest(tag).split("---\n"):
+            obj = yaml.safe_load(doc)
+            obj["metadata"]["namespace"] = self.namespace
+            self.cluster.put(obj)
+
+    def upgrade_install(self, release: str, chart: str, namespace: str,
+                        values_files: Sequence[str], labels: Mapping[str, str],
+                        timeout: float) -> Release:
+        self.calls.append(f"upgrade {chart}")
+        if self.fail_upgrade:
+            raise UserError("helm upgrade --install: values don't meet the schema")
+        for rev in self.revisions:
+            if rev["status"] == "deployed":
+                rev["status"] = "superseded"
+        self.revisions.append({"status": "deployed", "tag": chart, "labels": dict(labels)})
+        self._apply(chart)
+        self._store()
+        return Release(release, namespace, len(self.revisions), "deployed", "web", "0.1.0", "1")
+
+    def manifest(self, release: str, namespace: str) -> str:
+        return manifest(self.revisions[-1]["tag"])
+
+    def uninstall(self, release: str, namespace: str, timeout: float) -> None:
+        self.calls.append("uninstall")
+        self.revisions = []
+        self.cluster.objects = {}
+
+    def rollback(self, release: str, revision: int, namespace: str, timeout: float) -> None:
+        self.calls.append(f"rollback {revision}")
+        self.cluster.broken = False
+        target = self.revisions[revision - 1]
+        for rev in self.revisions:
+            if rev["status"] == "deployed":
+                rev["status"] = "superseded"
+        self.revisions.append({**target, "status": "deployed"})
+        self._apply(target["tag"])
+        self._store()
+
+
+def spec(chart: str = "v1", labels: Mapping[str, str] = OURS) -> ReleaseSpec:
+    return ReleaseSpec("r", "ns", chart, chart, [], dict(labels), 2)
+
+
+def test_install_waits_and_reports_the_objects() -> None:
+    cluster = FakeCluster()
+    helm = FakeHelm(cluster)
+    release, refs = helm_release.install(cluster, helm, spec(), LOG)
+    assert release.revision == 1
+    assert [str(r) for r in refs] == ["ConfigMap ns/r-v1", "Deployment ns/r-web"]
+    assert all(r.uid for r in refs)
+
+
+def test_a_failing_first_install_leaves_nothing() -> None:
+    cluster = FakeCluster()
+    cluster.broken = True
+    helm = FakeHelm(cluster)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "r-web-1", "namespace": "ns",
+                                                           "labels": {"app": "web"}},
+           "status": {"containerStatuses": [{"name": "web", "state": {"waiting": {
+               "reason": "CrashLoopBackOff", "message": "back-off"}}}]}}
+    original = helm._apply
+
+    def apply_with_pod(tag: str) -> None:
+        original(tag)
+        cluster.objects[ObjectRef.of(pod)] = pod
+    helm._apply = apply_with_pod  # type: ignore[method-assign]
+    with pytest.raises(WorkloadFailed, match="CrashLoopBackOff"):
+        helm_release.install(cluster, helm, spec(), LOG)
+    assert helm.calls == ["upgrade v1", "uninstall"]
+    assert cluster.objects == {}
+
+
+def test_a_failing_upgrade_rolls_back_to_the_deployed_revision() -> None:
+    cluster = FakeCluster()
+    helm = FakeHelm(cluster)
+    helm_release.install(cluster, helm, spec("v1"), LOG)
+    cluster.broken = True
+    with pytest.raises(Exception, match="to be ready"):
+        helm_release.install(cluster, helm, spec("v2"), LOG)
+    assert helm.calls == ["upgrade v1", "upgrade v2", "rollback 1"]
+    assert helm.revisions[-1]["tag"] == "v1" and helm.revisions[-1]["status"] == "deployed"
+
+
+def test_a_refused_upgrade_made_no_revision_and_undoes_nothing() -> None:
+    cluster = FakeCluster()
+    helm = FakeHelm(cluster)
+    helm_release.install(cluster, helm, spec("v1"), LOG)
+    helm.fail_upgrade = True
+    with pytest.raises(UserError, match="schema"):
+        helm_release.install(cluster, helm, spec("v2"), LOG)
+    assert helm.calls == ["upgrade v1", "upgrade v2"]
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    (["pending-install"], ["uninstall", "upgrade v2"]),
+    (["failed"], ["uninstall", "upgrade v2"]),
+    (["deployed", "pending-upgrade"], ["rollback 1", "upgrade v2"]),
+    (["deployed", "failed"], ["upgrade v2"]),
+])
+def test_what_an_earlier_run_left_is_recovered_first(statuses: list[str], expected: list[str]) -> None:
+    cluster = FakeCluster()
+    helm = FakeHelm(cluster)
+    helm.revisions = [{"status": s, "tag": "v1", "labels": dict(OURS)} for s in statuses]
+    helm._apply("v1")
+    helm._store()
+    helm_release.install(cluster, helm, spec("v2"), LOG)
+    assert helm.calls == expected
+    assert helm.revisions[-1]["status"] == "deployed"
+
+
+@pytest.mark.parametrize("labels, owner", [
+    (ownership_labels("other-dep", "web_abc123", "t1"), "deployment other-dep (tenant t1)"),
+    (ownership_labels("dep", "web_zzz999", "t1"), "node instance web_zzz999"),
+    ({}, "someone else"),
+])
+def test_a_release_of_another_owner_is_never_taken_over(labels: dict[str, str], owner: str) -> None:
+    cluster = FakeCluster()
+    helm = FakeHelm(cluster)
+    helm.revisions = [{"status": "deployed", "tag": "v1", "labels": labels}]
+    helm._store()
+    with pytest.raises(UserError, match=re.escape(f"release r in namespace ns already exists and "
+                                                  f"belongs to {owner}")):
+        helm_release.install(cluster, helm, spec("v2"), LOG)
+    helm_release.uninstall(cluster, helm, spec(), [], LOG)
+    assert helm.calls == []
+
+
+def test_uninstall_waits_until_gone_and_check_status_names_what_is_missing() -> None:
+    cluster = FakeCluster()
+    helm = FakeHelm(cluster)
+    _, refs = helm_release.install(cluster, helm, spec(), LOG)
+    assert helm_release.check_status(cluster, spec(), refs) == []
+    del cluster.objects[ObjectRef("v1", "ConfigMap", "r-v1", "ns")]
+    assert helm_release.check_status(cluster, spec(), refs) == ["ConfigMap ns/r-v1: missing"]
+    helm_release.uninstall(cluster, helm, spec(), refs, LOG)
+    assert helm.calls[-1] == "uninstall" and cluster.objects == {}
+    assert helm_release.check_status(cluster, spec(), refs) == ["release r in namespace ns: missing"]
+    helm_release.uninstall(cluster, None, spec(), refs, LOG)  # again: nothing to do
