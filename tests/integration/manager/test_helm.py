@@ -1,0 +1,47 @@
+"""A HelmRelease on the real manager: the mgmtworker runs the administrator's helm
+(CLOUDIFY_VNF_HELM, scripts/manager/services.sh), the chart is a blueprint resource, the
+kubeconfig and values reach helm as private files; install waits until every object is ready,
+uninstall until every object is gone. A blueprint that names a helm binary is refused."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from examples.manager import ManagerCfy
+from tests.helpers import clusters
+from tests.helpers.paths import LOCAL_API, TEST_BLUEPRINTS
+from tests.integration.kubernetes.test_helm import release_leftovers
+from tests.integration.manager.test_microservices import failed_install_events
+
+pytestmark = pytest.mark.usefixtures("kube")
+
+BLUEPRINT = TEST_BLUEPRINTS / "helm-release" / "blueprint.yaml"
+
+
+def test_a_chart_of_the_blueprint_installs_and_uninstalls_on_the_manager(
+        on_manager: ManagerCfy, manager_deployment: str) -> None:
+    release = f"m-{uuid.uuid4().hex[:8]}"
+    on_manager.install(BLUEPRINT, manager_deployment,
+                       {"api": LOCAL_API, "release_name": release, "set": {"greeting": "on-manager"}})
+    (instance,) = [i for i in on_manager.access.client().node_instances.list(
+        deployment_id=manager_deployment) if i.node_id == "web"]
+    props = instance.runtime_properties
+    assert (props["release_name"], props["revision"], props["status"], props["helm_version"]) == (
+        release, 1, "deployed", "v4.1.4")
+    assert sorted(o["kind"] for o in props["objects"]) == ["ConfigMap", "Deployment", "Service"]
+    assert "on-manager" not in str(props)  # values are never runtime properties
+    # the release's storage Secret carries the deployment's ownership labels: the leak check sees it
+    assert any(item.startswith("Secret/default/sh.helm.release.v1.") for item in
+               clusters.leftovers(manager_deployment))
+    on_manager.uninstall(manager_deployment)
+    assert release_leftovers(release) == []
+    assert clusters.leftovers(manager_deployment) == []
+
+
+def test_a_helm_binary_named_by_a_blueprint_is_refused_on_the_manager(
+        on_manager: ManagerCfy, manager_deployment: str) -> None:
+    events = failed_install_events(on_manager, manager_deployment, BLUEPRINT,
+                                   {"api": LOCAL_API, "helm": "/bin/sh"})
+    assert "properties.helm: on a manager the helm binary is the administrator's" in events, events[-3000:]
+    assert clusters.leftovers(manager_deployment) == []
