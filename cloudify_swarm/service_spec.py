@@ -6,6 +6,7 @@ Port specs and the ownership labels into the raw shape docker-py's low-level API
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -253,10 +254,38 @@ def _file_refs(refs: list[SecretRef], ids: dict[str, str], kind: str) -> list[di
             for r in refs]
 
 
+def host_ports_held(ports: list[PortSpec]) -> list[int]:
+    """The published ports in host mode: a host port is held by one task at a time, so an
+    update there must stop the old task before it starts the new one."""
+    return sorted(p.published for p in ports if p.mode == "host" and p.published)
+
+
+def update_config(service: Microservice, ports: list[PortSpec], keep_up: bool) -> dict[str, Any]:
+    """The UpdateConfig to send. With `keep_up` (a Microservice, not a compose service, which
+    keeps docker stack deploy's default), an update the user did not order starts each new task
+    before it stops the old one, so the service never drops to zero running tasks (issue 25);
+    Swarm's own default (stop-first) stays where host-mode ports make start-first impossible."""
+    if not keep_up or "Order" in service.update_config or host_ports_held(ports):
+        return dict(service.update_config)
+    return {**service.update_config, "Order": "start-first"}
+
+
+def note_update_order(logger: logging.Logger, service: Microservice, ports: list[PortSpec],
+                      name: str) -> None:
+    """Say so when an in-place update of the service cannot keep a task running."""
+    held = host_ports_held(ports)
+    if held and "Order" not in service.update_config:
+        logger.info("service %s publishes host-mode port(s) %s: an in-place update stops each old "
+                    "task before its new one starts (a host port is held by one task at a time)",
+                    name, ", ".join(map(str, held)))
+
+
 def build_service_spec(service: Microservice, name: str, container: ContainerSpec,
                        ports: list[PortSpec], labels: dict[str, str],
-                       object_ids: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
-    """The Engine API ServiceSpec. `object_ids` maps kind ('Secret', 'Config') -> name -> id."""
+                       object_ids: dict[str, dict[str, str]] | None = None,
+                       keep_up: bool = False) -> dict[str, Any]:
+    """The Engine API ServiceSpec. `object_ids` maps kind ('Secret', 'Config') -> name -> id;
+    `keep_up`: see update_config."""
     check_ports(ports, service.endpoint_mode, "ports")
     ids = object_ids or {}
     spec_container = container_api(container, labels)
@@ -279,8 +308,9 @@ def build_service_spec(service: Microservice, name: str, container: ContainerSpe
                  else {"Replicated": {"Replicas": service.replicas}}),
         "EndpointSpec": {"Mode": service.endpoint_mode, "Ports": [p.api() for p in ports]},
     }
-    if service.update_config:
-        spec["UpdateConfig"] = service.update_config
+    update = update_config(service, ports, keep_up)
+    if update:
+        spec["UpdateConfig"] = update
     if service.rollback_config:
         spec["RollbackConfig"] = service.rollback_config
     return spec

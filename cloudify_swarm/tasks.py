@@ -50,7 +50,12 @@ from cloudify_swarm.context_links import (
 from cloudify_swarm.drift import keep_live_env
 from cloudify_swarm.endpoint import parse_endpoint, warn_if_insecure
 from cloudify_swarm.engine_links import checked_endpoint, connect, engine_for
-from cloudify_swarm.service_spec import Microservice, build_service_spec, microservice_from_dict
+from cloudify_swarm.service_spec import (
+    Microservice,
+    build_service_spec,
+    microservice_from_dict,
+    note_update_order,
+)
 from cloudify_swarm.spec import parse_container, parse_port
 
 if TYPE_CHECKING:
@@ -269,8 +274,10 @@ def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
     # names only (values may be secret): update and check_drift keep these as they run
     ctx.instance.runtime_properties["env_input_keys"] = sorted([*env, *keep_live])
     owner = owner_of(ctx, host.instance.id)
-    spec = build_service_spec(service, host_props["service_name"], container,
-                              service.ports + related_ports(ctx), owner, host_props.get("object_ids"))
+    ports = service.ports + related_ports(ctx)
+    spec = build_service_spec(service, host_props["service_name"], container, ports, owner,
+                              host_props.get("object_ids"), keep_up=True)
+    note_update_order(ctx.logger, service, ports, spec["Name"])
     engine = connect(ctx, host_props, host)
     assert engine is not None
     try:

@@ -64,7 +64,8 @@ def desired_spec(ctx: Any, engine: services.EngineApi, host_props: dict[str, Any
         if missing:
             raise UserError(f"{kind.lower()}(s) {', '.join(missing)} not created yet (the "
                             "Microservice's start, update or heal creates them)")
-    spec = build_service_spec(service, name, container, service.ports + related_ports(ctx), owner, ids)
+    spec = build_service_spec(service, name, container, service.ports + related_ports(ctx), owner, ids,
+                              keep_up=True)
     live = lifecycle.find_service(engine, owner, name)
     return keep_live_env(spec, live["Spec"] if live else None,
                          list(ctx.instance.runtime_properties.get("env_input_keys") or []))

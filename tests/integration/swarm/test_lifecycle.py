@@ -115,6 +115,34 @@ def watch_running(name: str, stop: threading.Event, seen: list[int]) -> None:
         time.sleep(0.1)
 
 
+def test_an_update_the_user_did_not_order_keeps_a_task_running(cfy: CfyCli, no_leftovers: str) -> None:
+    """Issue 25: without an update_config order, an in-place update of a one-replica service
+    starts the new task before stopping the old one (Swarm's own default, stop-first, left the
+    service with no running task for about a second)."""
+    cfy.install(BLUEPRINT, no_leftovers, {"replicas": 1}).check()
+    try:
+        name = service_name(cfy, no_leftovers)
+        set_properties(cfy, no_leftovers, "app", update_config={})
+        operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.update", ["app"]).check()
+        set_properties(cfy, no_leftovers, "app_container", env={"GREETING": "again", "TOKEN": TOKEN})
+        seen: list[int] = []
+        stop = threading.Event()
+        watcher = threading.Thread(target=watch_running, args=(name, stop, seen))
+        watcher.start()
+        try:
+            operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.update", ["app_container"]).check()
+        finally:
+            stop.set()
+            watcher.join()
+        print(f"running tasks during the update: min {min(seen)}, max {max(seen)} over {len(seen)} polls")
+        assert min(seen) >= 1
+        spec = inspect(name)["Spec"]  # type: ignore[index]
+        assert spec["UpdateConfig"]["Order"] == "start-first"
+        assert "GREETING=again" in spec["TaskTemplate"]["ContainerSpec"]["Env"]
+    finally:
+        cfy.uninstall(no_leftovers).check()
+
+
 def test_update_in_place_and_a_failed_update(cfy: CfyCli, no_leftovers: str) -> None:
     cfy.install(BLUEPRINT, no_leftovers).check()
     try:
