@@ -107,6 +107,8 @@ mgmtworker_consuming() {
 mgmtworker_script() {
   cat <<EOF
 #!/bin/bash
+# a daemon keeps no file its starter had open (a caller's flock would be held for its lifetime)
+for fd in /proc/\$\$/fd/*; do n=\${fd##*/}; ((n > 2)) && exec {n}>&-; done
 # environment of cloudify-manager-install 7.0.5's cloudify-mgmtworker service
 export MGMTWORKER_HOME=$MW_HOME VIRTUALENV_DIR=$MW_VENV PATH=$MW_VENV/bin:\$PATH
 export AGENT_WORK_DIR=$MW_HOME/work AGENT_LOG_DIR=$MW_HOME/log AGENT_LOG_LEVEL=INFO
