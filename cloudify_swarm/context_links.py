@@ -26,6 +26,7 @@ TO_MANAGER = "cloudify.swarm.relationships.connected_to_manager"
 IN_MICROSERVICE = "cloudify.swarm.relationships.contained_in_microservice"
 PUBLISHES = "cloudify.swarm.relationships.publishes"
 CONTAINED_IN = "cloudify.relationships.contained_in"
+CONNECTED_TO = "cloudify.relationships.connected_to"
 # what the target of a relationship of this plugin's own types is (by the type's exact name)
 OWN_RELATIONSHIPS = {TO_MANAGER: MANAGER, IN_MICROSERVICE: MICROSERVICE, PUBLISHES: PORT}
 ROOT_PROPERTIES = ("use_external_resource", "resource_id")
@@ -34,7 +35,8 @@ ROOT_PROPERTIES = ("use_external_resource", "resource_id")
 CREATE_ENV_KEYS = "create_env_keys"
 CREATE_ENV = "create_env_input"
 HOST_NEEDED = (f"a Container must be contained in exactly one {MICROSERVICE} through "
-               f"{IN_MICROSERVICE}")
+               f"{IN_MICROSERVICE} (its operations claim the service and publish its facts onto "
+               f"the Microservice; a generic {CONTAINED_IN} runs neither)")
 
 
 def own_properties(node: Any) -> dict[str, Any]:
@@ -99,15 +101,25 @@ def lookup(data: Any, dotted: str) -> Any:
     return data
 
 
-def manager_target(instance: Any) -> Any:
+def carries_endpoint(relationship: Any, key: str) -> bool:
+    """Whether `relationship` is a generic connected_to or contained_in (or one derived from
+    them: the 2016 blog's shapes) to a node that carries a Swarm endpoint at runtime property
+    `key` (a DeploymentProxy's copied swarm_info); the target instance is read for it."""
+    if not (has_type(relationship, CONNECTED_TO) or has_type(relationship, CONTAINED_IN)):
+        return False
+    return has_endpoint(lookup(dict(relationship.target.instance.runtime_properties), key))
+
+
+def manager_target(instance: Any, key: str = "swarm_info") -> Any:
     """The target of the one relationship of `instance` (a node instance context) to a Manager,
-    or `connected_to_manager` to a node carrying the endpoint (targets of other relationships
-    are read to learn their types)."""
+    or of `connected_to_manager` (or any connected_to / contained_in) to a node carrying the
+    endpoint at `key` (targets of other relationships are read to learn their types)."""
     links = [r for r in instance.relationships
-             if has_type(r, TO_MANAGER) or may_target(r, MANAGER)]
+             if has_type(r, TO_MANAGER) or may_target(r, MANAGER) or carries_endpoint(r, key)]
     if len(links) != 1:
-        raise UserError(f"needs exactly one relationship to a {MANAGER} (contained_in) or one "
-                        f"{TO_MANAGER} to a node carrying the endpoint; found {len(links)}")
+        raise UserError(f"needs exactly one relationship to a {MANAGER}, or to a node carrying "
+                        f"the endpoint in its runtime property '{key}' (a DeploymentProxy), by "
+                        f"{TO_MANAGER}, contained_in or connected_to; found {len(links)}")
     return links[0].target
 
 
@@ -125,10 +137,10 @@ def resolve_endpoint(ctx: Any, key: str) -> Endpoint:
     The endpoint must be one the administrator allows (endpoint.reach), whichever node
     published it: refused here, at the Microservice's create, before anything is made."""
     host = sole_host(ctx.instance)
-    target = host.target if host is not None else manager_target(ctx.instance)
+    target = host.target if host is not None else manager_target(ctx.instance, key)
     info = lookup(dict(target.instance.runtime_properties), key)
     if host is not None and not has_endpoint(info):  # not what was assumed: check it by type
-        target = manager_target(ctx.instance)
+        target = manager_target(ctx.instance, key)
         info = lookup(dict(target.instance.runtime_properties), key)
     where = f"node '{target.node.id}' runtime property '{key}.endpoint'"
     if not has_endpoint(info):
@@ -181,7 +193,9 @@ def default_service_name(ctx: Any) -> str:
 
 def host_of(ctx: Any) -> Any:
     """The Microservice a Container is contained in, found by the relationship's type alone
-    (container_create checks, with check_host, that its target is a Microservice)."""
+    (container_create checks, with check_host, that its target is a Microservice). Only
+    contained_in_microservice: its own operations claim the service and publish its facts onto
+    the Microservice, which a generic contained_in would not run."""
     hosts = [r for r in ctx.instance.relationships if has_type(r, IN_MICROSERVICE)]
     if len(hosts) != 1:
         raise UserError(HOST_NEEDED)
