@@ -276,6 +276,82 @@ def failing_pod(pods: Sequence[Obj],
     return None
 
 
+# How many sandbox creation failures of one pod mean it will not start (the kubelet retries
+# every few seconds; a transient runtime hiccup fails once or twice, a broken one every time).
+SANDBOX_FAILURES = 3
+WAITING_PODS_SHOWN = 3
+
+
+def _ready(obj: Obj) -> bool:
+    return _status(obj).get("phase") == "Succeeded" or _is_true(obj, "Ready")
+
+
+def telling(pull_messages: Sequence[str]) -> str:
+    """The latest pull error that says what went wrong (the kubelet follows each with a bare
+    'Error: ErrImagePull'), else the latest."""
+    explained = [text for text in pull_messages if pull_problem(text)]
+    return (explained or list(pull_messages))[-1]
+
+
+def pod_waiting_reason(obj: Obj, pull_messages: Sequence[str] = ()) -> str:
+    """Why a pod that has not failed is not ready yet, in the kubelet's and scheduler's words
+    (a registry that cannot be reached says so, with its last pull error)."""
+    scheduled = _condition(obj, "PodScheduled")
+    if scheduled and scheduled.get("status") == "False":
+        return f"not scheduled: {scheduled.get('reason')}: {scheduled.get('message')}"
+    reasons = []
+    for container in _containers(obj):
+        state = container.get("state") or {}
+        waiting, terminated = state.get("waiting") or {}, state.get("terminated") or {}
+        if waiting:
+            text = f"container {container.get('name')} {waiting.get('reason')}"
+            if waiting.get("message"):
+                text += f": {waiting.get('message')}"
+            if waiting.get("reason") in PULL_REASONS and pull_messages:
+                text += f" (registry unreachable, waited out; last pull error: {telling(pull_messages)})"
+            reasons.append(text)
+        elif terminated:
+            reasons.append(f"container {container.get('name')} exited {terminated.get('exitCode')} "
+                           f"({terminated.get('reason')})")
+        elif not container.get("ready"):
+            reasons.append(f"container {container.get('name')} running, not ready (readiness probe)")
+    return "; ".join(reasons) or f"{_status(obj).get('phase') or 'Pending'}, not ready"
+
+
+def waiting_reasons(pods: Sequence[Obj],
+                    pull_messages: Callable[[Obj], Sequence[str]] | None = None) -> str:
+    """The reasons of the first few pods that are not ready ('' when all are), for the
+    progress line and the timeout's last state."""
+    waiting = [item for item in pods
+               if not _ready(item) and not (item.get("metadata") or {}).get("deletionTimestamp")]
+    shown = []
+    for item in waiting[:WAITING_PODS_SHOWN]:
+        messages = pull_messages(item) if pull_messages and pulling_image(item) else ()
+        shown.append(f"pod {(item.get('metadata') or {}).get('name')}: "
+                     f"{pod_waiting_reason(item, messages)}")
+    more = f"; and {len(waiting) - WAITING_PODS_SHOWN} more pod(s)" if len(waiting) > WAITING_PODS_SHOWN else ""
+    return "; ".join(shown) + more
+
+
+def creating(obj: Obj) -> bool:
+    """Whether the pod is still having its sandbox or containers made (ContainerCreating)."""
+    return _status(obj).get("phase") == "Pending" and any(
+        ((c.get("state") or {}).get("waiting") or {}).get("reason") == "ContainerCreating"
+        for c in _containers(obj)) or (_status(obj).get("phase") == "Pending"
+                                       and _is_true(obj, "PodScheduled") and not _containers(obj))
+
+
+def sandbox_failure(events: Sequence[Obj]) -> str | None:
+    """A pod's sandbox creation failing again and again (FailedCreatePodSandBox, counted over
+    its events): it will not start; None while it failed fewer than SANDBOX_FAILURES times."""
+    failures = [e for e in events if e.get("reason") == "FailedCreatePodSandBox"]
+    count = sum(int(e.get("count") or 1) for e in failures)
+    if count < SANDBOX_FAILURES:
+        return None
+    return (f"its sandbox could not be created ({count} times, FailedCreatePodSandBox): "
+            f"{failures[-1].get('message')}")
+
+
 def pod_selector(obj: Obj) -> dict[str, str] | None:
     """The label selector (matchLabels) of a workload's pods, or None for non-workloads."""
     if obj.get("kind") not in WORKLOAD_KINDS:

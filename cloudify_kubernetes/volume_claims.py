@@ -190,16 +190,38 @@ def claim_verdict(backend: ClusterBackend, pod: Mapping[str, Any]) -> Verdict | 
         phase = (claim.get("status") or {}).get("phase")
         if phase == "Bound":
             continue
-        storage_class = (claim.get("spec") or {}).get("storageClassName")
-        if storage_class and storage_class_missing(backend, str(storage_class)):
+        storage_class, named_by = claim_storage_class(claim)
+        if storage_class and storage_class_missing(backend, storage_class):
             return Verdict.failed(f"PersistentVolumeClaim {namespace}/{name}: StorageClass "
-                                  f"{storage_class!r} does not exist (the claim cannot bind)")
-        pending.append(f"PersistentVolumeClaim {namespace}/{name} {phase or 'Pending'}, not bound yet")
+                                  f"{storage_class!r} (its {named_by}) does not exist (the claim "
+                                  "cannot bind)")
+        last = last_event(backend, ObjectRef(*CLAIM, name, namespace))
+        pending.append(f"PersistentVolumeClaim {namespace}/{name} {phase or 'Pending'}, not bound "
+                       f"yet{f' ({last})' if last else ''}")
     if pending:
         return Verdict.waiting("; ".join(pending))
     if CLAIM[1] in unschedulable_message(pod):  # said before the claims bound: it retries
         return Verdict.waiting("claims bound, the scheduler has not placed the pod again yet")
     return None
+
+
+BETA_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
+
+
+def claim_storage_class(claim: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The StorageClass a claim names and where: spec.storageClassName, or the older
+    annotation that Kubernetes still honours when the field is not set."""
+    named = (claim.get("spec") or {}).get("storageClassName")
+    if named:
+        return str(named), "spec.storageClassName"
+    annotated = ((claim.get("metadata") or {}).get("annotations") or {}).get(BETA_CLASS_ANNOTATION)
+    return (str(annotated), f"annotation {BETA_CLASS_ANNOTATION}") if annotated else (None, "")
+
+
+def last_event(backend: ClusterBackend, ref: ObjectRef) -> str:
+    """The latest event of an object as 'Reason: message' ('' when it has none)."""
+    events = sorted(backend.events(ref), key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    return f"{events[-1].get('reason')}: {events[-1].get('message')}" if events else ""
 
 
 def unschedulable_message(pod: Mapping[str, Any]) -> str:

@@ -97,14 +97,28 @@ def object_verdict(backend: ClusterBackend, ref: ObjectRef, load_balancer: bool,
     pods = PodSet.of(live)
     if verdict.is_done or pods is None or not judge_pods:
         return verdict
-    failing = readiness.failing_pod(backend.list_objects("v1", "Pod", pods.namespace, pods.selector),
-                                    lambda pod: pull_messages(backend, pod),
-                                    lambda pod: claim_verdict(backend, pod))
+    found = backend.list_objects("v1", "Pod", pods.namespace, pods.selector)
+    failing = readiness.failing_pod(found, lambda pod: pull_messages(backend, pod),
+                                    lambda pod: claim_verdict(backend, pod)) or sandbox_failing(backend, found)
     if failing:
         pod, reason = failing
         name = (pod.get("metadata") or {}).get("name")
         return Verdict.failed(f"{ref}: pod {name}: {reason}\n  {evidence(backend, ref, pod)}")
-    return verdict
+    why = readiness.waiting_reasons(found, lambda pod: pull_messages(backend, pod))
+    return Verdict.waiting(f"{verdict.message} ({why})") if why else verdict
+
+
+def sandbox_failing(backend: ClusterBackend, pods: list[dict[str, Any]]
+                    ) -> tuple[dict[str, Any], str] | None:
+    """A pod whose sandbox keeps failing to be made (its events are read only for pods still
+    being created)."""
+    for pod in pods:
+        if readiness.creating(pod):
+            ref = ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
+            reason = readiness.sandbox_failure(backend.events(ref))
+            if reason:
+                return pod, reason
+    return None
 
 
 def wait_ready(backend: ClusterBackend, refs: list[ObjectRef], timeout: float,

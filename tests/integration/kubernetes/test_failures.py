@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from cloudify.exceptions import WorkflowFailed
 
+from tests.helpers import clusters
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import K8S_CA, LOCAL_API, TEST_BLUEPRINTS
 
@@ -18,12 +19,13 @@ pytestmark = [pytest.mark.kubernetes, pytest.mark.usefixtures("kube")]
 
 
 def deployment_config(name: str, image: str = "local/busybox:1",
-                      command: str = "trap 'exit 0' TERM; httpd -f -p 8080 & wait") -> dict[str, Any]:
+                      command: str = "trap 'exit 0' TERM; httpd -f -p 8080 & wait",
+                      pull: str = "Never") -> dict[str, Any]:
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
                      "template": {"metadata": {"labels": {"app": name}}, "spec": {
                          "terminationGracePeriodSeconds": 1,
-                         "containers": [{"name": "main", "image": image, "imagePullPolicy": "Never",
+                         "containers": [{"name": "main", "image": image, "imagePullPolicy": pull,
                                          "command": ["/bin/sh", "-c", command]}]}}}}
 
 
@@ -68,6 +70,41 @@ def test_missing_image_fails_at_once_with_the_reason(
     assert "ErrImageNeverPull" in error and "pod noimage-" in error
     assert "events of Pod" in error
     assert "gave up waiting" not in error  # ended by the verdict, not by the timeout
+    assert_nothing_recorded(deployment)
+
+
+def test_an_unreachable_registry_is_waited_out_and_named(
+        capsys: pytest.CaptureFixture[str], no_leftovers: str) -> None:
+    """Issue 25: a registry that cannot be resolved may come back, so it is waited out; but the
+    wait says so while it waits and the timeout names the image's pull error, not a bare
+    'timed out'. (.invalid never resolves: RFC 2606.)"""
+    error, _ = failed_install(
+        capsys, no_leftovers, timeout=20,
+        config=deployment_config("unreach", image="registry.invalid:5000/vnf/web:1", pull="Always"))
+    assert "gave up waiting" in error and "pod unreach-" in error, error
+    assert "registry unreachable, waited out" in error and "no such host" in error, error
+    # the failed install asked for its objects' removal (a pod that never started can take the
+    # kubelet a minute or more to let go of)
+    clusters.wait_gone(lambda: clusters.leftovers(no_leftovers), timeout=180)
+
+
+def test_a_claim_naming_its_class_by_the_beta_annotation_fails_naming_it(
+        capsys: pytest.CaptureFixture[str], no_leftovers: str) -> None:
+    """Issue 25: the older annotation still names a StorageClass; one that does not exist fails
+    the install at once, naming the class and where it was named."""
+    annotation = "volume.beta.kubernetes.io/storage-class"
+    stateful = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "beta"},
+                "spec": {"serviceName": "beta", "replicas": 1,
+                         "selector": {"matchLabels": {"app": "beta"}},
+                         "template": deployment_config("beta")["spec"]["template"],
+                         "volumeClaimTemplates": [{
+                             "metadata": {"name": "data", "annotations": {annotation: "no-such-class"}},
+                             "spec": {"accessModes": ["ReadWriteOnce"],
+                                      "resources": {"requests": {"storage": "1Mi"}}}}]}}
+    stateful["spec"]["template"]["metadata"]["labels"] = {"app": "beta"}
+    error, deployment = failed_install(capsys, no_leftovers, timeout=60, config=stateful)
+    assert f"StorageClass 'no-such-class' (its annotation {annotation}) does not exist" in error, error
+    assert "gave up waiting" not in error
     assert_nothing_recorded(deployment)
 
 

@@ -250,8 +250,8 @@ def test_a_missing_storage_class_fails_the_pod_naming_it() -> None:
     backend.add(claim("data-db-0", MINE, phase="Pending", storage_class="nope"))
     failing = readiness.failing_pod([pod("data-db-0")], None, lambda p: claim_verdict(backend, p))
     assert failing is not None
-    assert failing[1] == ("PersistentVolumeClaim default/data-db-0: StorageClass 'nope' does not "
-                          "exist (the claim cannot bind)")
+    assert failing[1] == ("PersistentVolumeClaim default/data-db-0: StorageClass 'nope' (its "
+                          "spec.storageClassName) does not exist (the claim cannot bind)")
 
 
 def test_a_claim_that_may_still_bind_is_waited_for() -> None:
@@ -281,3 +281,15 @@ def test_a_job_without_labels_gets_its_templates_as_the_api_server_would(kind: s
     assert manifests.add_labels(job, MINE)["metadata"]["labels"] == {"own": "1", **MINE}
     deployment = {**job, "kind": "Deployment", "metadata": {"name": "d"}}
     assert manifests.add_labels(deployment, MINE)["metadata"]["labels"] == MINE
+
+
+def test_a_class_named_by_the_beta_annotation_is_checked_too() -> None:
+    backend = ClaimsBackend(storage_classes=())
+    old_style = claim("data-db-0", MINE, phase="Pending")
+    old_style["spec"].pop("storageClassName")
+    old_style["metadata"]["annotations"] = {"volume.beta.kubernetes.io/storage-class": "gone"}
+    backend.add(old_style)
+    failing = readiness.failing_pod([pod("data-db-0")], None, lambda p: claim_verdict(backend, p))
+    assert failing is not None
+    assert "StorageClass 'gone' (its annotation volume.beta.kubernetes.io/storage-class) does not exist" \
+        in failing[1]
