@@ -63,9 +63,35 @@ def task_error(task: dict[str, Any]) -> str:
     return str(status.get("Err") or status.get("Message") or task_state(task))
 
 
+COMMAND_SHOWN = 200
+
+
+def task_exit(task: dict[str, Any]) -> str:
+    """' (exit code N, command ...)' for a task whose container ended ('' otherwise): a task
+    'complete' with code 0 is a process that ended at once, not a failure of the Engine's."""
+    status = task.get("Status") or {}
+    code = (status.get("ContainerStatus") or {}).get("ExitCode")
+    if code is None or task_state(task) not in ("complete", "failed"):
+        return ""
+    spec = ((task.get("Spec") or {}).get("ContainerSpec") or {})
+    words = [*(spec.get("Command") or []), *(spec.get("Args") or [])]
+    command = " ".join(str(w) for w in words) or "the image's entry point"
+    if len(command) > COMMAND_SHOWN:
+        command = command[:COMMAND_SHOWN] + "..."
+    ended = "exited at once" if task_state(task) == "complete" else "exited"
+    return f" (the container {ended} with code {code}; command: {command})"
+
+
 def describe_task(task: dict[str, Any]) -> str:
     slot = f" (slot {task['Slot']})" if task.get("Slot") else ""
-    return f"task {str(task.get('ID', '?'))[:12]}{slot} {task_state(task)}: {task_error(task)}"
+    return (f"task {str(task.get('ID', '?'))[:12]}{slot} {task_state(task)}: {task_error(task)}"
+            f"{task_exit(task)}")
+
+
+def task_container(task: dict[str, Any]) -> str | None:
+    """The id of the task's container, if it had one."""
+    found = ((task.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID")
+    return str(found) if found else None
 
 
 def stopping_tasks(tasks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

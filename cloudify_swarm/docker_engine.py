@@ -314,6 +314,12 @@ class Engine:
             found: list[dict[str, Any]] = self.client.api.containers(all=True, filters=label_filters(labels))
             return found
 
+    def container_logs(self, container_id: str, tail: int) -> str:
+        """The last `tail` lines a container wrote (stdout and stderr)."""
+        with engine_errors(f"logs of container {container_id[:12]}"):
+            data = self.client.api.logs(container_id, stdout=True, stderr=True, tail=tail)
+        return bytes(data).decode("utf-8", errors="replace")
+
     def node_names(self) -> dict[str, str]:
         with engine_errors("listing swarm nodes"):
             nodes = self.client.api.nodes()

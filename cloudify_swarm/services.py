@@ -23,7 +23,14 @@ from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTime
 from cloudify_shared.ownership import foreign_owner
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.waiting import Backoff, Verdict, wait_until
-from cloudify_swarm.convergence import StableFor, service_converged, service_gone, update_marker
+from cloudify_swarm.convergence import (
+    StableFor,
+    failed_tasks,
+    service_converged,
+    service_gone,
+    task_container,
+    update_marker,
+)
 from cloudify_swarm.service_spec import Convergence, Microservice
 from cloudify_swarm.spec import PortSpec, parse_ports
 
@@ -40,6 +47,7 @@ class EngineApi(Protocol):
     def remove_service(self, service_id: str) -> None: ...
     def service_tasks(self, service_id: str) -> list[dict[str, Any]]: ...
     def containers(self, labels: dict[str, str]) -> list[dict[str, Any]]: ...
+    def container_logs(self, container_id: str, tail: int) -> str: ...
     def node_names(self) -> dict[str, str]: ...
     def find_objects(self, kind: str, labels: dict[str, str] | None = None,
                      name: str | None = None) -> list[dict[str, Any]]: ...
@@ -75,6 +83,26 @@ def is_subset(wanted: Any, actual: Any) -> bool:
 
 # ----------------------------------------------------------------------------- waiting
 
+OUTPUT_LINES = 10
+
+
+def last_output(engine: EngineApi, failed: list[dict[str, Any]]) -> str:
+    """The last lines of output of the first failed task's container, as text to append to the
+    failure ('' when it had none, or its container is gone)."""
+    for task in failed:
+        container = task_container(task)
+        if container is None:
+            continue
+        try:
+            text = engine.container_logs(container, OUTPUT_LINES).rstrip()
+        except (NotFound, TransientError, UserError):
+            return ""
+        if text:
+            return f"\n  last output lines of container {container[:12]}:\n  " + text.replace("\n", "\n  ")
+        return ""
+    return ""
+
+
 def wait_converged(engine: EngineApi, service_id: str, name: str, settings: Convergence,
                    logger: logging.Logger, baseline: frozenset[str] = frozenset(),
                    expect_update: bool = False, previous_update: str | None = None) -> Verdict:
@@ -94,8 +122,12 @@ def wait_converged(engine: EngineApi, service_id: str, name: str, settings: Conv
             survivors.update(seen)
             raise
         seen.update(str(t.get("ID")) for t in tasks)
-        return service_converged(service, tasks, baseline | survivors, expect_update,
-                                 previous_update)
+        verdict = service_converged(service, tasks, baseline | survivors, expect_update,
+                                    previous_update)
+        if verdict.is_failed:
+            output = last_output(engine, failed_tasks(tasks, frozenset(baseline | survivors)))
+            return Verdict.failed(verdict.message + output) if output else verdict
+        return verdict
 
     return wait_until(StableFor(check, settings.stability_seconds),
                       f"service {name} to converge", settings.timeout, logger, backoff=POLL)

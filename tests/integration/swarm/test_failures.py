@@ -118,3 +118,21 @@ def test_unreachable_docker_host(no_leftovers: str, capfd: pytest.CaptureFixture
                              {"docker_host": "tcp://127.0.0.1:1"}, no_leftovers, capfd, retries=1)
     assert "node 'swarm'" in message and "cannot reach the Docker Engine" in message
     assert not docker_leftovers(no_leftovers)
+
+
+def test_a_container_that_exits_at_once_is_named_with_its_code_command_and_output(
+        no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
+    """Issue 25: the 2016 blog's `entry_point: start.sh` on an image without the script ends at
+    once with code 0; the failure says so, with the command and the container's last lines."""
+    deployment = LocalDeployment(SERVICE, {"command": ["echo hello-from-$((6*7)); exit 0"],
+                                           "published_port": 18098}, name=no_leftovers, retries=0)
+    capfd.readouterr()
+    with pytest.raises(WorkflowFailed):
+        deployment.install()
+    output = capfd.readouterr().out
+    start = output.index("Task failed '")
+    message = output[start:start + 4000]
+    assert "the container exited at once with code 0" in message, message
+    assert "command: /bin/sh -c echo hello-from-$((6*7)); exit 0" in message, message
+    assert "last output lines of container" in message and "hello-from-42" in message, message
+    deployment.uninstall()
