@@ -73,6 +73,7 @@ import time; t0 = time.perf_counter()
 from cloudify.mocks import MockCloudifyContext
 from cloudify_swarm import tasks
 ctx = MockCloudifyContext(node_id="swarm_1", node_name="swarm", properties={"endpoint": {}})
+ctx._local = True  # the cfy local profile: the local Engine is reachable (issue 24)
 tasks.manager_create(ctx=ctx)
 print(time.perf_counter() - t0)
 """,
@@ -99,7 +100,9 @@ tasks.proxy_create(ctx=ctx)
 print(time.perf_counter() - t0)
 """,
     "proxy DeploymentProxy.create (REST, as on a manager)": """
-import time, sys; t0 = time.perf_counter()
+import os, time, sys; t0 = time.perf_counter()
+# as on a manager whose administrator allows this (fake) manager (issue 24)
+os.environ["CLOUDIFY_VNF_ALLOWED_MANAGERS"] = f"http://127.0.0.1:{sys.argv[2]}"
 from cloudify.mocks import MockCloudifyContext
 from cloudify_proxy import tasks
 ctx = MockCloudifyContext(node_id="proxy_1", node_name="proxy", properties={
