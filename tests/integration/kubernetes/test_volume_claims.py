@@ -79,7 +79,7 @@ def test_a_missing_storage_class_fails_at_once_and_leaves_no_claim(
         elapsed = time.monotonic() - started
         assert failed.returncode != 0
         assert (f"PersistentVolumeClaim {namespace}/data-store-0: StorageClass '{missing}' "
-                "does not exist") in failed.output, failed.output[-4000:]
+                "(its spec.storageClassName) does not exist") in failed.output, failed.output[-4000:]
         assert "ProvisioningFailed" in failed.output  # the claim's events are in the evidence
         assert "gave up waiting" not in failed.output and elapsed < 100, elapsed
         assert f"deleting PersistentVolumeClaim {namespace}/data-store-0" in failed.output
@@ -119,7 +119,8 @@ def test_kubectl_over_ssh_removes_claims_and_names_a_missing_storage_class(
         cfy.retries = 0
         failed = cfy.install(BLUEPRINT, f"{dep}-b", {**inputs(namespace, missing), **ssh})
         assert failed.returncode != 0
-        assert f"StorageClass '{missing}' does not exist" in failed.output, failed.output[-4000:]
+        assert f"StorageClass '{missing}' (its spec.storageClassName) does not exist" \
+            in failed.output, failed.output[-4000:]
         assert "gave up waiting" not in failed.output
         assert clusters.claims(namespace) == {} and clusters.leftovers(f"{dep}-b") == []
         cfy.uninstall(f"{dep}-b").check()

@@ -101,6 +101,15 @@ def live_specs(stack: str) -> dict[str, dict[str, Any]]:
 OURS = set(ownership_labels("x", "y"))
 
 
+def sort_file_references(container: dict[str, Any]) -> None:
+    """Secrets and configs in one order: docker sorts them by the object's name only, after a Go
+    map walk, so two targets of one secret come in either order from run to run."""
+    for kind in ("Secrets", "Configs"):
+        if container.get(kind):
+            container[kind] = sorted(container[kind], key=lambda r: (
+                r.get(kind[:-1] + "Name", ""), (r.get("File") or {}).get("Name", "")))
+
+
 def normalize(spec: dict[str, Any], stack: str, networks: dict[str, str]) -> dict[str, Any]:
     """The spec with the stack's name as STACK, object ids out, our ownership labels out."""
     def scrub(value: Any) -> Any:
@@ -118,6 +127,7 @@ def normalize(spec: dict[str, Any], stack: str, networks: dict[str, str]) -> dic
     for network in task.get("Networks") or []:
         network["Target"] = scrub(networks.get(network["Target"], network["Target"]))
     task["Networks"] = sorted(task.get("Networks") or [], key=lambda n: n["Target"])
+    sort_file_references(task.get("ContainerSpec") or {})
     for mount in (task.get("ContainerSpec") or {}).get("Mounts") or []:
         options = mount.get("VolumeOptions")
         # DELIBERATE: an anonymous volume carries our ownership labels (taken out above; they
