@@ -175,3 +175,14 @@ def instance_count(ctx: Any) -> int:
     node = getattr(ctx.node, "_node", None)
     planned = getattr(node, "planned_number_of_instances", None) if node is not None else None
     return max(current, int(planned or 0))
+
+
+def writable_target(ctx: Any, target: Any) -> Any:
+    """A relationship target (from ctx.instance.relationships) whose runtime properties a node
+    operation may write, as a relationship operation writes ctx.target's: Cloudify hands node
+    operations their targets read-only. Built as Cloudify builds a relationship operation's
+    target, on the operation's own storage endpoint (the local profile's or the manager's REST);
+    ctx._endpoint is cloudify-common's, pinned by tests/unit/test_cloudify_private.py."""
+    from cloudify.context import RelationshipSubjectContext
+    subject = {"node_name": target.node.id, "node_id": target.instance.id}
+    return RelationshipSubjectContext(subject, ctx._endpoint, modifiable=True)

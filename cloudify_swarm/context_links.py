@@ -34,9 +34,8 @@ ROOT_PROPERTIES = ("use_external_resource", "resource_id")
 # earlier version kept the values themselves under CREATE_ENV until start (read once, removed)
 CREATE_ENV_KEYS = "create_env_keys"
 CREATE_ENV = "create_env_input"
-HOST_NEEDED = (f"a Container must be contained in exactly one {MICROSERVICE} through "
-               f"{IN_MICROSERVICE} (its operations claim the service and publish its facts onto "
-               f"the Microservice; a generic {CONTAINED_IN} runs neither)")
+HOST_NEEDED = (f"a Container must be contained in exactly one {MICROSERVICE}, through "
+               f"{IN_MICROSERVICE} or any relationship derived from {CONTAINED_IN}")
 
 
 def own_properties(node: Any) -> dict[str, Any]:
@@ -191,19 +190,40 @@ def default_service_name(ctx: Any) -> str:
     return name.strip("-_")[:63].strip("-_")
 
 
-def host_of(ctx: Any) -> Any:
-    """The Microservice a Container is contained in, found by the relationship's type alone
-    (container_create checks, with check_host, that its target is a Microservice). Only
-    contained_in_microservice: its own operations claim the service and publish its facts onto
-    the Microservice, which a generic contained_in would not run."""
-    hosts = [r for r in ctx.instance.relationships if has_type(r, IN_MICROSERVICE)]
+def host_relationship(ctx: Any) -> Any:
+    """The relationship by which a Container is contained in its Microservice: any derived from
+    cloudify.relationships.contained_in (a node has one host; container_create checks, with
+    check_host, that it is a Microservice). contained_in_microservice's own operations claim the
+    service and publish its facts onto the Microservice; under any other, the Container's own
+    operations do (claims_in_node_operations)."""
+    hosts = [r for r in ctx.instance.relationships if is_containment(r)]
     if len(hosts) != 1:
         raise UserError(HOST_NEEDED)
-    return hosts[0].target
+    return hosts[0]
+
+
+def is_containment(relationship: Any) -> bool:
+    """Whether `relationship` is a containment; one of this plugin's own types says so by its
+    name (the type hierarchy, the source node's, is loaded only for another type)."""
+    if relationship.type in OWN_RELATIONSHIPS:
+        return bool(relationship.type == IN_MICROSERVICE)
+    return has_type(relationship, CONTAINED_IN)
+
+
+def host_of(ctx: Any) -> Any:
+    """The Microservice a Container is contained in (see host_relationship)."""
+    return host_relationship(ctx).target
+
+
+def claims_in_node_operations(relationship: Any) -> bool:
+    """Whether a Container's own operations claim and release its Microservice: under a
+    containment that is not contained_in_microservice (nor derived from it), whose relationship
+    operations would otherwise do it (the 2016 blog's blueprints use the generic type)."""
+    return not has_type(relationship, IN_MICROSERVICE)
 
 
 def check_host(host: Any) -> None:
-    """That the target of a Container's contained_in_microservice is a Microservice. Its
+    """That the target of a Container's containment is a Microservice. Its
     runtime property service_config (its create records it, and Cloudify creates a host
     before what it contains) says so without reading its node; only without it is it read."""
     if "service_config" in host.instance.runtime_properties:

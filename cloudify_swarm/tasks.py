@@ -27,7 +27,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from cloudify_shared.errors import UserError
-from cloudify_shared.tasks import local_files, on_manager, task
+from cloudify_shared.tasks import local_files, on_manager, task, writable_target
 from cloudify_shared.validation import string_mapping
 from cloudify_swarm import lifecycle, naming, services
 from cloudify_swarm.compose_resources import compose_copy, compose_options
@@ -35,9 +35,11 @@ from cloudify_swarm.context_links import (
     CREATE_ENV,
     CREATE_ENV_KEYS,
     check_host,
+    claims_in_node_operations,
     create_env_again,
     default_service_name,
     host_of,
+    host_relationship,
     instance_microservice,
     name_suffix,
     own_properties,
@@ -239,10 +241,13 @@ def container_create(ctx: Any, env: Any = None, **_: Any) -> None:
     (issue 15), and start has to read them anyway."""
     ctx.instance.runtime_properties[CREATE_ENV_KEYS] = sorted(string_mapping(env, "inputs.env")
                                                               if env else {})
-    host = host_of(ctx)
+    relationship = host_relationship(ctx)
+    host = relationship.target
     check_host(host)
     naming.check_shared_ports(related_port_paths(ctx),
                               str(host.instance.runtime_properties.get("name_suffix") or ""))
+    if claims_in_node_operations(relationship):  # a generic contained_in runs no claim
+        claim_microservice(ctx, ctx.instance.id, writable_target(ctx, host))
 
 
 def check_valid(host: Any) -> None:
@@ -297,6 +302,10 @@ def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
         ctx.instance.runtime_properties.pop(CREATE_ENV, None)  # an earlier version's values
     finally:
         engine.close()
+    relationship = host_relationship(ctx)
+    if claims_in_node_operations(relationship):  # what contained_in_microservice's establish does
+        set_on_microservice(writable_target(ctx, relationship.target), "service",
+                            ctx.instance.runtime_properties["service"])
 
 
 @task
@@ -316,6 +325,9 @@ def container_delete(ctx: Any, **_: Any) -> None:
     removes the service again if a stop left it)."""
     remove_container_service(ctx, wait=True)
     ctx.instance.runtime_properties.pop(REMOVING, None)
+    relationship = host_relationship(ctx)
+    if claims_in_node_operations(relationship):  # what contained_in_microservice's unlink does
+        release_microservice(writable_target(ctx, relationship.target), ctx.instance.id)
 
 
 def remove_container_service(ctx: Any, wait: bool) -> None:
@@ -356,52 +368,72 @@ def is_write_conflict(error: Exception) -> bool:
     return not isinstance(error, CloudifyClientError) or error.status_code == 409
 
 
-def check_claim(ctx: Any, holder: Any) -> None:
-    if holder and holder != ctx.source.instance.id:
+def check_claim(host: Any, container_id: str, holder: Any) -> None:
+    if holder and holder != container_id:
         raise UserError(
-            f"microservice '{ctx.target.node.id}' already has container '{holder}': a Swarm "
+            f"microservice '{host.node.id}' already has container '{holder}': a Swarm "
             "service has exactly one container spec; put the other Container in a Microservice "
             "of its own")
 
 
 @task
 def container_claim(ctx: Any, **_: Any) -> None:
-    """Make this Container the Microservice's one container, or fail clearly."""
-    if recorded_compose_file(ctx.target):
-        raise UserError(f"microservice '{ctx.target.node.id}' deploys a compose file and takes "
+    """contained_in_microservice's preconfigure: see claim_microservice."""
+    claim_microservice(ctx, ctx.source.instance.id, ctx.target)
+
+
+def claim_microservice(ctx: Any, container_id: str, host: Any) -> None:
+    """Make this Container the Microservice's one container, or fail clearly (and invalidate
+    the Microservice, so nothing it made stays). `host` is a writable target: the relationship
+    operation's ctx.target, or writable_target's for a Container's own create."""
+    if recorded_compose_file(host):
+        raise UserError(f"microservice '{host.node.id}' deploys a compose file and takes "
                         "no Container node")
     try:
-        set_on_microservice(ctx, "container", ctx.source.instance.id, check_claim)
+        set_on_microservice(host, "container", container_id,
+                            lambda holder: check_claim(host, container_id, holder))
     except UserError as error:
-        invalidate_microservice(ctx, str(error))
+        invalidate_microservice(ctx, host, str(error))
         raise
 
 
-def set_on_microservice(ctx: Any, key: str, value: Any, check: Any = None) -> None:
-    """Write one runtime property of the target Microservice, retrying on concurrent writes."""
-    for _attempt in range(20):
-        ctx.target.instance.refresh(force=True)
+def set_on_microservice(host: Any, key: str, value: Any, check: Any = None) -> None:
+    """Write one runtime property of the Microservice `host`; `check` is given the property's
+    current value first."""
+    def change(props: Any) -> bool:
         if check is not None:
-            check(ctx, ctx.target.instance.runtime_properties.get(key))
-        ctx.target.instance.runtime_properties[key] = value
+            check(props.get(key))
+        props[key] = value
+        return True
+    change_microservice(host, key, change)
+
+
+def change_microservice(host: Any, key: str, change: Any) -> None:
+    """Apply `change` to the Microservice's latest runtime properties and write them when it
+    returns True, again from the latest on a concurrent write (one Container's claim racing
+    another's, or a day-2 operation's)."""
+    for _attempt in range(20):
+        host.instance.refresh(force=True)
+        if not change(host.instance.runtime_properties):
+            return
         try:
-            ctx.target.instance.update()
+            host.instance.update()
             return
         except write_conflicts() as error:  # only a write conflict is tried again
             if not is_write_conflict(error):
                 raise
-    raise UserError(f"could not record {key} on microservice '{ctx.target.node.id}'")
+    raise UserError(f"could not record {key} on microservice '{host.node.id}'")
 
 
-def invalidate_microservice(ctx: Any, reason: str) -> None:
+def invalidate_microservice(ctx: Any, host: Any, reason: str) -> None:
     """Mark the Microservice invalid (its first Container's start refuses, or undoes, the service)
     and remove any service already made for it, so a failed install leaves nothing behind."""
-    set_on_microservice(ctx, "invalid", reason)
-    engine = connect(ctx, dict(ctx.target.instance.runtime_properties), ctx.target)
+    set_on_microservice(host, "invalid", reason)
+    engine = connect(ctx, dict(host.instance.runtime_properties), host)
     if engine is None:
         return
     try:
-        services.remove_services(engine, owner_of(ctx, ctx.target.instance.id), ctx.logger)
+        services.remove_services(engine, owner_of(ctx, host.instance.id), ctx.logger)
     finally:
         engine.close()
 
@@ -414,7 +446,15 @@ def container_publish(ctx: Any, **_: Any) -> None:
 
 @task
 def container_release(ctx: Any, **_: Any) -> None:
-    props = ctx.target.instance.runtime_properties
-    if props.get("container") == ctx.source.instance.id:
+    release_microservice(ctx.target, ctx.source.instance.id)
+
+
+def release_microservice(host: Any, container_id: str) -> None:
+    """The Container's claim and facts off the Microservice, if the claim is this Container's."""
+    def change(props: Any) -> bool:
+        if props.get("container") != container_id:
+            return False
         props.pop("container", None)
         props.pop("service", None)
+        return True
+    change_microservice(host, "container", change)

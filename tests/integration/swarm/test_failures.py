@@ -58,9 +58,16 @@ def test_image_missing_locally(no_leftovers: str, capfd: pytest.CaptureFixture[s
     deployment.uninstall()
 
 
-def test_two_containers_in_one_microservice(no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
-    deployment = LocalDeployment(TEST_BLUEPRINTS / "swarm-two-containers" / "blueprint.yaml",
-                                 name=no_leftovers, retries=0)
+@pytest.mark.parametrize("containment", ["cloudify.swarm.relationships.contained_in_microservice",
+                                         "cloudify.relationships.contained_in"])
+def test_two_containers_in_one_microservice(containment: str, no_leftovers: str, tmp_path: Path,
+                                            capfd: pytest.CaptureFixture[str]) -> None:
+    """Refused under the suite's relationship (its preconfigure claims) and under the generic
+    one (the Container's create claims, issue 25)."""
+    blueprint = tmp_path / "blueprint.yaml"
+    blueprint.write_text((TEST_BLUEPRINTS / "swarm-two-containers" / "blueprint.yaml").read_text()
+                         .replace("cloudify.swarm.relationships.contained_in_microservice", containment))
+    deployment = LocalDeployment(blueprint, name=no_leftovers, retries=0)
     message = install_error(deployment, capfd)
     assert "microservice 'web' already has container" in message
     assert "a Swarm service has exactly one container spec" in message

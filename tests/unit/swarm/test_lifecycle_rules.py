@@ -230,23 +230,24 @@ class Instance:
             raise self.failures.pop(0)
 
 
-def claim_ctx(instance: Instance) -> Any:
-    return SimpleNamespace(target=SimpleNamespace(instance=instance, node=SimpleNamespace(id="app")),
-                           source=SimpleNamespace(instance=SimpleNamespace(id="c1")))
+def claimed(instance: Instance) -> Any:
+    return SimpleNamespace(instance=instance, node=SimpleNamespace(id="app"))
 
 
 @pytest.mark.parametrize("conflict", [StorageConflictError("version"),
                                       CloudifyClientError("conflict", status_code=409)])
 def test_the_claim_retries_a_local_and_a_manager_conflict(conflict: Exception) -> None:
     instance = Instance([conflict, conflict])
-    tasks.set_on_microservice(claim_ctx(instance), "container", "c1", tasks.check_claim)
+    host = claimed(instance)
+    tasks.set_on_microservice(host, "container", "c1",
+                              lambda holder: tasks.check_claim(host, "c1", holder))
     assert instance.updates == 3 and instance.runtime_properties["container"] == "c1"
 
 
 def test_the_claim_does_not_retry_other_manager_errors() -> None:
     instance = Instance([CloudifyClientError("forbidden", status_code=403)])
     with pytest.raises(CloudifyClientError):
-        tasks.set_on_microservice(claim_ctx(instance), "container", "c1")
+        tasks.set_on_microservice(claimed(instance), "container", "c1")
     assert instance.updates == 1
 
 
