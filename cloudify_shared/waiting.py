@@ -26,6 +26,10 @@ class Verdict:
     message: str = ""
     detail: Any = None
 
+    def __post_init__(self) -> None:
+        if self.state != DONE and not self.message.strip():  # a bug: every wait says why (issue 25)
+            raise ValueError(f"a {self.state} verdict needs a message saying why")
+
     @classmethod
     def done(cls, message: str = "ready", detail: Any = None) -> Verdict:
         return cls(DONE, message, detail)
