@@ -1,6 +1,6 @@
 """The benchmark runner (issue 7): every figure, one combined table and plot.
 
-    .venv/bin/python -m benchmarks [--runs N] [--only k8s,swarm,readiness,proxy,overhead,scale,manager]
+    .venv/bin/python -m benchmarks [--runs N] [--only k8s,swarm,readiness,proxy,overhead,scale,manager,helm]
                                    [--scale-runs N] [--scale-sizes 1,10,25,50]
                                    [--scale-platforms k8s,swarm,mixed] [--scale-where offline,manager]
                                    [--tiny] [--out DIR]
@@ -11,7 +11,8 @@ runs), 4 proxy (reaction to the upstream's install ending), 5 overhead (a fresh 
 operation vs Cloudify's own floor; heavy imports per tasks module), 6 scale (1/10/25/50
 microservices, Kubernetes, Swarm and mixed, offline through the real cfy CLI and on the real
 manager, against the raw tools: time and peak RSS; plotted as growth curves), 7 manager (the hybrid chain on the
-real manager vs the local profile; per-operation overhead on the manager). Writes results.md, results.json,
+real manager vs the local profile; per-operation overhead on the manager), 8 helm (a chart's
+install and uninstall vs the raw helm's --wait, and how soon a crash-looping chart is reported). Writes results.md, results.json,
 results.png and scale_growth.png into --out (default benchmarks/results/). Measures, never asserts.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from benchmarks.common import FAILED_ATTEMPTS, RESULTS, Figure, machine, write_results
 
-GROUPS = ("k8s", "swarm", "readiness", "proxy", "overhead", "scale", "manager")
+GROUPS = ("k8s", "swarm", "readiness", "proxy", "overhead", "scale", "manager", "helm")
 TINY_GROUPS = ("swarm", "overhead", "scale")
 TINY_SIZES = (1, 2)
 
@@ -56,6 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def measurements(args: argparse.Namespace, imports: dict[str, Any]) -> dict[str, Callable[[], list[Figure]]]:
     """One callable per module; each returns its figures (tagged with their group)."""
     from benchmarks import (
+        helm_compare,
         k8s_compare,
         manager_compare,
         overhead,
@@ -83,6 +85,7 @@ def measurements(args: argparse.Namespace, imports: dict[str, Any]) -> dict[str,
         "overhead": run_overhead,
         "scale": lambda: scale.measure(args.scale_runs, **chosen),
         "manager": lambda: manager_compare.measure(args.runs),
+        "helm": lambda: helm_compare.measure(args.runs),
     }
 
 
