@@ -269,6 +269,33 @@ class ApiBackend:
         except (NotFound, UserError):
             return ""
 
+    def server_endpoint(self) -> str:
+        return str(self.api_client.configuration.host)
+
+    def server_version(self) -> str:
+        with api_errors("reading the API server's version"):
+            info = kubernetes.client.VersionApi(self.api_client).get_code(
+                _request_timeout=self.timeout)
+        return str(info.git_version)
+
+    def openapi_v2(self, etag: str | None) -> tuple[bytes | None, str | None]:
+        """GET /openapi/v2 (If-None-Match `etag`): several MB, read raw (not deserialised)."""
+        headers = {"Accept": "application/json", **({"If-None-Match": etag} if etag else {})}
+        try:
+            with api_errors("reading the API server's OpenAPI schema"):
+                try:
+                    response = self.api_client.call_api(
+                        "/openapi/v2", "GET", header_params=headers, auth_settings=["BearerToken"],
+                        _preload_content=False, _return_http_data_only=True,
+                        _request_timeout=self.timeout)
+                except ApiException as error:
+                    if error.status == 304:
+                        return None, etag
+                    raise
+        except NotFound as error:
+            raise UserError(str(error)) from error
+        return bytes(response.data), response.headers.get("ETag")
+
     def close(self) -> None:
         self.api_client.close()
         ca_file = getattr(self.api_client.configuration, "ssl_ca_cert", None)

@@ -81,5 +81,15 @@ class ClusterBackend(Protocol):
     def logs(self, namespace: str, pod: str, container: str | None, tail: int) -> str:
         """The last `tail` log lines of a container ('' when there are none)."""
 
+    def server_endpoint(self) -> str:
+        """Where the API server is reached (names its schema's cache file)."""
+
+    def server_version(self) -> str:
+        """The API server's gitVersion (v1.20.2)."""
+
+    def openapi_v2(self, etag: str | None) -> tuple[bytes | None, str | None]:
+        """The server's /openapi/v2 document and its ETag; (None, etag) while `etag` is
+        current (where the backend can ask conditionally)."""
+
     def close(self) -> None:
         """Release connections."""

@@ -59,6 +59,8 @@ class Options:
     adopt_existing: bool = False
     default_namespace: str = "default"
     keep_volume_claims: bool = False
+    # field_validation.check_fields: "ignore" here; a Microservice's property says strict unless set
+    field_validation: str = "ignore"
 
 
 @dataclass(frozen=True)

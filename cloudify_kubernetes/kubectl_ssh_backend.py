@@ -85,8 +85,11 @@ def api_path(api_version: str) -> str:
 
 
 class KubectlSshBackend:
-    def __init__(self, settings: SshSettings) -> None:
+    validate = True  # kubectl's own validation of apply / replace (see _validation)
+
+    def __init__(self, settings: SshSettings, validate: bool = True) -> None:
         self.settings = settings
+        self.validate = validate
         self._discovery: dict[str, dict[str, Any]] = {}
         self._session_worked = False
         self.conn = fabric.Connection(
@@ -196,7 +199,8 @@ class KubectlSshBackend:
         self._resource(ref.api_version, ref.kind)
         self._name(ref)
         self._scope(ref.namespace)
-        result = self._json(["apply", f"--field-manager={FIELD_MANAGER}", "--filename=-"],
+        result = self._json(["apply", f"--field-manager={FIELD_MANAGER}",
+                             *self._validation(), "--filename=-"],
                             f"applying {ref}", stdin=json.dumps(dict(obj)))
         return dict(result or {})
 
@@ -205,7 +209,7 @@ class KubectlSshBackend:
         self._resource(ref.api_version, ref.kind)
         self._name(ref)
         self._scope(ref.namespace)
-        result = self._json(["replace", "--filename=-"], f"replacing {ref}",
+        result = self._json(["replace", *self._validation(), "--filename=-"], f"replacing {ref}",
                             stdin=json.dumps(dict(obj)))
         return dict(result or {})
 
@@ -260,6 +264,25 @@ class KubectlSshBackend:
             return self._run(args, f"logs of pod {namespace}/{pod}")
         except (NotFound, UserError):
             return ""
+
+    def _validation(self) -> list[str]:
+        """kubectl validates against the server's schema by default (and refuses a field it
+        lacks, one object at a time): off when the user asked to apply such fields anyway
+        (engine.check_fields has named them for every object, before the first was applied)."""
+        return [] if self.validate else ["--validate=false"]
+
+    def server_endpoint(self) -> str:
+        where = f"ssh://{self.settings.user}@{self.settings.endpoint}"
+        return where + (f"?kubeconfig={self.settings.kubeconfig}" if self.settings.kubeconfig else "")
+
+    def server_version(self) -> str:
+        info = json.loads(self._run(["get", "--raw=/version"], "reading the API server's version"))
+        return str(info.get("gitVersion") or "")
+
+    def openapi_v2(self, etag: str | None) -> tuple[bytes | None, str | None]:
+        """The whole document every time: `kubectl get --raw` cannot send If-None-Match."""
+        text = self._run(["get", "--raw=/openapi/v2"], "reading the API server's OpenAPI schema")
+        return text.encode(), None
 
     def close(self) -> None:
         self.conn.close()

@@ -13,6 +13,7 @@ from cloudify_kubernetes import manifests, naming
 from cloudify_kubernetes.backend import ClusterBackend
 from cloudify_kubernetes.connection import ApiSettings, Settings, SshSettings, ssh_target
 from cloudify_kubernetes.engine import Options
+from cloudify_kubernetes.field_validation import STRICT, check_mode
 from cloudify_kubernetes.overrides import apply_overrides, parse_override
 from cloudify_shared.errors import UserError
 from cloudify_shared.limits import duration
@@ -31,6 +32,7 @@ SETTING_FIELDS = {
     "wait_for_load_balancer": Field((bool,), default=False),
     "adopt_existing": Field((bool,), default=False),
     "keep_volume_claims": Field((bool,), default=False),
+    "field_validation": Field((str,), default=STRICT, check=check_mode),
     "ssh_username": Field((str,)),
     "ssh_keyfilename": Field((str,)),
 }
@@ -50,6 +52,7 @@ class MicroserviceSettings:
     wait_for_load_balancer: bool
     adopt_existing: bool
     keep_volume_claims: bool
+    field_validation: str
     ssh_username: str | None
     ssh_keyfilename: str | None
 
@@ -57,7 +60,8 @@ class MicroserviceSettings:
     def options(self) -> Options:
         return Options(timeout=float(self.timeout), wait_for_load_balancer=self.wait_for_load_balancer,
                        adopt_existing=self.adopt_existing, default_namespace=self.namespace,
-                       keep_volume_claims=self.keep_volume_claims)
+                       keep_volume_claims=self.keep_volume_claims,
+                       field_validation=self.field_validation)
 
 
 REMOVAL_FIELDS = ("timeout", "keep_volume_claims", "ssh_username", "ssh_keyfilename")
@@ -77,15 +81,21 @@ def parse_settings(properties: Mapping[str, Any], inputs: Mapping[str, Any]) -> 
 
 
 def render(settings: MicroserviceSettings, read_file: Callable[[str], str],
-           labels: Mapping[str, str], name_suffix: str = "") -> list[dict[str, Any]]:
+           labels: Mapping[str, str], name_suffix: str = "",
+           sources_of: list[str] | None = None) -> list[dict[str, Any]]:
     """The objects to apply, in order: files and inline config, overrides, env, labels, then
-    the instance's names (naming.per_instance; overrides match the descriptors' names)."""
+    the instance's names (naming.per_instance; overrides match the descriptors' names).
+    `sources_of`, when given, is filled with each object's origin (its file, or the inline
+    config), in the same order."""
     sources = manifests.load_sources(settings.config_files, settings.config, read_file)
     origins: dict[tuple[str, str], str] = {}
     objects = manifests.build_objects(sources, settings.env, settings.env_containers, labels,
                                       origins=origins)
     extra = [parse_override(o, f"overrides[{i}]") for i, o in enumerate(settings.overrides)]
     objects = apply_overrides(objects, extra, "overrides") if extra else objects
+    if sources_of is not None:
+        sources_of[:] = [origins.get((str(o["kind"]), str(o["metadata"]["name"])), "properties")
+                         for o in objects]
     return naming.per_instance(objects, name_suffix, labels, origins)
 
 
@@ -115,10 +125,11 @@ def for_microservice(connection: Settings, settings: MicroserviceSettings) -> Se
 
 
 def open_backend(connection: Settings, read_file: Callable[[str], str], reach: ReachPolicy,
-                 where: str = "properties") -> ClusterBackend:
+                 where: str = "properties", validate: bool = True) -> ClusterBackend:
     """A backend for the connection, once `reach` (the administrator's allowlists) allows its
     endpoint: the API server the client loaded, or the SSH host and port (`where`: the
-    settings' origin, for messages)."""
+    settings' origin, for messages). `validate` False: kubectl over SSH applies fields the
+    server's schema lacks (field_validation warn / ignore) instead of refusing them."""
     if isinstance(connection, ApiSettings):
         from cloudify_kubernetes.api_backend import ApiBackend, open_api_client
         client = open_api_client(connection, read_file, reach, f"{where}.api")
@@ -129,4 +140,4 @@ def open_backend(connection: Settings, read_file: Callable[[str], str], reach: R
             raise
     reach.check(SSH, ssh_target(connection), f"{where}.ssh.host", default_scheme="ssh")
     from cloudify_kubernetes.kubectl_ssh_backend import KubectlSshBackend
-    return KubectlSshBackend(connection)
+    return KubectlSshBackend(connection, validate)

@@ -21,6 +21,7 @@ from cloudify_kubernetes.connection import (
     with_local_paths,
 )
 from cloudify_kubernetes.credentials import register_inline_credentials
+from cloudify_kubernetes.field_validation import STRICT, check_fields
 from cloudify_kubernetes.microservice import (
     SETTING_FIELDS,
     MicroserviceSettings,
@@ -31,6 +32,7 @@ from cloudify_kubernetes.microservice import (
     render,
     scale_overrides,
 )
+from cloudify_kubernetes.schema_cache import SchemaCache
 from cloudify_shared.errors import UserError
 from cloudify_shared.local_files import LocalFiles, is_host_path
 from cloudify_shared.ownership import ownership_labels
@@ -77,14 +79,16 @@ def check_blueprint_kubeconfig(files: LocalFiles, connection: ApiSettings, where
 
 
 @contextmanager
-def connected(ctx: Any, connection: Settings, where: str = "properties") -> Iterator[ClusterBackend]:
+def connected(ctx: Any, connection: Settings, where: str = "properties",
+              validate: bool = True) -> Iterator[ClusterBackend]:
     """A backend for the connection, its local files under the local-file policy and its
-    endpoint under the reach policy (`where`: the settings' origin, for messages)."""
+    endpoint under the reach policy (`where`: the settings' origin, for messages; `validate`:
+    see open_backend)."""
     files = local_files(ctx)
     if files.on_manager and isinstance(connection, ApiSettings):
         check_blueprint_kubeconfig(files, connection, f"{where}.api")
     checked = with_local_paths(connection, files.local_path, where)
-    backend = open_backend(checked, read_checked_file, reach_policy(ctx), where)
+    backend = open_backend(checked, read_checked_file, reach_policy(ctx), where, validate)
     try:
         yield backend
     finally:
@@ -183,10 +187,14 @@ def _render(ctx: Any, settings: MicroserviceSettings) -> list[dict[str, Any]]:
 
 
 def _deploy(ctx: Any, settings: MicroserviceSettings, apply: Any = None) -> None:
-    """Render, then apply with `apply` (engine.install, or engine.heal), and record the facts."""
-    objects = _render(ctx, settings)
-    with connected(ctx, _connection(ctx, settings), INFO) as backend:
+    """Render, check the fields against the server's schema (field_validation), then apply
+    with `apply` (engine.install, or engine.heal), and record the facts."""
+    origins: list[str] = []
+    objects = render(settings, resource_reader(ctx), _labels(ctx), _name_suffix(ctx), origins)
+    strict = settings.field_validation == STRICT
+    with connected(ctx, _connection(ctx, settings), INFO, validate=strict) as backend:
         objects = stored_inputs.restore(backend, objects, settings.namespace)
+        check_fields(backend, objects, origins, settings.options, SchemaCache(), ctx.logger)
         applied = (apply or engine.install)(backend, objects, _labels(ctx), settings.options,
                                             ctx.logger, _record(ctx), _known(ctx))
         facts = engine.describe(backend, applied)
