@@ -55,9 +55,12 @@ class ComposeFiles:
         if self.on_host:
             self.path = files.host_path(compose_file, field)  # the compose file itself, checked
             self.folder = os.path.dirname(self.path)
+            # relative bind sources join the folder as named, symlinks not resolved (docker's
+            # filepath.Abs); the policy's real path is for the files the worker opens
+            self.named_folder = os.path.dirname(os.path.abspath(os.path.expanduser(compose_file)))
         else:
             self.path = blueprint_path("", compose_file, field)
-            self.folder = posixpath.dirname(self.path)
+            self.folder = self.named_folder = posixpath.dirname(self.path)
 
     @classmethod
     def local(cls, path: str) -> ComposeFiles:
@@ -71,8 +74,9 @@ class ComposeFiles:
 
     @property
     def base(self) -> Path:
-        """The folder relative bind sources resolve against (meaningful on the host only)."""
-        return Path(self.folder)
+        """The folder relative bind sources resolve against (meaningful on the host only): the
+        compose file's folder as named, as docker resolves it."""
+        return Path(self.named_folder)
 
     def compose_text(self) -> bytes:
         return self.files.read_bytes(self.path, self.field)

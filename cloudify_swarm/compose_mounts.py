@@ -1,6 +1,7 @@
-"""Compose service `volumes` -> Engine API mounts, as the docker CLI converts them: a bind
-source resolved against the compose file's folder (and `~` expanded), a named volume scoped to
-the stack, an anonymous volume, tmpfs with its size. Pure: no I/O, no ctx.
+"""Compose service `volumes` -> Engine API mounts, as the docker CLI converts them: a relative
+bind source resolved against the compose file's folder, an absolute one (`~` expanded) kept as
+written, a named volume scoped to the stack, an anonymous volume, tmpfs with its size. Pure: no
+I/O, no ctx.
 
 A bind source is a path on the Engine's host, which the worker never opens: it is not under the
 local-file policy (why: compose_files.py)."""
@@ -46,15 +47,26 @@ def short_volume(text: str, path: str) -> dict[str, Any]:
 
 
 def bind_source(source: str, c: ServiceContext, path: str) -> str:
+    """As docker's loader: a leading `~` replaced by the home folder, an absolute source then
+    kept as written (`/var/lib/docker/` keeps its `/`), a relative one joined to the compose
+    file's folder (Go's filepath.Join, which cleans the result)."""
     if not source:
         raise UserError(f"{path}.source: a bind mount needs a source")
-    expanded = os.path.expanduser(source)
-    if not os.path.isabs(expanded) and not c.relative_binds:
+    expanded = os.path.expanduser("~") + source[1:] if source.startswith("~") else source
+    if os.path.isabs(expanded):
+        return expanded
+    if not c.relative_binds:
         raise UserError(f"{path}: the relative bind source {source!r} would be resolved against the "
                         "compose file's folder, and this compose file is a blueprint resource, in no "
                         "folder of the Engine's host: give compose_file as an absolute path on the "
                         "host, or the source as an absolute path")
-    return os.path.normpath(expanded if os.path.isabs(expanded) else str(c.base / expanded))
+    return go_clean(str(c.base / expanded))
+
+
+def go_clean(path: str) -> str:
+    """Go's filepath.Clean of an absolute path: as os.path.normpath, but a leading `//` is one `/`."""
+    cleaned = os.path.normpath(path)
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
 
 
 def volume_mount(mount: dict[str, Any], item: dict[str, Any], c: ServiceContext, path: str) -> None:

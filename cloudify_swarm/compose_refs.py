@@ -7,6 +7,7 @@ from typing import Any
 
 from cloudify_shared.errors import UserError
 from cloudify_swarm import compose_keys as keys
+from cloudify_swarm.compose_values import str_list
 
 
 def file_refs(value: Any, kind: str, names: dict[tuple[str, str], str], path: str) -> list[dict[str, Any]]:
@@ -29,17 +30,27 @@ def file_refs(value: Any, kind: str, names: dict[tuple[str, str], str], path: st
     return result
 
 
+# networks that are not user-defined (Go's container.NetworkMode.IsUserDefined): no aliases
+BUILTIN_NETWORKS = {"default", "bridge", "host", "none"}
+
+
+def user_defined(name: str) -> bool:
+    return name not in BUILTIN_NETWORKS and not name.startswith("container:")
+
+
 def service_networks(value: Any, service: str, names: dict[tuple[str, str], str],
                      path: str) -> list[dict[str, Any]]:
-    """The service's networks, each with the service's short name as an alias (as the CLI does)."""
+    """The service's networks, each with the service's short name as an alias when the network
+    is user-defined (as the CLI does: not on host, bridge, none)."""
     if not value:
-        return [{"name": names.get(("network", "default"), ""), "aliases": [service]}]
+        value = ["default"]
     items = value.items() if isinstance(value, dict) else ((k, None) for k in value)
     result = []
     for key, options in items:
         if ("network", key) not in names:
             raise UserError(f"{path}: network {key!r} is not declared under networks")
         keys.check_keys(options or {}, keys.SERVICE_NETWORK_KEYS, f"{path}.{key}")
-        aliases = [*((options or {}).get("aliases") or []), service]
-        result.append({"name": names[("network", key)], "aliases": aliases})
+        name = names[("network", key)]
+        aliases = str_list((options or {}).get("aliases") or [], f"{path}.{key}.aliases")
+        result.append({"name": name, "aliases": [*aliases, service] if user_defined(name) else aliases})
     return sorted(result, key=lambda n: n["name"])
