@@ -20,6 +20,7 @@ from cloudify_swarm import compose_keys as keys
 from cloudify_swarm.compose_files import ComposeFiles
 from cloudify_swarm.compose_interpolation import parse_env_lines
 from cloudify_swarm.compose_ports import parse_ports
+from cloudify_swarm.compose_strings import string_map
 from cloudify_swarm.compose_values import (
     duration,
     integer,
@@ -29,6 +30,7 @@ from cloudify_swarm.compose_values import (
     str_list,
     update_config,
 )
+from cloudify_swarm.compose_versions import check_ignored_types
 from cloudify_swarm.service_spec import Microservice, parse_microservice
 from cloudify_swarm.spec import ContainerSpec, PortSpec, nanos, parse_container
 
@@ -77,22 +79,6 @@ def capabilities(value: Any, path: str) -> list[str]:
     return [name if name == "ALL" or name.startswith("CAP_") else f"CAP_{name}" for name in names]
 
 
-def mapping_or_list(value: Any, path: str) -> dict[str, str | None]:
-    """environment / labels / sysctls: a mapping, or a list of NAME=value (NAME alone: None)."""
-    if value is None:
-        return {}
-    if isinstance(value, list):
-        pairs = [str(item).partition("=") for item in value]
-        return {name: (text if sep else None) for name, sep, text in pairs}
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, bool) or not isinstance(item, (str, int, float, type(None))):
-                raise UserError(f"{path}.{key}: must be a string, number or null "
-                                f"(quote it: '{item}'), as docker's compose schema says")
-        return {str(k): (None if v is None else str(v)) for k, v in value.items()}
-    raise UserError(f"{path}: expected a mapping or a list of NAME=value")
-
-
 def environment(service: dict[str, Any], c: ServiceContext, path: str) -> list[str]:
     """env_file entries (in order), then environment; a NAME without a value takes the
     variable of that name, or stays NAME alone; sorted, as docker sends them."""
@@ -103,7 +89,7 @@ def environment(service: dict[str, Any], c: ServiceContext, path: str) -> list[s
     for index, name in enumerate([files] if isinstance(files, str) else files):
         field = f"{path}.env_file[{index}]"
         env.update(parse_env_lines(c.files.read_text(str(name), field), field, strip_quotes=False))
-    env.update(mapping_or_list(service.get("environment"), f"{path}.environment"))
+    env.update(string_map(service.get("environment"), f"{path}.environment", null_as=None))
     resolved = {k: (v if v is not None else c.variables.get(k)) for k, v in env.items()}
     return sorted(k if v is None else f"{k}={v}" for k, v in resolved.items())
 
@@ -132,13 +118,23 @@ def healthcheck(value: Any, path: str) -> dict[str, Any] | None:
 
 
 def extra_hosts(value: Any, path: str) -> list[str]:
+    """As docker's loader: a mapping (its null entries left out) sorted as HOST:IP, a list in
+    order, each entry cut at its first `=`, else its first `:` (an entry with neither is left
+    out, as docker leaves it); an IP's brackets taken off ([::1] -> ::1); sent as `IP HOST`."""
     if isinstance(value, dict):
-        return [f"{ip} {host}" for host, ip in value.items()]
+        pairs = sorted(f"{host}:{ip}" for host, ip in string_map(value, path, lists=False, null_as=None).items()
+                       if ip is not None)
+    else:
+        pairs = []
+        for item in str_list(value or [], path):
+            host, sep, ip = item.partition("=") if "=" in item else item.partition(":")
+            if sep:
+                pairs.append(f"{host}:{ip}")
     hosts = []
-    for index, item in enumerate(str_list(value or [], path)):
-        host, sep, ip = item.replace("=", ":", 1).partition(":")
-        if not sep:
-            raise UserError(f"{path}[{index}]: {item!r} is not HOST:IP")
+    for pair in pairs:
+        host, _, ip = pair.partition(":")
+        if len(ip) > 2 and ip[0] == "[" and ip[-1] == "]":
+            ip = ip[1:-1]
         hosts.append(f"{ip} {host}")
     return hosts
 
@@ -188,7 +184,7 @@ def container_extra(service: dict[str, Any], c: ServiceContext, path: str) -> di
         if service.get(name):
             extra["DNSConfig"][api] = str_list(service[name], f"{path}.{name}")
     if service.get("sysctls"):
-        extra["Sysctls"] = {k: v or "" for k, v in mapping_or_list(service["sysctls"], f"{path}.sysctls").items()}
+        extra["Sysctls"] = string_map(service["sysctls"], f"{path}.sysctls")
     if service.get("ulimits"):
         extra["Ulimits"] = ulimits(service["ulimits"], f"{path}.ulimits")
     if service.get("stdin_open"):
@@ -204,7 +200,8 @@ def task_extra(service: dict[str, Any], deploy: dict[str, Any], path: str) -> di
     if logging is not None:
         keys.check_keys(logging, keys.LOGGING_KEYS, f"{path}.logging", extensions=False)
         extra["LogDriver"] = {"Name": logging.get("driver") or "",
-                              **({"Options": dict(logging["options"])} if logging.get("options") else {})}
+                              **({"Options": string_map(logging["options"], f"{path}.logging.options", lists=False)}
+                                 if logging.get("options") else {})}
     policy = restart_policy(service.get("restart"), deploy.get("restart_policy"), path)
     if policy:
         extra["RestartPolicy"] = policy
@@ -230,7 +227,7 @@ def deploy_settings(deploy: dict[str, Any], path: str) -> tuple[dict[str, Any], 
     settings: dict[str, Any] = {
         "constraints": str_list(placement.get("constraints") or [], f"{path}.placement.constraints"),
         "preferences": preferences(placement.get("preferences"), f"{path}.placement.preferences"),
-        "labels": {k: v or "" for k, v in mapping_or_list(deploy.get("labels"), f"{path}.labels").items()},
+        "labels": string_map(deploy.get("labels"), f"{path}.labels"),
     }
     for name in ("mode", "endpoint_mode"):
         if deploy.get(name) is not None:
@@ -250,6 +247,7 @@ def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackSe
     if not isinstance(value, dict):
         raise UserError(f"{path}: expected a mapping")
     keys.check_keys(value, keys.SERVICE_USED | keys.SERVICE_IGNORED, path)
+    check_ignored_types(value, path)
     deploy = value.get("deploy") or {}
     settings, placement = deploy_settings(deploy, f"{path}.deploy")
     settings["networks"] = service_networks(value.get("networks"), key, c.names, f"{path}.networks")
@@ -258,7 +256,7 @@ def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackSe
         "image": normalize_image(value.get("image"), f"{path}.image"),
         "entrypoint": split_command(value.get("entrypoint"), f"{path}.entrypoint"),
         "command": split_command(value.get("command"), f"{path}.command"),
-        "labels": {k: v or "" for k, v in mapping_or_list(value.get("labels"), f"{path}.labels").items()},
+        "labels": string_map(value.get("labels"), f"{path}.labels"),
         "workdir": value.get("working_dir"), "user": value.get("user"), "hostname": value.get("hostname"),
         "stop_grace_period": duration(value["stop_grace_period"], f"{path}.stop_grace_period")
         if value.get("stop_grace_period") is not None else None,

@@ -38,7 +38,9 @@ from cloudify_swarm import services
 from cloudify_swarm.compose_files import ComposeFiles
 from cloudify_swarm.compose_interpolation import dotenv_variables, hide_values, interpolate
 from cloudify_swarm.compose_service import ServiceContext, StackService, parse_service
+from cloudify_swarm.compose_strings import string_map
 from cloudify_swarm.compose_values import duration
+from cloudify_swarm.compose_versions import check_version_keys
 from cloudify_swarm.service_spec import Convergence, build_service_spec
 
 NAMESPACE = "com.docker.stack.namespace"
@@ -114,6 +116,7 @@ def parse_compose(data: Any, stack: str, base: Path, where: str,
         raise UserError(f"{where}: expected a mapping at the top")
     keys.check_keys(data, keys.TOP_KEYS, where)
     check_version(data.get("version", "3"), f"{where}.version")
+    check_version_keys(data, data.get("version", "3"), where)
     if not isinstance(data.get("services"), dict) or not data["services"]:
         raise UserError(f"{where}.services: at least one service is required")
     check_sections(data, where)
@@ -193,24 +196,34 @@ def object_content(kind: str, values: dict[str, Any], files: ComposeFiles, path:
 
 
 def object_options(kind: str, values: dict[str, Any], path: str) -> dict[str, Any]:
-    raw = values.get("labels") or {}
-    pairs = raw.items() if isinstance(raw, dict) else (str(i).partition("=")[::2] for i in raw)
-    labels = {str(k): str(v) for k, v in pairs}
+    """Creation options; labels and driver_opts as the strings docker's loader makes of them."""
+    labels = string_map(values.get("labels"), f"{path}.labels")
+    driver_opts = string_map(values.get("driver_opts"), f"{path}.driver_opts", lists=False, nulls=False) or None
     if kind == "network":
         options: dict[str, Any] = {"driver": values.get("driver") or "overlay",
                                    "attachable": bool(values.get("attachable")),
                                    "internal": bool(values.get("internal")),
-                                   "options": values.get("driver_opts") or None, "extra_labels": labels}
+                                   "options": driver_opts, "extra_labels": labels}
         ipam = values.get("ipam")
         if ipam:
-            keys.check_keys(ipam, {"driver", "config", "options"}, f"{path}.ipam", extensions=False)
-            options["ipam"] = {"Driver": ipam.get("driver") or "default", "Options": ipam.get("options"),
-                               "Config": [{"Subnet": c.get("subnet")} for c in ipam.get("config") or []]}
+            options["ipam"] = ipam_config(ipam, f"{path}.ipam")
         return options
     if kind == "volume":
         return {"driver": values.get("driver") or "local", "declared_driver": values.get("driver"),
-                "driver_opts": values.get("driver_opts") or None, "extra_labels": labels}
+                "driver_opts": driver_opts, "extra_labels": labels}
     return {"extra_labels": labels}
+
+
+def ipam_config(ipam: Any, path: str) -> dict[str, Any]:
+    """driver and config[].subnet: all docker's schema takes (3.0 to 3.13 have no ipam options)."""
+    keys.check_keys(ipam, {"driver", "config"}, path, extensions=False)
+    config = ipam.get("config") or []
+    if not isinstance(config, list):
+        raise UserError(f"{path}.config: expected a list")
+    for index, item in enumerate(config):
+        keys.check_keys(item, {"subnet"}, f"{path}.config[{index}]", extensions=False)
+    return {"Driver": ipam.get("driver") or "default", "Options": None,
+            "Config": [{"Subnet": item.get("subnet")} for item in config]}
 
 
 # ----------------------------------------------------------------------------- deploy

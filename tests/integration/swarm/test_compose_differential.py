@@ -37,6 +37,8 @@ LOG = logging.getLogger(__name__)
 # the issue's bar: at least this many real files, every one docker accepts also accepted by us
 MIN_FILES = 30
 KEYS_FILE = Path(__file__).parent / "compose_keys" / "docker-compose.yml"
+# our own files (issue 27), one per class of difference found in stack files in the wild
+PARITY_FILES = sorted((Path(__file__).parent / "compose_parity").glob("*.yml"))
 
 
 def corpus_folder() -> Path:
@@ -210,7 +212,10 @@ def compare_file(engine: Engine, path: Path, deployment: str) -> tuple[bool, boo
     if docker.returncode != 0:
         if our_error is None:
             return False, True, [f"docker refuses it ({docker.stderr.strip()[-300:]}), we accept it"]
-        return False, False, [] if clear else [f"docker refuses it, we fail with no clear error: {our_error}"]
+        if not clear or f"({path.name})" not in our_error:
+            return False, False, [f"docker refuses it, we fail with no clear error (a UserError "
+                                  f"naming the file): {our_error}"]
+        return False, False, []
     if our_error is not None:
         return True, False, [f"docker accepts it, we refuse it: {our_error}"]
     if set(specs) != set(docker_specs):
@@ -255,3 +260,15 @@ def test_every_compose_key_deploys_as_docker_stack_deploy_does(no_leftovers: str
         engine.close()
     assert docker_ok, "docker refused compose_keys/docker-compose.yml: the file itself is wrong"
     assert ours_ok and not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", PARITY_FILES, ids=lambda p: p.stem)
+def test_parity_files_deploy_as_docker_stack_deploy_does(path: Path, no_leftovers: str) -> None:
+    """compose_parity/: each file accepted by docker deploys identically, each refused by docker
+    is refused by us with a UserError naming the file (compare_file checks both)."""
+    engine = Engine(docker_client())
+    try:
+        docker_ok, ours_ok, problems = compare_file(engine, path, no_leftovers)
+    finally:
+        engine.close()
+    assert not problems, "\n".join(problems)
