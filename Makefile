@@ -9,7 +9,7 @@ PY    := $(VENV)/bin/python
 PACKAGES := cloudify_shared cloudify_kubernetes cloudify_swarm cloudify_proxy
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore:pkg_resources is deprecated:UserWarning
 
-.PHONY: setup clusters clusters-down manager manager-down status lint typecheck unit test demo demo-manager demo-down wagon bench soak clean
+.PHONY: setup clusters clusters-down manager manager-down status lint typecheck unit test demo demo-manager demo-helm demo-down wagon bench soak clean
 
 setup:            ## Debian packages + .venv with the suite and pinned dependencies
 	bash scripts/bootstrap
@@ -48,6 +48,9 @@ demo: clusters    ## install the three example blueprints with the real cfy CLI 
 
 demo-manager: clusters manager  ## the hybrid chain on the real manager, same proof
 	bash scripts/demo up --manager
+
+demo-helm: clusters  ## the same chain with the backends from a Helm chart (examples/blueprints/k8s-cluster-helm)
+	bash scripts/demo up --helm
 
 demo-down:        ## tears down the chain wherever it runs (local profile and manager)
 	bash scripts/demo down

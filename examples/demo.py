@@ -1,8 +1,10 @@
 """The hybrid VNF service chain on the local clusters, with the real cfy CLI: in the local
 profile, or (--manager) on the real Cloudify manager that `scripts/real-manager up` runs.
 
-    python -m examples.demo up [--manager]    install k8s-cluster, swarm-cluster and service;
-                                              prove the chain
+    python -m examples.demo up [--manager] [--helm]
+                                              install k8s-cluster, swarm-cluster and service;
+                                              prove the chain (--helm: the backends from the
+                                              k8s-cluster-helm blueprint, a Helm chart)
     python -m examples.demo down [--manager]  uninstall all three
 
 `scripts/demo` (and `make demo`) first installs what is needed and brings the clusters up.
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BLUEPRINTS = ROOT / "examples" / "blueprints"
 CFY_OFFLINE = ROOT / "scripts" / "cfy-offline"
 KUBECTL = Path("/var/cache/cloudify-vnf/kubernetes-1.20.2/bin/kubectl")
+HELM = Path("/var/cache/cloudify-vnf/helm-4.1.4/helm")  # scripts/clusters/helm.sh installs it
 KUBECONFIG = Path("/var/lib/cloudify-vnf-local/kubeconfig")
 DEPLOYMENTS = ("k8s-cluster", "swarm-cluster", "service")
 RETRY_FLAGS = ["--task-retries", "5", "--task-retry-interval", "2"]
@@ -45,13 +48,20 @@ class Chain:
     workdir: Path
     prefix: str = ""
     lb_port: int = 18080
+    kubernetes: str = "k8s-cluster"  # the blueprint of the k8s-cluster deployment (or k8s-cluster-helm)
 
     def deployment(self, name: str) -> str:
         return f"{self.prefix}{name}"
 
+    def blueprint(self, name: str) -> Path:
+        """The blueprint deployment `name` installs: the k8s-cluster deployment's is the
+        chosen Kubernetes upstream (`kubernetes`), the others' their own."""
+        return BLUEPRINTS / (self.kubernetes if name == "k8s-cluster" else name) / "blueprint.yaml"
+
     def cfy(self, *args: str, timeout: float = 1200) -> str:
         env = dict(os.environ, CFY_WORKDIR=str(self.workdir), PYTHONWARNINGS="ignore")
         env.setdefault("CFY", str(Path(sys.executable).with_name("cfy")))
+        env.setdefault("CLOUDIFY_VNF_HELM", str(HELM))  # the HelmRelease of k8s-cluster-helm
         proc = subprocess.run([str(CFY_OFFLINE), *args], env=env, capture_output=True, text=True,
                               timeout=timeout, check=False)
         if proc.returncode != 0:
@@ -68,7 +78,7 @@ class Chain:
                 / self.deployment(name)).exists()
 
     def install(self, name: str, inputs: dict[str, Any] | None = None) -> None:
-        args = ["install", str(BLUEPRINTS / name / "blueprint.yaml"), "-b", self.deployment(name),
+        args = ["install", str(self.blueprint(name)), "-b", self.deployment(name),
                 *RETRY_FLAGS]
         self.cfy(*args, *(["-i", json.dumps(inputs)] if inputs else []))
 
@@ -111,7 +121,7 @@ class ManagerChain(Chain):
 
     def install(self, name: str, inputs: dict[str, Any] | None = None) -> None:
         self.unless_cfy_failed(lambda: self.manager.install(
-            BLUEPRINTS / name / "blueprint.yaml", self.deployment(name), inputs))
+            self.blueprint(name), self.deployment(name), inputs))
 
     def uninstall(self, name: str) -> None:
         self.unless_cfy_failed(lambda: self.manager.uninstall(self.deployment(name)))
@@ -172,7 +182,7 @@ def up(chain: Chain) -> dict[str, Any]:
     subnet = step("choose a backend subnet the host does not reach (the router routes it)",
                   backend_subnet)
     print(f"    {subnet}")
-    step("install k8s-cluster (backends on Kubernetes)",
+    step(f"install k8s-cluster (backends on Kubernetes, from {chain.blueprint('k8s-cluster').parent.name})",
          lambda: chain.install("k8s-cluster", {"backend_subnet": subnet}))
     step("install swarm-cluster", lambda: chain.install("swarm-cluster"))
     step("install service (router on Kubernetes, nginx on Swarm, wired by proxies)",
@@ -211,12 +221,14 @@ def down(chain: Chain) -> None:
 
 
 def main(argv: list[str]) -> int:
-    args = [a for a in argv[1:] if a != "--manager"]
+    args = [a for a in argv[1:] if a not in ("--manager", "--helm")]
     command = args[0] if args else "up"
     if "--manager" in argv:
         chain: Chain = ManagerChain(Path(os.environ.get("CFY_WORKDIR", ROOT / ".cfy-work" / "demo-manager")))
     else:
         chain = Chain(Path(os.environ.get("CFY_WORKDIR", ROOT / ".cfy-work" / "demo")))
+    if "--helm" in argv:
+        chain.kubernetes = "k8s-cluster-helm"
     try:
         if command == "up":
             up(chain)

@@ -1,21 +1,26 @@
-"""The Helm test blueprint ships its chart twice: the source (chart/) and the packaged chart the
-blueprint names (resources/web-0.1.0.tgz, `helm package chart -d resources`). They hold the
-same files (Chart.yaml the same data), so a change to one without the other fails here."""
+"""The Helm test blueprint and the Helm example ship their chart twice: the source (chart/) and
+the packaged chart the blueprint names (resources/<name>-<version>.tgz, `helm package chart -d
+resources`). They hold the same files (Chart.yaml the same data), so a change to one without the
+other fails here."""
 from __future__ import annotations
 
 import tarfile
+from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.helpers.paths import TEST_BLUEPRINTS
+from tests.helpers.paths import ROOT, TEST_BLUEPRINTS
 
-BLUEPRINT = TEST_BLUEPRINTS / "helm-release"
+PACKAGED = [(TEST_BLUEPRINTS / "helm-release", "web-0.1.0.tgz"),
+            (ROOT / "examples" / "blueprints" / "k8s-cluster-helm", "web-backends-0.1.0.tgz")]
 
 
-def test_the_packaged_chart_is_the_chart_directory() -> None:
-    source = BLUEPRINT / "chart"
+@pytest.mark.parametrize(("blueprint", "package_name"), PACKAGED, ids=lambda v: str(v)[-24:])
+def test_the_packaged_chart_is_the_chart_directory(blueprint: Path, package_name: str) -> None:
+    source = blueprint / "chart"
     files = {str(p.relative_to(source)): p.read_bytes() for p in source.rglob("*") if p.is_file()}
-    with tarfile.open(BLUEPRINT / "resources" / "web-0.1.0.tgz") as package:
+    with tarfile.open(blueprint / "resources" / package_name) as package:
         packed = {m.name.split("/", 1)[1]: package.extractfile(m).read()  # type: ignore[union-attr]
                   for m in package.getmembers() if m.isfile()}
     # helm package writes Chart.yaml again (same content, its own key order)
