@@ -13,12 +13,14 @@ unknown field's path; warn logs the same lines and applies (kubectl over SSH the
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
 from cloudify_kubernetes.engine import Options, place
+from cloudify_kubernetes.manifests import crd_kinds
 from cloudify_kubernetes.openapi_schema import Finding, find
 from cloudify_kubernetes.schema_cache import SchemaCache
 from cloudify_shared.errors import UserError
@@ -45,7 +47,8 @@ def check_fields(backend: ClusterBackend, objects: list[dict[str, Any]], origins
     if mode == IGNORE or not objects:
         return
     version = backend.server_version()
-    refs = [str(ref_of(backend, obj, options.default_namespace)) for obj in objects]
+    namespaced = namespaced_crd_kinds(objects)
+    refs = [str(ref_of(backend, obj, options.default_namespace, namespaced)) for obj in objects]
     cached = cache.load(backend, version)
     result = find(cached.schema, objects, refs, origins)
     if result.stale_possible and not cached.fetched:
@@ -64,13 +67,25 @@ def check_fields(backend: ClusterBackend, objects: list[dict[str, Any]], origins
                            "(field_validation: warn): %s", server, line)
 
 
-def ref_of(backend: ClusterBackend, obj: dict[str, Any], default_namespace: str) -> ObjectRef:
-    """The object as it will be applied (its namespace placed); as written when its kind is
-    not known yet (a custom resource of a CRD among the objects)."""
+def ref_of(backend: ClusterBackend, obj: dict[str, Any], default_namespace: str,
+           namespaced: set[tuple[str, str]]) -> ObjectRef:
+    """The object as it will be applied (its namespace placed); a custom resource whose CRD
+    is among the objects (`namespaced`: the kinds of those whose scope is Namespaced) as its
+    CRD will place it."""
     try:
         return ObjectRef.of(place(backend, obj, default_namespace))
     except UnknownKind:
-        return ObjectRef.of(obj)
+        ref = ObjectRef.of(obj)
+        if (ref.api_version, ref.kind) in namespaced and not ref.namespace:
+            return dataclasses.replace(ref, namespace=default_namespace)
+        return ref
+
+
+def namespaced_crd_kinds(objects: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(apiVersion, kind) of the custom resources of Namespaced CRDs among `objects`."""
+    return {key for obj in objects if obj.get("kind") == "CustomResourceDefinition"
+            and (obj.get("spec") or {}).get("scope") == "Namespaced"
+            for key in crd_kinds([obj])}
 
 
 def refusal(findings: Sequence[Finding], server: str) -> UserError:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cloudify_kubernetes import engine
-from cloudify_kubernetes.backend import ObjectRef, UnknownKind
+from cloudify_kubernetes.backend import UnknownKind
 from cloudify_kubernetes.field_validation import check_fields, refusal
 from cloudify_kubernetes.microservice import parse_settings, render
 from cloudify_kubernetes.openapi_schema import (
@@ -378,9 +378,16 @@ def test_kubectl_over_ssh_validates_unless_the_user_applies_unknown_fields() -> 
     assert all("--validate=false" in shlex.split(c) for c in conn.commands[-2:])
 
 
-def test_the_ref_of_a_custom_resource_whose_crd_is_not_applied_yet_is_as_written(tmp_path: Path) -> None:
+def test_a_custom_resource_whose_crd_is_not_applied_yet_is_named_as_its_crd_places_it(
+        tmp_path: Path) -> None:
     router = {"apiVersion": "new.example.com/v1", "kind": "Router",
               "metadata": {"name": "r", "namespace": "n"}, "spec": {"asm": 1}}
     with pytest.raises(UserError, match=r"Router n/r: unknown field spec.asm"):
         check(FakeSource(), [CRD, router], "strict", tmp_path)
-    assert str(ObjectRef.of(router)) == "Router n/r"
+    del router["metadata"]["namespace"]
+    with pytest.raises(UserError, match=r"Router team/r: unknown field spec.asm"):
+        check(FakeSource(), [CRD, router], "strict", tmp_path)
+    cluster_scoped = copy.deepcopy(CRD)
+    cluster_scoped["spec"]["scope"] = "Cluster"
+    with pytest.raises(UserError, match=r"Router r: unknown field spec.asm"):
+        check(FakeSource(), [cluster_scoped, router], "strict", tmp_path)
