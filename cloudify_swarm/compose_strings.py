@@ -74,5 +74,7 @@ def string_map(value: Any, path: str, *, lists: bool = True, nulls: bool = True,
         return result
     if not isinstance(value, dict):
         raise UserError(f"{path}: expected a mapping{' or a list of NAME=value' if lists else ''}")
+    if lists and "" in value:  # docker's schema: a name of one character at least
+        raise UserError(f"{path}: a key that is empty, which docker's compose schema refuses")
     return {str(key): (null_as if item is None and nulls else go_string(item, f"{path}.{key}", null=nulls))
             for key, item in value.items()}

@@ -22,6 +22,7 @@ endpoint endpoint.reach checked, and nothing the worker's account holds besides:
 from __future__ import annotations
 
 import contextlib
+import re
 import ssl
 from collections.abc import Iterator
 from typing import Any
@@ -38,9 +39,38 @@ from docker.utils.proxy import ProxyConfig
 
 from cloudify_shared.errors import NotFound, TransientError, UserError
 from cloudify_swarm.endpoint import Endpoint
-from cloudify_swarm.services import object_name
+from cloudify_swarm.services import EngineRefused, object_name
 
-TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+# statuses of an Engine (or a proxy before it) that cannot answer now: always worth a retry
+OUTAGE_STATUS = {408, 425, 429, 502, 503, 504}
+# A 500 is decided by what the Engine says: it passes swarmkit's gRPC answer on in the message
+# ("rpc error: code = InvalidArgument desc = ..."), and swarmkit answers some of its own
+# validation with code Unknown (HTTP 500: "constraint expected one operator from ==, !=").
+REFUSAL_CODES = {"InvalidArgument", "FailedPrecondition", "AlreadyExists", "OutOfRange", "NotFound",
+                 "PermissionDenied", "Unimplemented"}
+OUTAGE_CODES = {"Unavailable", "DeadlineExceeded", "ResourceExhausted", "Aborted", "Canceled"}
+_GRPC = re.compile(r"rpc error: code = (\w+) desc = (.*)", re.S)
+# what a validation error says (and an outage never does), for a 500 with no telling gRPC code
+_VALIDATION = re.compile(r"\binvalid\b|\bis not valid\b|\bexpected\b|\bmust\b|\bnot allowed\b|"
+                         r"\bunsupported\b|\bcannot unmarshal\b|\bnot supported\b", re.I)
+
+
+def refused_for_its_content(status: int, message: str) -> bool:
+    """Whether the Engine refused the request for a value in it (a user error: retrying cannot
+    help), rather than for its own state (an outage: retried). 4xx but 408/425/429: refused;
+    502/503/504, 408/425/429 and no status: an outage; a 500: its gRPC code when it has a
+    telling one, else whether the message only repeats a validation error."""
+    if status == 0 or status in OUTAGE_STATUS:
+        return False
+    if status < 500:
+        return True
+    if status != 500:
+        return False
+    match = _GRPC.search(message)
+    code, said = (match.group(1), match.group(2)) if match else ("", message)
+    if code in REFUSAL_CODES or code in OUTAGE_CODES:
+        return code in REFUSAL_CODES
+    return bool(_VALIDATION.search(said))
 
 
 @contextlib.contextmanager
@@ -52,10 +82,11 @@ def engine_errors(action: str) -> Iterator[None]:
         raise NotFound(f"{action}: {error.explanation or error}") from error
     except docker.errors.APIError as error:
         status = error.status_code or 0
-        text = f"{action}: {error.explanation or error} (HTTP {status})"
-        if status in TRANSIENT_STATUS or status == 0:
+        said = str(error.explanation or error)
+        text = f"{action}: {said} (HTTP {status})"
+        if not refused_for_its_content(status, said):
             raise TransientError(text) from error
-        raise UserError(text) from error
+        raise EngineRefused(text, said) from error
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
         if tls_failure(error):
             raise UserError(f"{action}: {TLS_FAILED}: {error}") from error

@@ -38,6 +38,15 @@ POLL = Backoff(first=0.1, factor=1.5, cap=0.5)
 GONE_TIMEOUT = 120.0
 
 
+class EngineRefused(UserError):
+    """The Engine refused a request for a value in it (docker_engine.refused_for_its_content
+    decides): a UserError its caller may name with where the value came from (stacks.py: the
+    compose file, the service, the key). `said`: the Engine's own words, without our action."""
+
+    def __init__(self, message: str, said: str = "") -> None:
+        super().__init__(message)
+        self.said = said
+
 class EngineApi(Protocol):
     def service_by_name(self, name: str) -> dict[str, Any] | None: ...
     def find_services(self, labels: dict[str, str], name: str | None = None) -> list[dict[str, Any]]: ...

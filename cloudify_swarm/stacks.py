@@ -37,8 +37,9 @@ from cloudify_swarm import compose_keys as keys
 from cloudify_swarm import services
 from cloudify_swarm.compose_files import ComposeFiles
 from cloudify_swarm.compose_interpolation import dotenv_variables, hide_values, interpolate
+from cloudify_swarm.compose_objects import object_options
+from cloudify_swarm.compose_refusals import name_refusal
 from cloudify_swarm.compose_service import ServiceContext, StackService, parse_service
-from cloudify_swarm.compose_strings import string_map
 from cloudify_swarm.compose_values import duration
 from cloudify_swarm.compose_versions import check_version_keys
 from cloudify_swarm.service_spec import Convergence, build_service_spec
@@ -195,37 +196,6 @@ def object_content(kind: str, values: dict[str, Any], files: ComposeFiles, path:
     return content
 
 
-def object_options(kind: str, values: dict[str, Any], path: str) -> dict[str, Any]:
-    """Creation options; labels and driver_opts as the strings docker's loader makes of them."""
-    labels = string_map(values.get("labels"), f"{path}.labels")
-    driver_opts = string_map(values.get("driver_opts"), f"{path}.driver_opts", lists=False, nulls=False) or None
-    if kind == "network":
-        options: dict[str, Any] = {"driver": values.get("driver") or "overlay",
-                                   "attachable": bool(values.get("attachable")),
-                                   "internal": bool(values.get("internal")),
-                                   "options": driver_opts, "extra_labels": labels}
-        ipam = values.get("ipam")
-        if ipam:
-            options["ipam"] = ipam_config(ipam, f"{path}.ipam")
-        return options
-    if kind == "volume":
-        return {"driver": values.get("driver") or "local", "declared_driver": values.get("driver"),
-                "driver_opts": driver_opts, "extra_labels": labels}
-    return {"extra_labels": labels}
-
-
-def ipam_config(ipam: Any, path: str) -> dict[str, Any]:
-    """driver and config[].subnet: all docker's schema takes (3.0 to 3.13 have no ipam options)."""
-    keys.check_keys(ipam, {"driver", "config"}, path, extensions=False)
-    config = ipam.get("config") or []
-    if not isinstance(config, list):
-        raise UserError(f"{path}.config: expected a list")
-    for index, item in enumerate(config):
-        keys.check_keys(item, {"subnet"}, f"{path}.config[{index}]", extensions=False)
-    return {"Driver": ipam.get("driver") or "default", "Options": None,
-            "Config": [{"Subnet": item.get("subnet")} for item in config]}
-
-
 # ----------------------------------------------------------------------------- deploy
 
 def ensure_stack_objects(engine: services.EngineApi, stack: Stack, labels: dict[str, str],
@@ -242,16 +212,20 @@ def ensure_stack_objects(engine: services.EngineApi, stack: Stack, labels: dict[
         if obj.data is not None:
             options["data"] = obj.data
         all_labels = {**obj.options.get("extra_labels", {}), **labels}
-        ids.setdefault(obj.kind.title(), {})[obj.name] = services.ensure_object(
-            engine, obj.kind, obj.name, not obj.external, owner, options, logger, all_labels)
+        try:
+            ids.setdefault(obj.kind.title(), {})[obj.name] = services.ensure_object(
+                engine, obj.kind, obj.name, not obj.external, owner, options, logger, all_labels)
+        except UserError as error:  # named with the file and the key (the Engine's refusal too)
+            refused = f"the Docker Engine refused the {obj.kind}: " if isinstance(error, services.EngineRefused) else ""
+            raise UserError(hide_values(f"{stack.where}.{obj.kind}s.{obj.key}: {refused}{error}",
+                                        stack.substituted)) from error
     return ids
 
 
 def check_external(engine: services.EngineApi, stack: Stack, owner: dict[str, str]) -> None:
     """Refuse, before anything is made, an `external` object (used by name) that carries
     another deployment's or tenant's ownership labels; one without our labels (an operator's)
-    or of this deployment is used. One that does not exist is left to ensure_object (networks,
-    secrets, configs) or to the engine (volumes)."""
+    or of this deployment is used. One that does not exist: check_external_exist."""
     for obj in (o for o in stack.objects if o.external):
         for item in engine.find_objects(obj.kind, name=obj.name):
             labels = item.get("Labels") or (item.get("Spec") or {}).get("Labels")
@@ -262,6 +236,18 @@ def check_external(engine: services.EngineApi, stack: Stack, owner: dict[str, st
                     f"belongs to {other}, not to this deployment: a stack uses by name only its own "
                     "deployment's objects or those no deployment owns (made by an operator)",
                     stack.substituted))
+
+
+def check_external_exist(engine: services.EngineApi, stack: Stack) -> None:
+    """Refuse, before anything is made and naming the file and the key, an external network,
+    secret or config that does not exist (as docker stack deploy refuses it); an external
+    volume that does not exist is left to the engine (its driver makes it, as with docker)."""
+    for obj in (o for o in stack.objects if o.external and o.kind != "volume"):
+        if not engine.find_objects(obj.kind, name=obj.name):
+            raise UserError(hide_values(
+                f"{stack.where}.{obj.kind}s.{obj.key}: the external {obj.kind} {obj.name!r} does not "
+                "exist: create it before the stack (docker stack deploy refuses it too), or declare "
+                "it without external", stack.substituted))
 
 
 def label_volumes(spec: dict[str, Any], labels: dict[str, str]) -> None:
@@ -308,13 +294,26 @@ def stack_service_spec(stack_name: str, service: StackService, labels: dict[str,
     return spec
 
 
+def apply_stack_service(engine: services.EngineApi, stack: Stack, stack_name: str, item: StackService,
+                        labels: dict[str, str], ids: dict[str, dict[str, str]], owner: dict[str, str],
+                        logger: logging.Logger) -> services.Rollout:
+    """Create or update one service; an Engine refusal names the file, the service, the key."""
+    try:
+        return services.apply_service(engine, stack_service_spec(stack_name, item, labels, ids), owner, logger)
+    except services.EngineRefused as error:
+        raise UserError(hide_values(str(name_refusal(error, stack.where, item.key)), stack.substituted)) from error
+    except UserError as error:  # e.g. a service of that name that is not ours
+        raise UserError(hide_values(f"{stack.where}.services.{item.key}: {error}", stack.substituted)) from error
+
+
 def create_stack(engine: services.EngineApi, stack: Stack, stack_name: str, owner: dict[str, str],
                  logger: logging.Logger) -> list[services.Rollout]:
     """Create (or update in place) every object and service; no wait."""
     labels = {**owner, NAMESPACE: stack_name}
     check_external(engine, stack, owner)
+    check_external_exist(engine, stack)
     ids = ensure_stack_objects(engine, stack, labels, owner, logger)
-    return [services.apply_service(engine, stack_service_spec(stack_name, item, labels, ids), owner, logger)
+    return [apply_stack_service(engine, stack, stack_name, item, labels, ids, owner, logger)
             for item in stack.services]
 
 
@@ -328,13 +327,13 @@ def deploy_stack(engine: services.EngineApi, path: ComposeFiles | str, stack_nam
     stack = parse_compose_file(path, "properties.compose_file", stack_name, variables, logger, relative_binds)
     labels = {**owner, NAMESPACE: stack_name}
     check_external(engine, stack, owner)
+    check_external_exist(engine, stack)
     existed = bool(engine.find_services(owner))
     rollouts: list[services.Rollout] = []
     try:
         ids = ensure_stack_objects(engine, stack, labels, owner, logger)
         for item in stack.services:
-            rollouts.append(services.apply_service(
-                engine, stack_service_spec(stack_name, item, labels, ids), owner, logger))
+            rollouts.append(apply_stack_service(engine, stack, stack_name, item, labels, ids, owner, logger))
         for rollout in rollouts:
             services.wait_rollout(engine, rollout, settings, logger)
     except (WorkloadFailed, WaitTimeout, UserError) as error:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -186,8 +187,9 @@ def external_networks(path: Path) -> list[str]:
     return found
 
 
-def compare_file(engine: Engine, path: Path, deployment: str) -> tuple[bool, bool, list[str]]:
-    """(docker accepts, we accept, problems). One stack at a time: both publish the same ports."""
+def compare_file(engine: Engine, path: Path, deployment: str) -> tuple[bool, bool, list[str], str | None]:
+    """(docker accepts, we accept, problems, our error). One stack at a time: both publish the
+    same ports."""
     tag = uuid.uuid4().hex[:6]
     theirs, ours = f"dk{tag}", f"us{tag}"
     owner = ownership_labels(deployment, f"stack_{tag}")
@@ -211,17 +213,17 @@ def compare_file(engine: Engine, path: Path, deployment: str) -> tuple[bool, boo
         client.close()
     if docker.returncode != 0:
         if our_error is None:
-            return False, True, [f"docker refuses it ({docker.stderr.strip()[-300:]}), we accept it"]
+            return False, True, [f"docker refuses it ({docker.stderr.strip()[-300:]}), we accept it"], None
         if not clear or f"({path.name})" not in our_error:
             return False, False, [f"docker refuses it, we fail with no clear error (a UserError "
-                                  f"naming the file): {our_error}"]
-        return False, False, []
+                                  f"naming the file): {our_error}"], our_error
+        return False, False, [], our_error
     if our_error is not None:
-        return True, False, [f"docker accepts it, we refuse it: {our_error}"]
+        return True, False, [f"docker accepts it, we refuse it: {our_error}"], our_error
     if set(specs) != set(docker_specs):
-        return True, True, [f"services: ours {sorted(specs)}, docker's {sorted(docker_specs)}"]
+        return True, True, [f"services: ours {sorted(specs)}, docker's {sorted(docker_specs)}"], None
     return True, True, [f"{name}{d}" for name in sorted(specs)
-                        for d in differences(specs[name], docker_specs[name])]
+                        for d in differences(specs[name], docker_specs[name])], None
 
 
 def test_real_compose_files_deploy_as_docker_stack_deploy_does(no_leftovers: str) -> None:
@@ -232,7 +234,7 @@ def test_real_compose_files_deploy_as_docker_stack_deploy_does(no_leftovers: str
     results: dict[str, tuple[bool, bool, list[str]]] = {}
     try:
         for path in files:
-            results[str(path.relative_to(folder))] = compare_file(engine, path, no_leftovers)
+            results[str(path.relative_to(folder))] = compare_file(engine, path, no_leftovers)[:3]
     finally:
         engine.close()
     docker_ok = [f for f, (d, _, _) in results.items() if d]
@@ -255,7 +257,7 @@ def test_every_compose_key_deploys_as_docker_stack_deploy_does(no_leftovers: str
     """Our own file (compose_keys/): each key the corpus leaves out, in each form docker takes."""
     engine = Engine(docker_client())
     try:
-        docker_ok, ours_ok, problems = compare_file(engine, KEYS_FILE, no_leftovers)
+        docker_ok, ours_ok, problems, _ = compare_file(engine, KEYS_FILE, no_leftovers)
     finally:
         engine.close()
     assert docker_ok, "docker refused compose_keys/docker-compose.yml: the file itself is wrong"
@@ -264,11 +266,16 @@ def test_every_compose_key_deploys_as_docker_stack_deploy_does(no_leftovers: str
 
 @pytest.mark.parametrize("path", PARITY_FILES, ids=lambda p: p.stem)
 def test_parity_files_deploy_as_docker_stack_deploy_does(path: Path, no_leftovers: str) -> None:
-    """compose_parity/: each file accepted by docker deploys identically, each refused by docker
-    is refused by us with a UserError naming the file (compare_file checks both)."""
+    """compose_parity/: each file accepted by docker deploys identically; each refused by docker
+    (its `# refused at: KEY` line says) is refused by us with a UserError naming the file
+    (compare_file checks) and that key path."""
     engine = Engine(docker_client())
     try:
-        docker_ok, ours_ok, problems = compare_file(engine, path, no_leftovers)
+        docker_ok, ours_ok, problems, our_error = compare_file(engine, path, no_leftovers)
     finally:
         engine.close()
     assert not problems, "\n".join(problems)
+    expected = re.search(r"^# refused at: (\S+)$", path.read_text(), re.M)
+    assert docker_ok is (expected is None), f"docker {'accepts' if docker_ok else 'refuses'} {path.name}"
+    if expected:
+        assert f"({path.name}).{expected.group(1)}: " in (our_error or ""), our_error

@@ -44,6 +44,8 @@ def test_a_string_map_takes_numbers_and_nulls_as_docker_does() -> None:
         string_map({"c": None}, "p", lists=False, nulls=False)
     with pytest.raises(UserError, match=r"^p\.t: must be a string, number or null \(quote it: 'True'\)"):
         string_map({"t": True}, "p")
+    with pytest.raises(UserError, match=r"^p: a key that is empty"):
+        string_map({"": "x"}, "p")
     with pytest.raises(UserError, match=r"^p: expected a mapping$"):
         string_map(["a=1"], "p", lists=False)
 
