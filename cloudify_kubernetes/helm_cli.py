@@ -30,6 +30,11 @@ MARGIN = 60  # seconds a helm command may take beyond the operation's timeout
 UNREACHABLE = ("connection refused", "i/o timeout", "no such host", "tls handshake timeout",
                "connection reset", "network is unreachable", "the server is currently unable",
                "service unavailable", "too many requests", "etcdserver")
+# helm 4 applies server-side: a field another manager (kubectl edit, scale, patch) changed since
+# is a conflict that fails the upgrade or rollback unless forced; heal and update put the
+# release's manifest back, so they force. helm 3 (three-way merge) has no such flag.
+FORCE_CONFLICTS = "--force-conflicts"
+SERVER_SIDE_FROM = (4, 0, 0)
 INSTALLED_BY = ("scripts/local-clusters up installs helm 4.1.4 (scripts/clusters/helm.sh)")
 
 
@@ -63,12 +68,16 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 
 def upgrade_args(release: str, chart: str, namespace: str, values_files: Sequence[str],
-                 labels: Mapping[str, str], timeout: float) -> list[str]:
+                 labels: Mapping[str, str], timeout: float,
+                 force_conflicts: bool = False) -> list[str]:
     """`helm upgrade --install` without --wait (the suite waits itself; helm still waits for
     hooks), values only as files, the ownership labels on the release (no value of theirs is
-    secret)."""
+    secret); `force_conflicts` (helm 4's server-side apply) takes back fields changed out of
+    band, which would otherwise fail the upgrade."""
     args = ["upgrade", "--install", release, chart, "--namespace", namespace,
             "--timeout", f"{int(timeout)}s", "--history-max", "10", "--output", "json"]
+    if force_conflicts:
+        args.append(FORCE_CONFLICTS)
     for path in values_files:
         args += ["--values", path]
     if labels:
@@ -113,12 +122,20 @@ class Release:
                 "app_version": self.app_version}
 
 
+def release_of(output: str, command: str) -> Release:
+    try:
+        return Release.from_json(json.loads(output))
+    except (ValueError, TypeError, AttributeError):
+        raise UserError(f"helm {command}: its output is not the release JSON") from None
+
+
 class HelmCli:
     """One helm binary with one private kubeconfig, for one operation; close() removes its
     private folder."""
 
     def __init__(self, binary: str, kubeconfig: str) -> None:
         self.binary = binary
+        self.server_side = False  # helm 4 or later, known once version() ran
         self.home = tempfile.mkdtemp(prefix="vnf-helm-")  # mode 700
         self.env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": self.home, "LANG": "C",
@@ -145,6 +162,7 @@ class HelmCli:
 
     def version(self) -> str:
         text = self.run(["version", "--template", "{{.Version}}"], 30, "version").strip()
+        self.server_side = parse_version(text) >= SERVER_SIDE_FROM
         if parse_version(text) < MIN_VERSION:
             raise UserError(f"helm {self.binary} is {text}: too old, at least "
                             f"v{'.'.join(map(str, MIN_VERSION))} is needed; {INSTALLED_BY}")
@@ -153,12 +171,15 @@ class HelmCli:
     def upgrade_install(self, release: str, chart: str, namespace: str,
                         values_files: Sequence[str], labels: Mapping[str, str],
                         timeout: float) -> Release:
-        out = self.run(upgrade_args(release, chart, namespace, values_files, labels, timeout),
+        out = self.run(upgrade_args(release, chart, namespace, values_files, labels, timeout,
+                                    self.server_side),
                        timeout + MARGIN, "upgrade --install")
-        try:
-            return Release.from_json(json.loads(out))
-        except (ValueError, TypeError, AttributeError):
-            raise UserError("helm upgrade --install: its output is not the release JSON") from None
+        return release_of(out, "upgrade --install")
+
+    def status(self, release: str, namespace: str) -> Release:
+        out = self.run(["status", release, "--namespace", namespace, "--output", "json"], MARGIN,
+                       "status")
+        return release_of(out, "status")
 
     def manifest(self, release: str, namespace: str) -> str:
         return self.run(["get", "manifest", release, "--namespace", namespace], MARGIN,
@@ -170,7 +191,8 @@ class HelmCli:
 
     def rollback(self, release: str, revision: int, namespace: str, timeout: float) -> None:
         self.run(["rollback", release, str(revision), "--namespace", namespace,
-                  "--timeout", f"{int(timeout)}s"], timeout + MARGIN, "rollback")
+                  "--timeout", f"{int(timeout)}s", *([FORCE_CONFLICTS] if self.server_side else [])],
+                 timeout + MARGIN, "rollback")
 
     def close(self) -> None:
         shutil.rmtree(self.home, ignore_errors=True)

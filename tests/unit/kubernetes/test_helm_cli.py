@@ -118,3 +118,9 @@ def test_versions_and_release_json() -> None:
                                                         "appVersion": "1.36"}}})
     assert release.as_dict() == {"name": "r", "namespace": "n", "revision": 3, "status": "deployed",
                                  "chart": "web", "chart_version": "0.1.0", "app_version": "1.36"}
+
+
+def test_helm_4_forces_conflicts_helm_3_cannot() -> None:
+    args = upgrade_args("web-abc", "/tmp/c.tgz", "ns1", [], {}, 60.0, force_conflicts=True)
+    assert "--force-conflicts" in args
+    assert "--force-conflicts" not in upgrade_args("web-abc", "/tmp/c.tgz", "ns1", [], {}, 60.0)
