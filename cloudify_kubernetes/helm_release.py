@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cloudify_kubernetes import engine
+from cloudify_kubernetes import drift, engine
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
 from cloudify_kubernetes.helm_cli import Release
 from cloudify_kubernetes.helm_values import manifest_objects, placed_ref_fields
@@ -42,6 +42,8 @@ class Helm(Protocol):
     def upgrade_install(self, release: str, chart: str, namespace: str,
                         values_files: Sequence[str], labels: Mapping[str, str],
                         timeout: float) -> Release: ...
+
+    def status(self, release: str, namespace: str) -> Release: ...
 
     def manifest(self, release: str, namespace: str) -> str: ...
 
@@ -260,6 +262,52 @@ def check_status(backend: ClusterBackend, spec: ReleaseSpec,
         if reason:
             found.append(f"{ref}: {reason}")
     return found
+
+
+def rollback(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec, revision: int,
+             logger: logging.Logger) -> tuple[Release, list[ObjectRef]]:
+    """Roll this instance's release back to `revision` (one helm still keeps) and wait until
+    every object is ready; a rollback that does not get ready is itself rolled back to the
+    revision that was deployed before."""
+    history = release_history(backend, spec.namespace, spec.name)
+    if not history:
+        raise UserError(f"release {spec.name} in namespace {spec.namespace}: missing, nothing "
+                        "to roll back")
+    check_owner(history, spec)
+    latest, previous = history[-1], last_deployed(history)
+    if latest.status in PENDING or previous is None:
+        raise UserError(f"release {spec.name} is {latest.status} (revision {latest.number}): "
+                        "run start (it recovers the release) before a rollback")
+    kept = [r.number for r in history]
+    if revision not in kept:
+        raise UserError(f"inputs.revision: {revision} is not a revision of release {spec.name} "
+                        f"(helm keeps {', '.join(map(str, kept))})")
+    logger.info("helm rollback %s to revision %d (revision %d is %s)", spec.name, revision,
+                latest.number, latest.status)
+    try:
+        helm.rollback(spec.name, revision, spec.namespace, spec.timeout)
+        refs = release_refs(backend, helm, spec)
+        if refs:
+            wait_ready(backend, refs, spec.timeout, logger)
+    except FAILURES as error:
+        undo(backend, helm, spec, previous, latest.number, logger, error)
+        raise
+    return helm.status(spec.name, spec.namespace), with_uids(backend, refs)
+
+
+def release_drift(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec) -> list[str]:
+    """The live objects against the release's manifest, one line per difference (secret and
+    env values only as "differs"), and a release that is not deployed."""
+    history = release_history(backend, spec.namespace, spec.name)
+    if not history:
+        return [f"release {spec.name} in namespace {spec.namespace}: missing"]
+    check_owner(history, spec)
+    found = []
+    if history[-1].status != "deployed":
+        found.append(f"release {spec.name}: {history[-1].status} (revision {history[-1].number})")
+    objects = manifest_objects(helm.manifest(spec.name, spec.namespace),
+                               f"the manifest of release {spec.name}")
+    return found + drift.drift(backend, objects, spec.namespace)
 
 
 def describe(backend: ClusterBackend, release: Release, refs: Sequence[ObjectRef],

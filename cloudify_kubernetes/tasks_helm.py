@@ -35,7 +35,7 @@ from cloudify_shared.tasks import instance_count, local_files, task, tenant_of
 
 RELEASE = "release_name"
 FACTS = ("release_name", "namespace", "revision", "status", "chart", "chart_version",
-         "app_version", "helm_version", "objects", "services", "pods")
+         "app_version", "helm_version", "objects", "services", "pods", "drift")
 WHY_NOT_SSH = ("a HelmRelease needs the Master's api connection: helm talks to the API server "
                "itself, and running helm on the master over SSH would need helm there and the "
                "values on its disk; connect it to a Master with api settings")
@@ -223,3 +223,37 @@ def helm_check_status(ctx: Any, **_: Any) -> None:
         raise UserError(f"{len(problems)} problem(s): " + "; ".join(problems))
     ctx.logger.info("check_status: release %s deployed, %d object(s) ready",
                     ctx.instance.runtime_properties.get(RELEASE), len(_recorded(ctx)))
+
+
+@task
+def helm_check_drift(ctx: Any, **_: Any) -> list[str]:
+    """Differences between the live objects and the release's manifest (secret and env values
+    only as "differs"); returned for Cloudify's check_drift workflow (empty: no drift) and kept
+    in the runtime property drift."""
+    settings = _settings(ctx)
+    with connected(ctx, _connection(ctx), INFO) as backend, \
+            _helm(ctx, settings, backend) as (helm, _version):
+        found = helm_release.release_drift(backend, helm, _spec(ctx, settings))
+    ctx.instance.runtime_properties["drift"] = found
+    for line in found:
+        ctx.logger.warning("drift: %s", line)
+    ctx.logger.info("drift check: %d difference(s)", len(found))
+    return found
+
+
+@task
+def helm_rollback(ctx: Any, revision: Any = None, **_: Any) -> None:
+    """Roll the release back to `revision` and wait until every object is ready (a rollback
+    that does not get ready is undone)."""
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+        raise UserError(f"inputs.revision: {revision!r}: required, the number (1 or more) of a "
+                        "revision of the release (helm history lists them)")
+    settings = _settings(ctx)
+    with connected(ctx, _connection(ctx), INFO) as backend, \
+            _helm(ctx, settings, backend) as (helm, version):
+        release, refs = helm_release.rollback(backend, helm, _spec(ctx, settings), revision,
+                                              ctx.logger)
+        facts = helm_release.describe(backend, release, refs, version)
+    ctx.instance.runtime_properties.update(facts)
+    ctx.logger.info("release %s rolled back to revision %d as revision %d, ready (%d "
+                    "object(s))", release.name, revision, release.revision, len(refs))

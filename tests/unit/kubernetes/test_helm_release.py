@@ -225,3 +225,72 @@ def test_uninstall_waits_until_gone_and_check_status_names_what_is_missing() -> 
     assert helm.calls[-1] == "uninstall" and cluster.objects == {}
     assert helm_release.check_status(cluster, spec(), refs) == ["release r in namespace ns: missing"]
     helm_release.uninstall(cluster, None, spec(), refs, LOG)  # again: nothing to do
+
+
+def with_status(helm: FakeHelm) -> FakeHelm:
+    def status(release: str, namespace: str) -> Release:
+        return Release(release, namespace, len(helm.revisions), helm.revisions[-1]["status"],
+                       "web", "0.1.0", "1")
+    helm.status = status  # type: ignore[attr-defined]
+    return helm
+
+
+def test_rollback_goes_to_a_kept_revision_and_waits() -> None:
+    cluster = FakeCluster()
+    helm = with_status(FakeHelm(cluster))
+    helm_release.install(cluster, helm, spec("v1"), LOG)
+    helm_release.install(cluster, helm, spec("v2"), LOG)
+    release, refs = helm_release.rollback(cluster, helm, spec(), 1, LOG)
+    assert (release.revision, helm.calls[-1]) == (3, "rollback 1")
+    assert [str(r) for r in refs] == ["ConfigMap ns/r-v1", "Deployment ns/r-web"]
+    with pytest.raises(UserError, match=re.escape("inputs.revision: 7 is not a revision of "
+                                                  "release r (helm keeps 1, 2, 3)")):
+        helm_release.rollback(cluster, helm, spec(), 7, LOG)
+
+
+def test_a_rollback_that_does_not_get_ready_is_rolled_back() -> None:
+    cluster = FakeCluster()
+    helm = with_status(FakeHelm(cluster))
+    helm_release.install(cluster, helm, spec("v1"), LOG)
+    helm_release.install(cluster, helm, spec("v2"), LOG)
+    original = helm.rollback
+
+    def rollback_broken(release: str, revision: int, namespace: str, timeout: float) -> None:
+        original(release, revision, namespace, timeout)
+        if revision == 1:
+            cluster.broken = True
+            helm._apply(helm.revisions[-1]["tag"])
+    helm.rollback = rollback_broken  # type: ignore[method-assign]
+    with pytest.raises(Exception, match="to be ready"):
+        helm_release.rollback(cluster, helm, spec(), 1, LOG)
+    assert helm.calls[-2:] == ["rollback 1", "rollback 2"]
+    assert helm.revisions[-1]["tag"] == "v2"
+
+
+def test_rollback_of_a_missing_pending_or_foreign_release_is_refused() -> None:
+    cluster = FakeCluster()
+    helm = with_status(FakeHelm(cluster))
+    with pytest.raises(UserError, match="missing, nothing to roll back"):
+        helm_release.rollback(cluster, helm, spec(), 1, LOG)
+    helm.revisions = [{"status": "deployed", "tag": "v1", "labels": dict(OURS)},
+                      {"status": "pending-upgrade", "tag": "v2", "labels": dict(OURS)}]
+    helm._store()
+    with pytest.raises(UserError, match="is pending-upgrade .revision 2.: run start"):
+        helm_release.rollback(cluster, helm, spec(), 1, LOG)
+    helm.revisions = [{"status": "deployed", "tag": "v1", "labels": {}}]
+    helm._store()
+    with pytest.raises(UserError, match="belongs to someone else"):
+        helm_release.rollback(cluster, helm, spec(), 1, LOG)
+    assert helm.calls == []
+
+
+def test_drift_compares_the_live_objects_with_the_manifest() -> None:
+    cluster = FakeCluster()
+    helm = FakeHelm(cluster)
+    assert helm_release.release_drift(cluster, helm, spec()) == ["release r in namespace ns: missing"]
+    helm_release.install(cluster, helm, spec("v1"), LOG)
+    assert helm_release.release_drift(cluster, helm, spec()) == []
+    cluster.objects[ObjectRef("apps/v1", "Deployment", "r-web", "ns")]["spec"]["replicas"] = 3
+    del cluster.objects[ObjectRef("v1", "ConfigMap", "r-v1", "ns")]
+    assert helm_release.release_drift(cluster, helm, spec()) == [
+        "ConfigMap ns/r-v1: missing", "Deployment ns/r-web: spec.replicas: desired 1, live 3"]
