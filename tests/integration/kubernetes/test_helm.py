@@ -4,12 +4,15 @@ every object is ready and uninstalls until every object is gone; failures end fa
 reason and leave no release and no object."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,7 @@ from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import KUBECONFIG, LOCAL_API, LOCAL_SSH, STATE_DIR, TEST_BLUEPRINTS
 
 BLUEPRINT = TEST_BLUEPRINTS / "helm-release" / "blueprint.yaml"
+CHART = BLUEPRINT.parent / "resources" / "web-0.1.0.tgz"
 CACHE = os.environ.get("LOCAL_CLUSTERS_CACHE", "/var/cache/cloudify-vnf")
 HELM = os.environ.get("CLOUDIFY_VNF_HELM") or f"{CACHE}/helm-4.1.4/helm"
 pytestmark = [pytest.mark.kubernetes, pytest.mark.usefixtures("kube")]
@@ -60,6 +64,60 @@ def release_leftovers(name: str) -> list[str]:
     return found
 
 
+def private_folders() -> set[str]:
+    """The operations' private folders (LocalFiles' and HelmCli's) in the temp directory."""
+    return {str(p) for pattern in ("vnf-files-*", "vnf-helm-*")
+            for p in Path(tempfile.gettempdir()).glob(pattern)}
+
+
+def helm(*args: str, home: Path) -> subprocess.Popen[str]:
+    """The real helm, by hand (as a user, or a run that is then killed, would run it), with its
+    folders under `home`."""
+    env = {**os.environ, "KUBECONFIG": str(KUBECONFIG), "HELM_CONFIG_HOME": str(home / "config"),
+           "HELM_CACHE_HOME": str(home / "cache"), "HELM_DATA_HOME": str(home / "data")}
+    return subprocess.Popen([HELM, *args, "--namespace", "default"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def helm_done(*args: str, home: Path) -> None:
+    run = helm(*args, home=home)
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 0, out
+
+
+def kill_when(run: subprocess.Popen[str], name: str, status: str) -> None:
+    """Kill `run` (a helm waiting on a pod that runs but is never ready) once the release is
+    in `status` and that pod runs: what a killed worker leaves. (This kubelet takes up to a
+    minute to remove a pod whose container never ran; one that runs goes in seconds.)"""
+    def not_yet() -> list[str]:
+        pods = json.loads(clusters.kubectl("get", "pods", "-l", f"app.kubernetes.io/instance={name}",
+                                           "-o", "json").stdout)["items"]
+        unready = [c for pod in pods for c in pod["status"].get("containerStatuses") or []
+                   if "running" in (c.get("state") or {}) and not c.get("ready")]
+        found = release_status(name)
+        return [] if found == status and unready else [found]
+    try:
+        clusters.wait_gone(not_yet, timeout=60)
+    finally:
+        run.kill()
+        run.communicate()
+
+
+def release_status(name: str) -> str:
+    """The latest revision's status, from the release's storage Secrets ('none' when none)."""
+    listed = json.loads(clusters.kubectl("get", "secrets", "-n", "default", "-l",
+                                         f"owner=helm,name={name}", "-o", "json").stdout)["items"]
+    latest = max(listed, key=lambda s: int(s["metadata"]["labels"]["version"]), default=None)
+    return str(latest["metadata"]["labels"]["status"]) if latest else "none"
+
+
+def labels_of(target: LocalDeployment) -> str:
+    """The ownership labels the HelmRelease's instance puts on its release, as --labels takes them."""
+    (instance,) = target.instances("web")
+    return (f"app.kubernetes.io/managed-by=cloudify-vnf-suite,cloudify.co/deployment={target.name},"
+            f"cloudify.co/node-instance={instance.id}")
+
+
 def deployment(name: str, retries: int = 0, **inputs: Any) -> LocalDeployment:
     return LocalDeployment(BLUEPRINT, {"api": LOCAL_API, "release_name": name, **inputs},
                            retries=retries)
@@ -84,6 +142,7 @@ def test_a_chart_installs_until_ready_reruns_heals_and_uninstalls_until_gone(
         release: str, capsys: pytest.CaptureFixture[str]) -> None:
     target = deployment(release, values_files=["resources/values-two.yaml"],
                         set={"greeting": "set-wins"})
+    private_before = private_folders()
     start = time.monotonic()
     target.install()
     installed = time.monotonic() - start
@@ -102,6 +161,7 @@ def test_a_chart_installs_until_ready_reruns_heals_and_uninstalls_until_gone(
     assert config["data"]["index.html"] == "set-wins"  # set over values_files over the chart
     output = capsys.readouterr().out
     assert "set-wins" not in output and "to be ready" in output  # values never logged; progress
+    assert private_folders() == private_before  # kubeconfig, values, helm's home: removed
 
     # start again (a resumed or re-run install): an upgrade of the same release, ready again
     target.operation("web", "cloudify.interfaces.lifecycle.start")
@@ -160,3 +220,151 @@ def test_an_ssh_master_is_refused_saying_why(release: str, capsys: pytest.Captur
     output = capsys.readouterr().out
     assert "a HelmRelease needs the Master's api connection: helm talks to the API server itself" in output
     assert release_leftovers(release) == []
+
+
+def test_releases_a_killed_run_left_pending_are_recovered_on_the_retry(
+        release: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = deployment(release)
+    # a first install killed while helm waited on a pod that is never ready (pending-install,
+    # with this instance's labels)
+    kill_when(helm("install", release, str(CHART), "--set", "mode=unready", "--wait=watcher",
+                   "--timeout", "120s", "--labels", labels_of(target), home=tmp_path),
+              release, "pending-install")
+    capsys.readouterr()
+    start = time.monotonic()
+    target.install()  # the retry
+    took = time.monotonic() - start
+    output = capsys.readouterr().out
+    assert f"release {release} is pending-install (revision 1) and was never deployed (an " \
+           "earlier run was stopped or failed): uninstalling it first" in output
+    assert release_status(release) == "deployed"
+    assert target.runtime_properties("web")["revision"] == 1  # a fresh release
+    assert "httpd" in clusters.kubectl("get", "deployment", f"{release}-web", "-o",
+                                       "jsonpath={.spec.template.spec.containers[0].command}").stdout
+
+    # an upgrade killed while helm waited (pending-upgrade)
+    kill_when(helm("upgrade", release, str(CHART), "--set", "mode=unready", "--wait=watcher",
+                   "--timeout", "120s", home=tmp_path), release, "pending-upgrade")
+    capsys.readouterr()
+    target.operation("web", "cloudify.interfaces.lifecycle.start")  # the retry
+    output = capsys.readouterr().out
+    assert f"release {release} is pending-upgrade (revision 2; an earlier run was stopped): " \
+           "rolling back to revision 1 first" in output
+    assert release_status(release) == "deployed"
+    assert target.runtime_properties("web")["revision"] == 4  # 3: the rollback, 4: the upgrade
+    target.operation("web", "cloudify.interfaces.validation.check_status")
+    target.uninstall()
+    assert release_leftovers(release) == []
+    print(f"\npending-install recovered and installed in {took:.1f}s")
+
+
+def test_a_release_or_an_object_another_made_is_never_adopted_or_removed(
+        release: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # an object of another deployment of this suite with the name the chart makes
+    clusters.kubectl("create", "configmap", f"{release}-web", "--from-literal=index.html=theirs")
+    clusters.kubectl("label", "configmap", f"{release}-web",
+                     "app.kubernetes.io/managed-by=cloudify-vnf-suite",
+                     "cloudify.co/deployment=someone-else", "cloudify.co/node-instance=x_1")
+    before = json.loads(clusters.kubectl("get", "configmap", f"{release}-web", "-o", "json").stdout)
+    try:
+        error, _, took, target = failed_install(capsys, release)
+        assert "node 'web'" in error
+        assert f'ConfigMap "{release}-web" in namespace "default" exists and cannot be imported' \
+            in error, error
+        target.uninstall()
+        after = json.loads(clusters.kubectl("get", "configmap", f"{release}-web", "-o",
+                                            "json").stdout)
+        assert (after["metadata"]["uid"], after["data"]) == (before["metadata"]["uid"],
+                                                            {"index.html": "theirs"})
+        assert release_status(release) == "none"
+        assert clusters.kubectl("get", "deployment", f"{release}-web", check=False).returncode != 0
+    finally:
+        clusters.kubectl("delete", "configmap", f"{release}-web", "--ignore-not-found")
+
+    # a release of that name made by another deployment (its labels), then by hand (none)
+    for labels, owner in (("app.kubernetes.io/managed-by=cloudify-vnf-suite,"
+                           "cloudify.co/deployment=someone-else,cloudify.co/node-instance=web_1",
+                           "deployment someone-else"),
+                          ("", "someone else (it carries no ownership labels of this suite)")):
+        helm_done("install", release, str(CHART), *(["--labels", labels] if labels else []),
+                  home=tmp_path)
+        try:
+            error, _, _, target = failed_install(capsys, release)
+            assert f"release {release} in namespace default already exists and belongs to " \
+                   f"{owner}: it is never taken over" in error, error
+            target.uninstall()  # leaves the other's release in place
+            assert f"belongs to {owner}: left in place" in capsys.readouterr().out
+            assert release_status(release) == "deployed"  # untouched: still revision 1
+            assert json.loads(clusters.kubectl(
+                "get", "secrets", "-l", f"owner=helm,name={release}", "-o",
+                "json").stdout)["items"][0]["metadata"]["labels"]["version"] == "1"
+        finally:
+            helm_done("uninstall", release, "--wait", home=tmp_path)
+    print(f"\nforeign object refused after {took:.1f}s")
+
+
+def test_day_two_status_drift_heal_and_rollback(
+        release: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = deployment(release, set={"greeting": "drift-me", "token": "s3cret-token"})
+    start = time.monotonic()
+    target.install()  # revision 1
+    installed = time.monotonic() - start
+    target.operation("web", "cloudify.interfaces.lifecycle.check_drift")
+    assert target.runtime_properties("web")["drift"] == []
+
+    # out of band: an env value, a secret value, the replicas changed; the Service deleted
+    name = f"{release}-web"
+    clusters.kubectl("set", "env", f"deployment/{name}", "GREETING=tampered-env")
+    clusters.kubectl("patch", "secret", name, "-p", json.dumps(
+        {"data": {"token": base64.b64encode(b"tampered-secret").decode()}}))
+    clusters.kubectl("scale", f"deployment/{name}", "--replicas", "2")
+    clusters.kubectl("delete", "service", name)
+    # (pods deleted while their containers are still being made take this kubelet up to a
+    # minute to go: let the out-of-band rollout finish before heal replaces it)
+    clusters.kubectl("rollout", "status", f"deployment/{name}", "--timeout", "60s")
+    capsys.readouterr()
+    with pytest.raises(WorkflowFailed):
+        target.operation("web", "cloudify.interfaces.validation.check_status")
+    assert f"Service default/{name}: missing" in capsys.readouterr().out
+    target.operation("web", "cloudify.interfaces.lifecycle.check_drift")
+    drift = target.runtime_properties("web")["drift"]
+    assert sorted(drift) == [
+        f"Deployment default/{name}: spec.replicas: desired 1, live 2",
+        f"Deployment default/{name}: spec.template.spec.containers[0].env[0].value: differs",
+        f"Secret default/{name}: data.token: differs",
+        f"Service default/{name}: missing"], drift
+    output = capsys.readouterr().out
+    assert f"drift: Secret default/{name}: data.token: differs" in output
+    for secret in ("tampered", "s3cret", "drift-me", "dGFtcGVyZWQ", "czNjcmV0"):
+        assert secret not in output and secret not in str(drift), secret
+
+    target.operation("web", "cloudify.interfaces.lifecycle.heal")  # all put back: revision 2
+    assert target.runtime_properties("web")["revision"] == 2
+    target.operation("web", "cloudify.interfaces.lifecycle.check_drift")
+    assert target.runtime_properties("web")["drift"] == []
+    target.operation("web", "cloudify.interfaces.validation.check_status")
+
+    # a revision made by hand (3), then the rollback operation back to revision 2 (as 4)
+    helm_done("upgrade", release, str(CHART), "--reuse-values", "--set", "greeting=by-hand",
+              "--wait", "--timeout", "60s", home=tmp_path)
+    assert greeting_of(name) == "by-hand"
+    start = time.monotonic()
+    target.operation("web", "cloudify.interfaces.helm.rollback", revision=2)
+    rolled = time.monotonic() - start
+    props = target.runtime_properties("web")
+    assert (props["revision"], props["status"]) == (4, "deployed")
+    assert greeting_of(name) == "drift-me"
+    target.operation("web", "cloudify.interfaces.validation.check_status")
+    capsys.readouterr()
+    with pytest.raises(WorkflowFailed):
+        target.operation("web", "cloudify.interfaces.helm.rollback", revision=99)
+    assert f"inputs.revision: 99 is not a revision of release {release} (helm keeps 1, 2, 3, 4)" \
+        in capsys.readouterr().out
+    target.uninstall()
+    assert release_leftovers(release) == []
+    print(f"\nday 2: install {installed:.1f}s, rollback until ready {rolled:.1f}s")
+
+
+def greeting_of(name: str) -> str:
+    return str(json.loads(clusters.kubectl("get", "configmap", name, "-o",
+                                           "json").stdout)["data"]["index.html"])
