@@ -7,6 +7,7 @@ from typing import Any
 
 from cloudify_shared.errors import UserError
 from cloudify_swarm import compose_keys as keys
+from cloudify_swarm.compose_strings import string_map
 from cloudify_swarm.compose_values import str_list
 
 
@@ -54,3 +55,13 @@ def service_networks(value: Any, service: str, names: dict[tuple[str, str], str]
         aliases = str_list((options or {}).get("aliases") or [], f"{path}.{key}.aliases")
         result.append({"name": name, "aliases": [*aliases, service] if user_defined(name) else aliases})
     return sorted(result, key=lambda n: n["name"])
+
+
+def network_driver_opts(value: Any, names: dict[tuple[str, str], str], path: str) -> dict[str, dict[str, str]]:
+    """A service's per-network driver_opts (format 3.13), by the network's engine name, as
+    strings (compose_strings.py); service_networks checked the networks are declared."""
+    if not isinstance(value, dict):
+        return {}
+    return {names[("network", key)]: string_map(options["driver_opts"], f"{path}.{key}.driver_opts",
+                                                lists=False, nulls=False)
+            for key, options in value.items() if isinstance(options, dict) and options.get("driver_opts")}

@@ -242,7 +242,7 @@ def deploy_settings(deploy: dict[str, Any], path: str) -> tuple[dict[str, Any], 
 
 
 def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackService:
-    from cloudify_swarm.compose_refs import file_refs, service_networks
+    from cloudify_swarm.compose_refs import file_refs, network_driver_opts, service_networks
 
     if not isinstance(value, dict):
         raise UserError(f"{path}: expected a mapping")
@@ -272,6 +272,7 @@ def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackSe
                      if deploy.get(key_) is not None}
     extra = {"container": container_extra(value, c, path), "task": task, "service": service_extra,
              "labels": {"com.docker.stack.image": str(value.get("image") or "")},
+             "network_opts": network_driver_opts(value.get("networks"), c.names, f"{path}.networks"),
              "refs": {"Secrets": file_refs(value.get("secrets"), "secret", c.names, f"{path}.secrets"),
                       "Configs": file_refs(value.get("configs"), "config", c.names, f"{path}.configs")}}
     ports = parse_ports(value.get("ports"), f"{path}.ports")

@@ -37,6 +37,7 @@ SINCE: dict[str, int] = {
     "services.*.deploy.placement.max_replicas_per_node": 8,
     "services.*.cgroupns_mode": 9,
     "services.*.healthcheck.start_interval": 12,
+    "services.*.networks.*.driver_opts": 13,
 }
 
 STRING, BOOLEAN, STRINGS = "a string", "true or false", "a list of strings"

@@ -277,6 +277,9 @@ def stack_service_spec(stack_name: str, service: StackService, labels: dict[str,
                               service.ports, labels, ids)
     spec["Labels"].update(service.extra.get("labels", {}))
     task = spec["TaskTemplate"]
+    for network in task.get("Networks") or []:
+        if network["Target"] in service.extra.get("network_opts", {}):
+            network["DriverOpts"] = service.extra["network_opts"][network["Target"]]
     container = task["ContainerSpec"]
     container.update(service.extra.get("container", {}))
     for kind in ("Secret", "Config"):

@@ -150,3 +150,13 @@ def test_the_schema_of_the_files_own_version(tmp_path: Path, text: str, message:
 def test_a_key_of_a_later_version_is_taken_in_a_file_of_that_version(tmp_path: Path) -> None:
     text = 'version: "3"\nservices: {a: {image: i, depends_on: [b], volumes: [{type: tmpfs, target: /s, tmpfs: {size: 1}}]}, b: {image: i}}\n'
     assert len(parse_compose_file(write(tmp_path, text), "compose", "st").services) == 2
+
+
+def test_a_services_network_driver_opts_are_sent_as_strings(tmp_path: Path) -> None:
+    path = write(tmp_path, 'version: "3.13"\nservices:\n  a:\n    image: i\n    networks:\n'
+                           '      front: {driver_opts: {mtu: 1400}}\n      back: {}\nnetworks: {front: {}, back: {}}\n')
+    assert spec_of(path)["TaskTemplate"]["Networks"] == [
+        {"Target": "st_back", "Aliases": ["a"]},
+        {"Target": "st_front", "Aliases": ["a"], "DriverOpts": {"mtu": "1400"}}]
+    with pytest.raises(UserError, match=r"\.services\.a\.networks\.front\.driver_opts: not allowed in a version 3\.12 file"):
+        parse_compose_file(write(tmp_path, open(path).read().replace('"3.13"', '"3.12"')), "compose", "st")
