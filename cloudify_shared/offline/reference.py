@@ -92,8 +92,8 @@ def type_comments(text: str) -> dict[str, str]:
 
 
 def summary(text: str) -> str:
-    """The first sentence (up to a period followed by a capital: "e.g. a" goes on)."""
-    first = re.split(r"(?<=\.)\s+(?=[A-Z])", text.strip(), maxsplit=1)[0]
+    """The first sentence (a period and a space end it, but not in "e.g." or "i.e.")."""
+    first = re.split(r"(?<!\be\.g)(?<!\bi\.e)\.\s+", text.strip(), maxsplit=1)[0]
     return first.rstrip(".") + "." if first else ""
 
 
