@@ -20,6 +20,8 @@ HELM_FIELDS = {
     "release_name": Field((str,), default=""),
     "namespace": Field((str,), default="default"),
     "chart": Field((str,), required=True),
+    "repository": Field((str,), default=""),
+    "chart_version": Field((str,), default=""),
     "values": Field((dict,), default={}),
     "values_files": Field((list,), default=[]),
     "set": Field((dict,), default={}),
@@ -27,6 +29,7 @@ HELM_FIELDS = {
     "helm": Field((str,), default=""),
 }
 RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+CHART_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 MAX_RELEASE_NAME = 53  # helm's own bound (a release's Secret and labels are derived from it)
 HASH_LENGTH = 8
@@ -37,6 +40,8 @@ class HelmSettings:
     release_name: str
     namespace: str
     chart: str
+    repository: str
+    chart_version: str
     values: dict[str, Any]
     values_files: list[Any]
     set: dict[str, Any]
@@ -57,6 +62,15 @@ def parse_settings(properties: Mapping[str, Any], path: str = "properties") -> H
                         "name (lower-case letters, digits and '-', at most 63)")
     if not values["chart"].strip():
         raise UserError(f"{path}.chart: required but empty")
+    if values["repository"] and not values["chart_version"]:
+        raise UserError(f"{path}.chart_version: required with a repository (the exact version "
+                        "of the chart, as the repository's index lists it)")
+    if values["chart_version"] and not values["repository"]:
+        raise UserError(f"{path}.chart_version: only for a chart of a repository (the version "
+                        "of a packaged chart is its own)")
+    if values["repository"] and not CHART_NAME.fullmatch(values["chart"]):
+        raise UserError(f"{path}.chart: {values['chart']!r}: with a repository, the chart's name "
+                        "in its index (letters, digits, '-', '_' and '.')")
     for index, item in enumerate(values["values_files"]):
         if not isinstance(item, str) or not item:
             raise UserError(f"{path}.values_files[{index}]: expected a file path (a blueprint "

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from cloudify_kubernetes import helm_release
+from cloudify_kubernetes import helm_release, helm_repo
 from cloudify_kubernetes.backend import ObjectRef
 from cloudify_kubernetes.connection import SshSettings, from_info, wants_inline, warn_if_insecure
 from cloudify_kubernetes.credentials import register_inline_credentials
@@ -31,7 +31,8 @@ from cloudify_kubernetes.tasks import INFO, RELATIONSHIP, _inline, connected
 from cloudify_shared.errors import UserError
 from cloudify_shared.local_files import LocalFiles, is_host_path
 from cloudify_shared.ownership import ownership_labels
-from cloudify_shared.tasks import instance_count, local_files, task, tenant_of
+from cloudify_shared.reach import CHARTS
+from cloudify_shared.tasks import instance_count, local_files, reach_policy, task, tenant_of
 
 RELEASE = "release_name"
 FACTS = ("release_name", "namespace", "revision", "status", "chart", "chart_version",
@@ -94,12 +95,24 @@ def _kubeconfig(files: LocalFiles, backend: Any) -> str:
     return files.private_file(yaml.safe_dump(data).encode(), "kubeconfig")
 
 
+def _repository_chart(ctx: Any, files: LocalFiles, settings: HelmSettings) -> str:
+    """The chart of a chart repository, fetched (every URL under the reach policy) into a
+    private file."""
+    policy = reach_policy(ctx)
+    data, url = helm_repo.fetch_chart(
+        settings.repository, settings.chart, settings.chart_version,
+        lambda value, field: policy.check(CHARTS, value, field), min(settings.timeout, 120))
+    ctx.logger.info("chart %s %s fetched from %s (%d bytes, digest checked)", settings.chart,
+                    settings.chart_version, url, len(data))
+    return files.private_file(data, f"{settings.chart}-{settings.chart_version}.tgz")
+
+
 def _chart(files: LocalFiles, chart: str) -> str:
     field = "properties.chart"
     if "://" in chart:
-        raise UserError(f"{field}: {chart!r}: charts from a repository or an OCI registry are "
-                        "not supported yet; give a packaged chart (.tgz, `helm package`) of the "
-                        "blueprint, or a chart directory or .tgz on the host")
+        raise UserError(f"{field}: {chart!r}: a chart of a repository is named by its name "
+                        "here and the repository URL in properties.repository (with "
+                        "properties.chart_version); OCI registries are not supported yet")
     if is_host_path(chart):
         path = files.host_path(chart, field)
         if os.path.isdir(path):
@@ -131,8 +144,10 @@ def _values_files(files: LocalFiles, settings: HelmSettings) -> list[str]:
 
 def _spec(ctx: Any, settings: HelmSettings, chart: str = "", values: list[str] | None = None
           ) -> helm_release.ReleaseSpec:
+    source = (f"{settings.chart} {settings.chart_version} of {settings.repository}"
+              if settings.repository else settings.chart)
     return helm_release.ReleaseSpec(
-        _release_name(ctx, settings), settings.namespace, chart, settings.chart, values or [],
+        _release_name(ctx, settings), settings.namespace, chart, source, values or [],
         ownership_labels(ctx.deployment.id, ctx.instance.id, tenant_of(ctx)), settings.timeout)
 
 
@@ -173,7 +188,9 @@ def _install(ctx: Any) -> None:
     files = local_files(ctx)
     with connected(ctx, _connection(ctx), INFO) as backend, \
             _helm(ctx, settings, backend) as (helm, version):
-        spec = _spec(ctx, settings, _chart(files, settings.chart), _values_files(files, settings))
+        chart = (_repository_chart(ctx, files, settings) if settings.repository
+                 else _chart(files, settings.chart))
+        spec = _spec(ctx, settings, chart, _values_files(files, settings))
         release, refs = helm_release.install(backend, helm, spec, ctx.logger)
         facts = helm_release.describe(backend, release, refs, version)
     ctx.instance.runtime_properties.update(facts)

@@ -7,7 +7,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -35,6 +38,37 @@ def helm_binary(monkeypatch: pytest.MonkeyPatch) -> None:
     if not os.access(HELM, os.X_OK):
         pytest.fail(f"no helm at {HELM}: run scripts/local-clusters up")
     monkeypatch.setenv("CLOUDIFY_VNF_HELM", HELM)
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def chart_repository(tmp_path: Path) -> Iterator[str]:
+    """A chart repository on this machine: the test chart and the index.yaml `helm repo index`
+    makes, served by `python -m http.server`; its URL."""
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    shutil.copy(CHART, folder)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/charts"
+    index = subprocess.run([HELM, "repo", "index", str(folder), "--url", url], capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert index.returncode == 0, index.stderr
+    (tmp_path / "charts").symlink_to(folder)
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                               "127.0.0.1", "--directory", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        clusters.wait_gone(lambda: [] if listening(port) else ["not listening"], timeout=20)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture
@@ -368,3 +402,25 @@ def test_day_two_status_drift_heal_and_rollback(
 def greeting_of(name: str) -> str:
     return str(json.loads(clusters.kubectl("get", "configmap", name, "-o",
                                            "json").stdout)["data"]["index.html"])
+
+
+def test_a_chart_of_a_chart_repository_installs_by_its_exact_version(
+        release: str, chart_repository: str, capsys: pytest.CaptureFixture[str]) -> None:
+    error, _, took, _ = failed_install(capsys, release, chart="web", repository=chart_repository,
+                                       chart_version="0.2.0")
+    assert f"properties.chart_version: '0.2.0' is not a version of chart web in " \
+           f"properties.repository ({chart_repository}/index.yaml) (it lists 0.1.0)" in error, error
+    assert release_status(release) == "none" and took < 15, took
+
+    target = deployment(release, chart="web", repository=chart_repository, chart_version="0.1.0")
+    start = time.monotonic()
+    target.install()
+    installed = time.monotonic() - start
+    props = target.runtime_properties("web")
+    assert (props["chart"], props["chart_version"], props["status"]) == ("web", "0.1.0", "deployed")
+    output = capsys.readouterr().out
+    assert f"chart web 0.1.0 fetched from {chart_repository}/web-0.1.0.tgz" in output
+    assert f"chart web 0.1.0 of {chart_repository}" in output
+    target.uninstall()
+    assert release_leftovers(release) == []
+    print(f"\nchart of a repository: install until ready {installed:.1f}s")

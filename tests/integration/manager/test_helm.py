@@ -45,3 +45,16 @@ def test_a_helm_binary_named_by_a_blueprint_is_refused_on_the_manager(
                                    {"api": LOCAL_API, "helm": "/bin/sh"})
     assert "properties.helm: on a manager the helm binary is the administrator's" in events, events[-3000:]
     assert clusters.leftovers(manager_deployment) == []
+
+
+def test_a_chart_repository_the_administrator_has_not_allowed_is_refused_on_the_manager(
+        on_manager: ManagerCfy, manager_deployment: str) -> None:
+    events = failed_install_events(on_manager, manager_deployment, BLUEPRINT, {
+        "api": LOCAL_API, "chart": "web", "repository": "http://127.0.0.1:9/charts",
+        "chart_version": "0.1.0"})
+    assert "properties.repository: 'http://127.0.0.1:9/charts/index.yaml' (http://127.0.0.1:9) " \
+           "is a chart repository or registry that this manager does not allow blueprints to " \
+           "reach" in events, events[-3000:]
+    assert "CLOUDIFY_VNF_ALLOWED_CHART_SOURCES in the mgmtworker's environment (allowed now: " \
+           "none)" in events, events[-3000:]
+    assert clusters.leftovers(manager_deployment) == []
