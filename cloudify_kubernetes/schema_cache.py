@@ -49,15 +49,6 @@ def default_directory() -> Path:
     return Path(base) / "cloudify-vnf-suite" / "openapi"
 
 
-def version_tuple(version: str) -> tuple[int, int]:
-    """(1, 20) of v1.20.2 (and of v1.20.2-eks-1); (0, 0) when it cannot be read."""
-    parts = version.lstrip("v").split(".")
-    try:
-        return int(parts[0]), int("".join(c for c in parts[1] if c.isdigit()) or 0)
-    except (IndexError, ValueError):
-        return 0, 0
-
-
 @dataclass(frozen=True)
 class Cached:
     schema: Schema

@@ -25,7 +25,7 @@ from cloudify_kubernetes.openapi_schema import (
     strip_document,
     unknown_fields,
 )
-from cloudify_kubernetes.schema_cache import SchemaCache, version_tuple
+from cloudify_kubernetes.schema_cache import SchemaCache
 from cloudify_shared.errors import UserError
 from tests.unit.kubernetes.test_kubectl_arguments import backend as ssh_backend
 
@@ -359,12 +359,6 @@ def test_a_folder_that_cannot_be_written_only_costs_a_fetch(tmp_path: Path) -> N
     check(source, [job()], "strict", blocker / "cache")
     check(source, [job()], "strict", blocker / "cache")
     assert source.fetches == [None, None]
-
-
-def test_versions_are_read_for_comparison() -> None:
-    assert version_tuple("v1.20.2") == (1, 20)
-    assert version_tuple("v1.27.3-eks-1") == (1, 27)
-    assert version_tuple("nonsense") == (0, 0)
 
 
 def test_kubectl_over_ssh_validates_unless_the_user_applies_unknown_fields() -> None:
