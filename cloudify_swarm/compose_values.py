@@ -48,10 +48,15 @@ def number(value: Any, path: str) -> float:
 
 
 def str_list(value: Any, path: str) -> list[str]:
+    """A string or a list of strings; docker's schema refuses a number in such a list
+    (`command: [sleep, 3600]`: "command.1 must be a string"), and so do we, naming it."""
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list):
         raise UserError(f"{path}: expected a string or a list of strings")
-    return [str(item) for item in items]
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise UserError(f"{path}[{index}]: must be a string (quote it: '{item}'), as docker's compose schema says")
+    return list(items)
 
 
 def normalize_image(image: Any, path: str) -> str:

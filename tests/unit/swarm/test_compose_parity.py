@@ -128,6 +128,10 @@ def test_the_service_alias_is_set_on_user_defined_networks_only(tmp_path: Path) 
     ('version: "3.8"\nservices: {a: {image: i, depends_on: {b: {condition: service_healthy}}}, b: {image: i}}\n',
      r"\(stack\.yml\)\.services\.a\.depends_on: must be a list of strings without repeats "
      r"\(format 3 has no mapping with conditions\)"),
+    ('version: "3.8"\nservices: {a: {image: i, command: [sleep, 3600]}}\n',
+     r"\(stack\.yml\)\.services\.a\.command\[1\]: must be a string \(quote it: '3600'\)"),
+    ('version: "3.8"\nservices: {a: {image: i, deploy: {placement: {constraints: [1]}}}}\n',
+     r"\.services\.a\.deploy\.placement\.constraints\[0\]: must be a string"),
     ('version: "3.8"\nservices: {a: {image: i, privileged: "yes"}}\n',
      r"\.services\.a\.privileged: must be true or false"),
     ('version: "3.4"\nservices: {a: {image: i, volumes: [{type: tmpfs, target: /s, tmpfs: {size: 1}}]}}\n',
