@@ -55,8 +55,12 @@ def test_a_field_the_cluster_would_drop_is_refused_before_anything_is_applied(
     assert clusters.kubectl("get", "configmap", "fv-settings", check=False).returncode != 0
 
 
-def test_warn_installs_and_says_what_the_cluster_drops(cfy: CfyCli, no_leftovers: str) -> None:
-    result = cfy.install(BLUEPRINT, no_leftovers, inputs(["resources/service-ip-family.yaml"], "warn"))
+@pytest.mark.parametrize("ssh", [False, True], ids=["api", "ssh"])
+def test_warn_installs_and_says_what_the_cluster_drops(cfy: CfyCli, no_leftovers: str,
+                                                       ssh: bool) -> None:
+    """Over SSH too: kubectl, which would refuse the field itself, applies with --validate=false."""
+    result = cfy.install(BLUEPRINT, no_leftovers,
+                         inputs(["resources/service-ip-family.yaml"], "warn", ssh=ssh))
     try:
         result.check()
         warnings = [line for line in result.output.splitlines()
