@@ -1,7 +1,9 @@
 """HelmRelease on the real local Kubernetes with the real helm (scripts/local-clusters up installs
 helm 4.1.4; CLOUDIFY_VNF_HELM names it), through Cloudify's local workflows: a chart installs until
 every object is ready and uninstalls until every object is gone; failures end fast with their
-reason and leave no release and no object."""
+reason and leave no release and no object; a release a killed run left pending is recovered on
+the retry; another's release or object is never adopted or removed; day 2 (check_status,
+check_drift, heal, rollback); a chart from a chart repository served on this machine."""
 from __future__ import annotations
 
 import base64
