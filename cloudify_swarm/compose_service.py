@@ -22,7 +22,7 @@ from cloudify_swarm.compose_interpolation import parse_env_lines
 from cloudify_swarm.compose_ports import parse_ports
 from cloudify_swarm.compose_strings import string_map
 from cloudify_swarm.compose_values import (
-    duration,
+    compose_duration,
     integer,
     normalize_image,
     resources,
@@ -30,7 +30,7 @@ from cloudify_swarm.compose_values import (
     str_list,
     update_config,
 )
-from cloudify_swarm.compose_versions import check_ignored_types
+from cloudify_swarm.compose_versions import check_service_types
 from cloudify_swarm.service_spec import Microservice, parse_microservice
 from cloudify_swarm.spec import ContainerSpec, PortSpec, nanos, parse_container
 
@@ -111,7 +111,7 @@ def healthcheck(value: Any, path: str) -> dict[str, Any] | None:
     for name, api in (("interval", "Interval"), ("timeout", "Timeout"),
                       ("start_period", "StartPeriod"), ("start_interval", "StartInterval")):
         if value.get(name) is not None:
-            check[api] = nanos(duration(value[name], f"{path}.{name}"))
+            check[api] = nanos(compose_duration(value[name], f"{path}.{name}"))
     if value.get("retries") is not None:
         check["Retries"] = integer(value["retries"], f"{path}.retries")
     return check
@@ -247,7 +247,7 @@ def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackSe
     if not isinstance(value, dict):
         raise UserError(f"{path}: expected a mapping")
     keys.check_keys(value, keys.SERVICE_USED | keys.SERVICE_IGNORED, path)
-    check_ignored_types(value, path)
+    check_service_types(value, path)
     deploy = value.get("deploy") or {}
     settings, placement = deploy_settings(deploy, f"{path}.deploy")
     settings["networks"] = service_networks(value.get("networks"), key, c.names, f"{path}.networks")
@@ -258,7 +258,7 @@ def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackSe
         "command": split_command(value.get("command"), f"{path}.command"),
         "labels": string_map(value.get("labels"), f"{path}.labels"),
         "workdir": value.get("working_dir"), "user": value.get("user"), "hostname": value.get("hostname"),
-        "stop_grace_period": duration(value["stop_grace_period"], f"{path}.stop_grace_period")
+        "stop_grace_period": compose_duration(value["stop_grace_period"], f"{path}.stop_grace_period")
         if value.get("stop_grace_period") is not None else None,
         **{k: value.get(k) for k in ("stop_signal", "init") if value.get(k) is not None},
         **{k: capabilities(value.get(k), f"{path}.{k}") for k in ("cap_add", "cap_drop")},

@@ -31,6 +31,15 @@ def duration(value: Any, path: str) -> float:
     return float(limits.duration(sum(float(n) * _SCALE[u] for n, u in parts), path))
 
 
+def compose_duration(value: Any, path: str) -> float:
+    """A compose duration: a string, as docker's schema says ("10s", "1m30s"; "0" alone may
+    go without a unit, as in Go's time.ParseDuration); a YAML number is refused."""
+    if not isinstance(value, str):
+        raise UserError(f"{path}: {value!r} must be a string with a unit (e.g. '10s', '1m30s'), "
+                        "as docker's compose schema says")
+    return 0.0 if value.strip() == "0" else duration(value, path)
+
+
 def integer(value: Any, path: str) -> int:
     """An integer, or a string of one (interpolation leaves strings: replicas: ${N})."""
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().lstrip("-").isdigit():
@@ -136,7 +145,7 @@ def restart_policy(restart: Any, policy: Any, path: str) -> dict[str, Any]:
             result["Condition"] = policy["condition"]
         for key, api in (("delay", "Delay"), ("window", "Window")):
             if policy.get(key) is not None:
-                result[api] = nanos(duration(policy[key], f"{path}.deploy.restart_policy.{key}"))
+                result[api] = nanos(compose_duration(policy[key], f"{path}.deploy.restart_policy.{key}"))
         if policy.get("max_attempts") is not None:
             result["MaxAttempts"] = integer(policy["max_attempts"], f"{path}.deploy.restart_policy.max_attempts")
         return result
@@ -158,7 +167,7 @@ def update_config(value: Any, path: str) -> dict[str, Any]:
     result: dict[str, Any] = {"Parallelism": integer(value.get("parallelism", 1), f"{path}.parallelism")}
     for key, api in (("delay", "Delay"), ("monitor", "Monitor")):
         if value.get(key) is not None:
-            result[api] = nanos(duration(value[key], f"{path}.{key}"))
+            result[api] = nanos(compose_duration(value[key], f"{path}.{key}"))
     for key, api in (("failure_action", "FailureAction"), ("order", "Order")):
         if value.get(key) is not None:
             result[api] = str(value[key])

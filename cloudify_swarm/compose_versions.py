@@ -41,6 +41,11 @@ SINCE: dict[str, int] = {
 }
 
 STRING, BOOLEAN, STRINGS = "a string", "true or false", "a list of strings"
+# keys Swarm uses whose scalar type docker's schema checks (a YAML number or `yes` is refused)
+USED_TYPES: dict[str, str] = {
+    "user": STRING, "working_dir": STRING, "hostname": STRING, "stop_signal": STRING, "isolation": STRING,
+    "tty": BOOLEAN, "read_only": BOOLEAN, "stdin_open": BOOLEAN, "init": BOOLEAN,
+}
 # keys Swarm ignores, with the type docker's schema checks them for (build and expose: below)
 IGNORED_TYPES: dict[str, str] = {
     "cgroupns_mode": STRING, "cgroup_parent": STRING, "domainname": STRING, "ipc": STRING,
@@ -91,9 +96,10 @@ def is_unique_strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(i, str) for i in value) and len(set(value)) == len(value)
 
 
-def check_ignored_types(service: dict[str, Any], path: str) -> None:
-    """The keys Swarm ignores still have the types docker's schema gives them."""
-    for key, kind in IGNORED_TYPES.items():
+def check_service_types(service: dict[str, Any], path: str) -> None:
+    """A service's scalar keys, and the keys Swarm ignores, have the types docker's schema
+    gives them (checked here, so the error names the compose key)."""
+    for key, kind in {**USED_TYPES, **IGNORED_TYPES}.items():
         if key not in service:
             continue
         value = service[key]
