@@ -21,7 +21,13 @@ from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
-from cloudify_kubernetes.backend import FIELD_MANAGER, NotOurs, ObjectRef, UnknownKind
+from cloudify_kubernetes.backend import (
+    FIELD_MANAGER,
+    MAX_SCHEMA_BYTES,
+    NotOurs,
+    ObjectRef,
+    UnknownKind,
+)
 from cloudify_kubernetes.connection import ApiSettings, kubeconfig_server_field, load_kubeconfig
 from cloudify_shared import limits
 from cloudify_shared.errors import NotFound, TransientError, UserError
@@ -279,7 +285,8 @@ class ApiBackend:
         return str(info.git_version)
 
     def openapi_v2(self, etag: str | None) -> tuple[bytes | None, str | None]:
-        """GET /openapi/v2 (If-None-Match `etag`): several MB, read raw (not deserialised)."""
+        """GET /openapi/v2 (If-None-Match `etag`): several MB, read raw (not deserialised),
+        at most MAX_SCHEMA_BYTES."""
         headers = {"Accept": "application/json", **({"If-None-Match": etag} if etag else {})}
         try:
             with api_errors("reading the API server's OpenAPI schema"):
@@ -292,9 +299,15 @@ class ApiBackend:
                     if error.status == 304:
                         return None, etag
                     raise
+                try:
+                    data = response.read(MAX_SCHEMA_BYTES + 1, decode_content=True)
+                finally:
+                    response.release_conn()
         except NotFound as error:
             raise UserError(str(error)) from error
-        return bytes(response.data), response.headers.get("ETag")
+        if len(data) > MAX_SCHEMA_BYTES:
+            raise UserError(f"the API server's /openapi/v2 is larger than {MAX_SCHEMA_BYTES} bytes")
+        return bytes(data), response.headers.get("ETag")
 
     def close(self) -> None:
         self.api_client.close()

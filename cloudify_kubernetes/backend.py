@@ -12,6 +12,8 @@ from typing import Any, Protocol
 from cloudify_shared.errors import UserError
 
 FIELD_MANAGER = "cloudify-vnf-suite"
+# /openapi/v2 of 1.20 is 3.7 MB; clusters with hundreds of CRDs reach tens of MB
+MAX_SCHEMA_BYTES = 64 * 1024 * 1024
 
 
 class UnknownKind(UserError):
@@ -89,7 +91,8 @@ class ClusterBackend(Protocol):
 
     def openapi_v2(self, etag: str | None) -> tuple[bytes | None, str | None]:
         """The server's /openapi/v2 document and its ETag; (None, etag) while `etag` is
-        current (where the backend can ask conditionally)."""
+        current (where the backend can ask conditionally). A UserError beyond
+        MAX_SCHEMA_BYTES."""
 
     def close(self) -> None:
         """Release connections."""

@@ -29,7 +29,13 @@ from urllib.parse import quote
 import fabric
 import paramiko
 
-from cloudify_kubernetes.backend import FIELD_MANAGER, NotOurs, ObjectRef, UnknownKind
+from cloudify_kubernetes.backend import (
+    FIELD_MANAGER,
+    MAX_SCHEMA_BYTES,
+    NotOurs,
+    ObjectRef,
+    UnknownKind,
+)
 from cloudify_kubernetes.connection import SshSettings
 from cloudify_kubernetes.naming import check_api_version, check_dns_label, check_name
 from cloudify_shared.errors import NotFound, TransientError, UserError
@@ -281,8 +287,10 @@ class KubectlSshBackend:
 
     def openapi_v2(self, etag: str | None) -> tuple[bytes | None, str | None]:
         """The whole document every time: `kubectl get --raw` cannot send If-None-Match."""
-        text = self._run(["get", "--raw=/openapi/v2"], "reading the API server's OpenAPI schema")
-        return text.encode(), None
+        body = self._run(["get", "--raw=/openapi/v2"], "reading the API server's OpenAPI schema").encode()
+        if len(body) > MAX_SCHEMA_BYTES:  # read whole by fabric: bounded after the fact
+            raise UserError(f"the API server's /openapi/v2 is larger than {MAX_SCHEMA_BYTES} bytes")
+        return body, None
 
     def close(self) -> None:
         self.conn.close()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cloudify_kubernetes import engine
+from cloudify_kubernetes import engine, kubectl_ssh_backend
 from cloudify_kubernetes.backend import UnknownKind
 from cloudify_kubernetes.field_validation import check_fields, refusal
 from cloudify_kubernetes.microservice import parse_settings, render
@@ -27,6 +27,7 @@ from cloudify_kubernetes.openapi_schema import (
 )
 from cloudify_kubernetes.schema_cache import SchemaCache
 from cloudify_shared.errors import UserError
+from tests.unit.kubernetes.test_kubectl_arguments import Result
 from tests.unit.kubernetes.test_kubectl_arguments import backend as ssh_backend
 
 REF = "#/definitions/"
@@ -385,3 +386,12 @@ def test_a_custom_resource_whose_crd_is_not_applied_yet_is_named_as_its_crd_plac
     cluster_scoped["spec"]["scope"] = "Cluster"
     with pytest.raises(UserError, match=r"Router r: unknown field spec.asm"):
         check(FakeSource(), [cluster_scoped, router], "strict", tmp_path)
+
+
+def test_a_schema_document_beyond_the_bound_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    ssh, conn = ssh_backend()
+    monkeypatch.setattr(conn, "run", lambda command, **_: Result('{"definitions": {}}' + " " * 40))
+    assert ssh.openapi_v2(None)[0] is not None
+    monkeypatch.setattr(kubectl_ssh_backend, "MAX_SCHEMA_BYTES", 50)
+    with pytest.raises(UserError, match=r"/openapi/v2 is larger than 50 bytes"):
+        ssh.openapi_v2(None)
