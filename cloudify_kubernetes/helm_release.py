@@ -192,6 +192,8 @@ def undo(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec, previous: int |
     if not history or history[-1].number <= latest:
         logger.error("helm made no new revision of %s: nothing to undo", spec.name)
         return
+    # the reason now, before the clean-up (waiting until objects are gone can take a while)
+    logger.error("release %s failed: %s", spec.name, error)
     try:
         if previous is None:
             logger.error("install failed: uninstalling release %s and waiting until its objects "

@@ -229,7 +229,19 @@ def test_a_crash_looping_chart_fails_fast_naming_it_and_leaves_nothing(
     assert f"install failed: uninstalling release {release}" in output
     assert release_leftovers(release) == []
     assert "objects" not in target.runtime_properties("web")
-    print(f"\ncrash loop reported after {took:.1f}s (timeout 300s)")
+    # the reason is logged before the clean-up waits for the pods to go
+    reported = logged_at(output, f"release {release} failed: ") - logged_at(output, "helm upgrade --install")
+    assert reported < 15, reported
+    print(f"\ncrash loop: reason logged {reported:.1f}s after helm applied, install failed and "
+          f"cleaned up after {took:.1f}s (timeout 300s)")
+
+
+def logged_at(output: str, text: str) -> float:
+    """The time (seconds of the day) of the first log line holding `text`."""
+    line = next(line for line in output.splitlines() if text in line)
+    clock = line.split()[1]  # 'YYYY-MM-DD HH:MM:SS.mmm  LOG ...'
+    hours, minutes, seconds = clock.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def test_values_the_schema_refuses_fail_naming_the_value(
