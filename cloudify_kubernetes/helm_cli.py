@@ -32,8 +32,10 @@ UNREACHABLE = ("connection refused", "i/o timeout", "no such host", "tls handsha
                "service unavailable", "too many requests", "etcdserver")
 # helm 4 applies server-side: a field another manager (kubectl edit, scale, patch) changed since
 # is a conflict that fails the upgrade or rollback unless forced; heal and update put the
-# release's manifest back, so they force. helm 3 (three-way merge) has no such flag.
-FORCE_CONFLICTS = "--force-conflicts"
+# release's manifest back, so they force. Forcing needs server-side apply (a release made
+# client-side, by helm 3 or --server-side=false, is otherwise refused: "forceConflicts enabled
+# when serverSideApply disabled"), so it is asked for too. helm 3 (three-way merge) has neither.
+FORCE_CONFLICTS = ("--server-side=true", "--force-conflicts")
 SERVER_SIDE_FROM = (4, 0, 0)
 INSTALLED_BY = ("scripts/local-clusters up installs helm 4.1.4 (scripts/clusters/helm.sh)")
 
@@ -77,7 +79,7 @@ def upgrade_args(release: str, chart: str, namespace: str, values_files: Sequenc
     args = ["upgrade", "--install", release, chart, "--namespace", namespace,
             "--timeout", f"{int(timeout)}s", "--history-max", "10", "--output", "json"]
     if force_conflicts:
-        args.append(FORCE_CONFLICTS)
+        args += FORCE_CONFLICTS
     for path in values_files:
         args += ["--values", path]
     if labels:
@@ -191,7 +193,7 @@ class HelmCli:
 
     def rollback(self, release: str, revision: int, namespace: str, timeout: float) -> None:
         self.run(["rollback", release, str(revision), "--namespace", namespace,
-                  "--timeout", f"{int(timeout)}s", *([FORCE_CONFLICTS] if self.server_side else [])],
+                  "--timeout", f"{int(timeout)}s", *(FORCE_CONFLICTS if self.server_side else ())],
                  timeout + MARGIN, "rollback")
 
     def close(self) -> None:

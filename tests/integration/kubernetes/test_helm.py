@@ -290,9 +290,11 @@ def test_releases_a_killed_run_left_pending_are_recovered_on_the_retry(
     assert "httpd" in clusters.kubectl("get", "deployment", f"{release}-web", "-o",
                                        "jsonpath={.spec.template.spec.containers[0].command}").stdout
 
-    # an upgrade killed while helm waited (pending-upgrade)
+    # an upgrade killed while helm waited (pending-upgrade), applied client-side (as helm 3
+    # did): the recovery's rollback and the upgrade still force conflicts server-side
     kill_when(helm("upgrade", release, str(CHART), "--set", "mode=unready", "--wait=watcher",
-                   "--timeout", "120s", home=tmp_path), release, "pending-upgrade")
+                   "--server-side=false", "--timeout", "120s", home=tmp_path),
+              release, "pending-upgrade")
     capsys.readouterr()
     target.operation("web", "cloudify.interfaces.lifecycle.start")  # the retry
     output = capsys.readouterr().out
@@ -392,22 +394,25 @@ def test_day_two_status_drift_heal_and_rollback(
     assert target.runtime_properties("web")["drift"] == []
     target.operation("web", "cloudify.interfaces.validation.check_status")
 
-    # a revision made by hand (3), then the rollback operation back to revision 2 (as 4)
+    # a revision made by hand (3), applied client-side (as helm 3 did): our next upgrade (4)
+    # still forces conflicts, server-side; then the rollback operation to revision 3 (as 5)
     helm_done("upgrade", release, str(CHART), "--reuse-values", "--set", "greeting=by-hand",
-              "--wait", "--timeout", "60s", home=tmp_path)
+              "--server-side=false", "--wait", "--timeout", "60s", home=tmp_path)
     assert greeting_of(name) == "by-hand"
+    target.operation("web", "cloudify.interfaces.lifecycle.start")
+    assert greeting_of(name) == "drift-me" and target.runtime_properties("web")["revision"] == 4
     start = time.monotonic()
-    target.operation("web", "cloudify.interfaces.helm.rollback", revision=2)
+    target.operation("web", "cloudify.interfaces.helm.rollback", revision=3)
     rolled = time.monotonic() - start
     props = target.runtime_properties("web")
-    assert (props["revision"], props["status"]) == (4, "deployed")
-    assert greeting_of(name) == "drift-me"
+    assert (props["revision"], props["status"]) == (5, "deployed")
+    assert greeting_of(name) == "by-hand"
     target.operation("web", "cloudify.interfaces.validation.check_status")
     capsys.readouterr()
     with pytest.raises(WorkflowFailed):
         target.operation("web", "cloudify.interfaces.helm.rollback", revision=99)
-    assert f"inputs.revision: 99 is not a revision of release {release} (helm keeps 1, 2, 3, 4)" \
-        in capsys.readouterr().out
+    assert f"inputs.revision: 99 is not a revision of release {release} (helm keeps 1, 2, 3, 4, " \
+           "5)" in capsys.readouterr().out
     target.uninstall()
     assert release_leftovers(release) == []
     print(f"\nday 2: install {installed:.1f}s, rollback until ready {rolled:.1f}s")

@@ -122,5 +122,5 @@ def test_versions_and_release_json() -> None:
 
 def test_helm_4_forces_conflicts_helm_3_cannot() -> None:
     args = upgrade_args("web-abc", "/tmp/c.tgz", "ns1", [], {}, 60.0, force_conflicts=True)
-    assert "--force-conflicts" in args
+    assert "--force-conflicts" in args and "--server-side=true" in args
     assert "--force-conflicts" not in upgrade_args("web-abc", "/tmp/c.tgz", "ns1", [], {}, 60.0)
