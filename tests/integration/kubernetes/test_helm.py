@@ -336,8 +336,9 @@ def test_a_release_or_an_object_another_made_is_never_adopted_or_removed(
                            "cloudify.co/deployment=someone-else,cloudify.co/node-instance=web_1",
                            "deployment someone-else"),
                           ("", "someone else (it carries no ownership labels of this suite)")):
+        # (--wait: a pod removed while this kubelet still makes it takes up to a minute to go)
         helm_done("install", release, str(CHART), *(["--labels", labels] if labels else []),
-                  home=tmp_path)
+                  "--wait", "--timeout", "60s", home=tmp_path)
         try:
             error, _, _, target = failed_install(capsys, release)
             assert f"release {release} in namespace default already exists and belongs to " \
