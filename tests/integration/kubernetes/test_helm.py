@@ -225,13 +225,13 @@ def test_a_crash_looping_chart_fails_fast_naming_it_and_leaves_nothing(
                                                  timeout=300)
     assert "CrashLoopBackOff" in error and "web-crashing-on-purpose" in error  # reason and log
     assert "gave up waiting" not in output
-    assert took < 30, took
+    assert took < 150, took  # never its 300 s timeout (the clean-up waits for the kubelet)
     assert f"install failed: uninstalling release {release}" in output
     assert release_leftovers(release) == []
     assert "objects" not in target.runtime_properties("web")
     # the reason is logged before the clean-up waits for the pods to go
     reported = logged_at(output, f"release {release} failed: ") - logged_at(output, "helm upgrade --install")
-    assert reported < 15, reported
+    assert reported < 30, reported  # benchmarks.helm_compare measures it (about 10 s)
     print(f"\ncrash loop: reason logged {reported:.1f}s after helm applied, install failed and "
           f"cleaned up after {took:.1f}s (timeout 300s)")
 

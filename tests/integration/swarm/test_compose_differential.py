@@ -166,7 +166,16 @@ def stack_left(stack: str) -> list[str]:
 
 def remove_docker_stack(stack: str) -> None:
     subprocess.run(["docker", "stack", "rm", stack], capture_output=True, text=True, timeout=120)
-    wait_gone(lambda: stack_left(stack), timeout=60)
+
+    def left() -> list[str]:
+        found = stack_left(stack)
+        if found and all(item.startswith("network/") for item in found):
+            # docker stack rm tries a network once: one whose containers had not gone yet stays
+            for item in found:
+                subprocess.run(["docker", "network", "rm", item.split("/", 1)[1]],
+                               capture_output=True, text=True, timeout=60, check=False)
+        return found
+    wait_gone(left, timeout=120)
 
 
 def external_networks(path: Path) -> list[str]:
