@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GROWTH_PLOT = "scale_growth.png"
@@ -68,6 +68,18 @@ def cleanup_on_failure(undo: Callable[[], object]) -> Iterator[None]:
         except Exception as error:
             print(f"  cleanup after a failure failed too: {type(error).__name__}: {error}", flush=True)
         raise
+
+
+def install_then_uninstall(deployment: Any) -> tuple[float, float]:
+    """Seconds to install `deployment` (a LocalDeployment) until its workflow ends, and then to
+    uninstall it; what the install made is uninstalled if the install fails."""
+    start = time.monotonic()
+    with cleanup_on_failure(deployment.uninstall):
+        deployment.install()
+    installed = time.monotonic() - start
+    start = time.monotonic()
+    deployment.uninstall()
+    return installed, time.monotonic() - start
 
 
 def retried(action: Callable[[], T], what: str, tries: int = 3, pause: float = 15.0) -> T:

@@ -21,7 +21,13 @@ from pathlib import Path
 
 from cloudify.exceptions import WorkflowFailed
 
-from benchmarks.common import Figure, cleanup_on_failure, render_table, retried
+from benchmarks.common import (
+    Figure,
+    cleanup_on_failure,
+    install_then_uninstall,
+    render_table,
+    retried,
+)
 from tests.helpers.clusters import kubectl
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import KUBECONFIG, LOCAL_API, TEST_BLUEPRINTS
@@ -54,15 +60,10 @@ def ours(name: str, **inputs: object) -> LocalDeployment:
 
 def our_run() -> tuple[float, float]:
     name = f"bh-{uuid.uuid4().hex[:6]}"
-    deployment = ours(name)
+    installed, uninstalled = install_then_uninstall(ours(name))  # until every object is gone
     start = time.monotonic()
-    with cleanup_on_failure(deployment.uninstall):
-        deployment.install()
-    installed = time.monotonic() - start
-    start = time.monotonic()
-    deployment.uninstall()  # returns once every object of the release is gone
     release_gone(name)
-    return installed, time.monotonic() - start
+    return installed, uninstalled + time.monotonic() - start
 
 
 def helm_run() -> tuple[float, float]:

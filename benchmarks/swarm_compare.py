@@ -14,7 +14,13 @@ import sys
 import time
 import uuid
 
-from benchmarks.common import Figure, cleanup_on_failure, render_table, retried
+from benchmarks.common import (
+    Figure,
+    cleanup_on_failure,
+    install_then_uninstall,
+    render_table,
+    retried,
+)
 from tests.helpers.clusters import docker_client, docker_leftovers
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import TEST_BLUEPRINTS
@@ -44,13 +50,8 @@ def containers_of(service: str) -> list[object]:
 def plugin_run(stability: float) -> tuple[float, float]:
     name = f"bench-{uuid.uuid4().hex[:6]}"
     deployment = LocalDeployment(BLUEPRINT, {"replicas": 2, "stability_seconds": stability}, name=name)
-    start = time.monotonic()
-    with cleanup_on_failure(deployment.uninstall):
-        deployment.install()
-    installed = time.monotonic() - start
-    start = time.monotonic()
-    deployment.uninstall()  # returns once the service and its containers are gone
-    removed = time.monotonic() - start
+    # uninstall returns once the service and its containers are gone
+    installed, removed = install_then_uninstall(deployment)
     assert not docker_leftovers(name), docker_leftovers(name)
     return installed, removed
 
