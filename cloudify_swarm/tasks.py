@@ -270,7 +270,8 @@ def input_env(ctx: Any, env: Any) -> tuple[dict[str, str], list[str]]:
 
 @task
 def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
-    host = host_of(ctx)
+    relationship = host_relationship(ctx)
+    host = relationship.target
     check_valid(host)
     host_props = dict(host.instance.runtime_properties)
     service = microservice_from_dict(host_props["service_config"])
@@ -302,10 +303,8 @@ def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
         ctx.instance.runtime_properties.pop(CREATE_ENV, None)  # an earlier version's values
     finally:
         engine.close()
-    relationship = host_relationship(ctx)
     if claims_in_node_operations(relationship):  # what contained_in_microservice's establish does
-        set_on_microservice(writable_target(ctx, relationship.target), "service",
-                            ctx.instance.runtime_properties["service"])
+        publish_service(ctx, host, ctx.instance.runtime_properties["service"])
 
 
 @task
@@ -406,6 +405,15 @@ def set_on_microservice(host: Any, key: str, value: Any, check: Any = None) -> N
         props[key] = value
         return True
     change_microservice(host, key, change)
+
+
+def publish_service(ctx: Any, host: Any, facts: dict[str, Any]) -> None:
+    """The service's facts on the Container and on its Microservice `host`, where get_attribute
+    users look ({get_attribute: [microservice, service]}). An install under
+    contained_in_microservice leaves the Microservice's copy to the relationship's establish;
+    heal and update run no relationship operation, so they publish here whatever the type."""
+    ctx.instance.runtime_properties["service"] = facts
+    set_on_microservice(writable_target(ctx, host), "service", facts)
 
 
 def change_microservice(host: Any, key: str, change: Any) -> None:

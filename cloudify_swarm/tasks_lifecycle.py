@@ -34,7 +34,7 @@ from cloudify_swarm.drift import keep_live_env
 from cloudify_swarm.engine_links import engine_for
 from cloudify_swarm.service_spec import Microservice, build_service_spec, microservice_from_dict
 from cloudify_swarm.spec import PortSpec, parse_container
-from cloudify_swarm.tasks import apply_objects
+from cloudify_swarm.tasks import apply_objects, publish_service
 
 # ----------------------------------------------------------------------------- Container
 
@@ -96,7 +96,7 @@ def container_heal(ctx: Any, **_: Any) -> None:
     with engine_for(ctx, host_props, host) as engine:
         spec = desired_spec(ctx, engine, host_props, service, owner)
         service_id, done = lifecycle.heal_service(engine, spec, owner, service.convergence, ctx.logger)
-        ctx.instance.runtime_properties["service"] = services.service_facts(engine, service_id)
+        publish_service(ctx, host, services.service_facts(engine, service_id))
     ctx.logger.info("service %s: %s", spec["Name"], done)
 
 
@@ -107,7 +107,7 @@ def container_update(ctx: Any, **_: Any) -> None:
         spec = desired_spec(ctx, engine, host_props, service, owner)
         service_id = lifecycle.update_in_place(engine, spec, owner, service.convergence, ctx.logger,
                                                (host_props.get("object_ids") or {}).get("Network"))
-        ctx.instance.runtime_properties["service"] = services.service_facts(engine, service_id)
+        publish_service(ctx, host, services.service_facts(engine, service_id))
 
 
 # ----------------------------------------------------------------------------- Microservice

@@ -181,6 +181,9 @@ def test_swarm_check_status_heal_and_drift(on_manager: ManagerCfy, swarm_app: st
     timed("swarm heal", lambda: cli.execute("heal", swarm_app))
     clusters.wait_gone(lambda: [] if swarm_running(name) == 2 else ["not converged"], timeout=60)
     cli.execute("check_status", swarm_app)
+    live_id = clusters.docker_client().services.get(name).id
+    (app,) = instances(cli, swarm_app, "app")
+    assert service_of(cli, swarm_app)["id"] == app.runtime_properties["service"]["id"] == live_id
 
     service = clusters.docker_client().services.get(name)
     service.update(env=["GREETING=hello", "TOKEN=set-by-hand-0c1d"])

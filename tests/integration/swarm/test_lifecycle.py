@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,7 +103,9 @@ def test_check_status_drift_and_heal(cfy: CfyCli, no_leftovers: str) -> None:
         healed = cfy.execute("heal", no_leftovers).check()
         print(f"heal took {time.monotonic() - started:.1f}s")
         assert "created again" in healed.output
-        assert inspect(name) is not None and len(running_tasks(name)) == 2
+        live = inspect(name)
+        assert live is not None and len(running_tasks(name)) == 2
+        assert cfy.outputs(no_leftovers)["service"]["id"] == live["ID"]  # the Microservice's copy too
         cfy.execute("check_status", no_leftovers).check()
     finally:
         cfy.uninstall(no_leftovers).check()
@@ -256,6 +259,46 @@ def test_start_after_a_lone_stop_brings_the_service_back(cfy: CfyCli, no_leftove
         (container,) = instances(cfy, no_leftovers, "app_container")
         assert "removing" not in container["runtime_properties"]
         cfy.execute("check_status", no_leftovers).check()
+    finally:
+        cfy.uninstall(no_leftovers).check()
+    assert not docker_leftovers(no_leftovers)
+
+
+def test_a_generic_containment_claims_publishes_heals_and_releases_per_instance(
+        cfy: CfyCli, no_leftovers: str, tmp_path: Path) -> None:
+    """A Container contained by the generic contained_in (the 2016 blog's shape, issue 25): its
+    own operations claim its Microservice and publish the service's facts there, for each of two
+    instances; heal makes the removed service again and publishes anew; a Container taken down
+    alone releases its Microservice's claim."""
+    blueprint = tmp_path / "blueprint.yaml"
+    blueprint.write_text(BLUEPRINT.read_text().replace(
+        "cloudify.swarm.relationships.contained_in_microservice", "cloudify.relationships.contained_in"))
+    cfy.install(blueprint, no_leftovers, {"instances": 2, "replicas": 1}).check()
+    try:
+        containers = {c["relationships"][0]["target_id"]: c
+                      for c in instances(cfy, no_leftovers, "app_container")}
+        apps = instances(cfy, no_leftovers, "app")
+        for app in apps:
+            props = app["runtime_properties"]
+            assert props["container"] == containers[app["id"]]["id"]  # claimed by its own Container
+            assert props["service"]["name"] == props["service_name"]  # published for get_attribute
+        removed = apps[0]["runtime_properties"]
+        docker("service", "rm", removed["service_name"])
+        failed = cfy.execute("check_status", no_leftovers)
+        assert failed.returncode != 0 and f"service {removed['service_name']} does not exist" in failed.output
+        cfy.execute("heal", no_leftovers).check()
+        healed = next(a for a in instances(cfy, no_leftovers, "app") if a["id"] == apps[0]["id"])
+        assert healed["runtime_properties"]["container"] == containers[apps[0]["id"]]["id"]
+        assert healed["runtime_properties"]["service"]["id"] != removed["service"]["id"]
+        assert len(running_tasks(removed["service_name"])) == 1
+        # the other Container taken down alone: its claim and facts leave its Microservice
+        kept = apps[1]
+        ids = [containers[kept["id"]]["id"]]
+        for step in ("stop", "delete"):
+            operation(cfy, no_leftovers, f"cloudify.interfaces.lifecycle.{step}", instance_ids=ids).check()
+        left = next(a for a in instances(cfy, no_leftovers, "app") if a["id"] == kept["id"])
+        assert "container" not in left["runtime_properties"] and "service" not in left["runtime_properties"]
+        assert inspect(kept["runtime_properties"]["service_name"]) is None
     finally:
         cfy.uninstall(no_leftovers).check()
     assert not docker_leftovers(no_leftovers)
