@@ -38,10 +38,17 @@ wait_for() {
   log "$what: ready after $((SECONDS - start))s"
 }
 
-# pid_alive NAME: true when the daemon we started under NAME is still running.
+# pid_alive NAME: true when the daemon we started under NAME is still running: its recorded pid
+# is alive and still runs the program we started (after a reboot or a crash the pid may be
+# another process's; the program is checked in its command line, setsid's or the daemon's own).
 pid_alive() {
-  local f=$STATE_DIR/pids/$1.pid
-  [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null
+  local f=$STATE_DIR/pids/$1.pid program pid
+  [[ -f $f ]] || return 1
+  pid=$(cat "$f")
+  kill -0 "$pid" 2>/dev/null || return 1
+  [[ -f $STATE_DIR/pids/$1.program ]] || return 0   # recorded by an older start_daemon
+  program=$(cat "$STATE_DIR/pids/$1.program")
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$program"
 }
 
 # start_daemon NAME COMMAND...: start COMMAND in the background unless already running.
@@ -53,6 +60,7 @@ start_daemon() {
     return 0
   fi
   log "starting $name"
+  printf '%s\n' "$1" >"$STATE_DIR/pids/$name.program"
   setsid "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE_DIR/pids/$name.pid"
 }
@@ -62,11 +70,11 @@ stop_daemon() {
   local name=$1 f=$STATE_DIR/pids/$1.pid pid
   [[ -f $f ]] || return 0
   pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
+  if pid_alive "$name"; then   # never a process that merely took over the recorded pid
     log "stopping $name (pid $pid)"
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     kill -9 "$pid" 2>/dev/null || true
   fi
-  rm -f "$f"
+  rm -f "$f" "$STATE_DIR/pids/$name.program"
 }
