@@ -6,7 +6,8 @@ file), output parsed as JSON.
 helm gives no status code, only exit 1 and a message: this is the one place that reads its
 message text, to tell a cluster that cannot be reached right now (TransientError, retried) from
 everything else (UserError: a chart, values or schema helm refuses). A message is cut to
-MESSAGE_CHARS. Values and credentials reach helm only through files (`-f`, KUBECONFIG).
+MESSAGE_CHARS. Values and credentials reach helm only through files (`-f`, KUBECONFIG,
+--registry-config).
 Adapter layer: no ctx.
 """
 from __future__ import annotations
@@ -17,8 +18,9 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cloudify_shared.errors import TransientError, UserError
@@ -99,6 +101,26 @@ def error_for(command: str, stderr: str) -> Exception:
     return UserError(f"helm {command}: {text}")
 
 
+REFUSED = ("status code 401", "status code 403", "unauthorized", "denied")
+
+
+def pull_error(reference: str, version: str, stderr: str) -> Exception:
+    """The project error for a failed `helm pull` of an oci:// chart: credentials refused,
+    the chart or version missing, the registry not answering (retried), else as error_for."""
+    error = error_for("pull", stderr)
+    lowered = stderr.lower()
+    if isinstance(error, TransientError):
+        return TransientError(f"helm pull {reference}: cannot reach the registry: "
+                              f"{str(error).split(': ', 2)[-1]}")
+    if isinstance(error, UserError) and any(word in lowered for word in REFUSED):
+        return UserError(f"properties.registry_credentials: the registry of {reference} refused "
+                         f"them (or their absence): {error}")
+    if isinstance(error, UserError) and "not found" in lowered:
+        return UserError(f"properties.chart_version: {version!r} of {reference}: not found in "
+                         f"the registry (or no such chart): {error}")
+    return error
+
+
 @dataclass(frozen=True)
 class Release:
     """What helm says of a release after an install or upgrade."""
@@ -148,7 +170,22 @@ class HelmCli:
             "HELM_PLUGINS": os.path.join(self.home, "plugins"),
         }
 
-    def run(self, args: Sequence[str], timeout: float, command: str) -> str:
+    def pull(self, reference: str, version: str, registry_config: str, plain_http: bool,
+             timeout: float) -> str:
+        """The chart `reference` at exactly `version`, pulled into this helm's private folder
+        with the credentials of `registry_config` only (no ~/.config/helm, no Docker
+        credential store); its path."""
+        target = tempfile.mkdtemp(prefix="chart-", dir=self.home)
+        args = ["pull", reference, "--version", version, "--destination", target,
+                "--registry-config", registry_config, *(["--plain-http"] if plain_http else [])]
+        self.run(args, timeout, "pull", lambda stderr: pull_error(reference, version, stderr))
+        names = os.listdir(target)
+        if len(names) != 1 or not names[0].endswith(".tgz"):
+            raise UserError(f"helm pull {reference} {version}: not one chart file came")
+        return os.path.join(target, names[0])
+
+    def run(self, args: Sequence[str], timeout: float, command: str,
+            on_error: Callable[[str], Exception] | None = None) -> str:
         try:
             done = subprocess.run([self.binary, *args], env=self.env, cwd=self.home,
                                   stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -159,7 +196,7 @@ class HelmCli:
         except OSError as error:
             raise UserError(f"cannot run helm {self.binary}: {error.strerror}") from None
         if done.returncode != 0:
-            raise error_for(command, done.stderr)
+            raise (on_error or partial(error_for, command))(done.stderr)
         return done.stdout
 
     def version(self) -> str:

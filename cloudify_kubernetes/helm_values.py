@@ -11,6 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cloudify_kubernetes.helm_oci import (
+    Credentials,
+    check_version,
+    is_oci,
+    parse_credentials,
+    registry_of,
+)
 from cloudify_shared import limits
 from cloudify_shared.errors import UserError
 from cloudify_shared.redaction import is_secret_key, register_secret
@@ -27,6 +34,8 @@ HELM_FIELDS = {
     "set": Field((dict,), default={}),
     "timeout": Field((int, float), default=300, check=limits.duration),
     "helm": Field((str,), default=""),
+    "registry_credentials": Field((dict,), default={}),
+    "plain_http": Field((bool,), default=False),
 }
 RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 CHART_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -47,12 +56,17 @@ class HelmSettings:
     set: dict[str, Any]
     timeout: float
     helm: str
+    registry_credentials: Credentials | None
+    plain_http: bool
 
 
 def parse_settings(properties: Mapping[str, Any], path: str = "properties") -> HelmSettings:
     """A HelmRelease's properties, checked (UserError naming the field, never a value)."""
     # (a node's properties also hold cloudify.nodes.Root's, e.g. use_external_resource; the
     # DSL parser refuses unknown ones at upload)
+    given = properties.get("registry_credentials")
+    if isinstance(given, Mapping):  # masked before any message could show it
+        register_secret(given.get("password") if isinstance(given.get("password"), str) else None)
     values = parse_mapping({k: v for k, v in properties.items() if k in HELM_FIELDS},
                            HELM_FIELDS, path)
     if values["release_name"]:
@@ -62,12 +76,7 @@ def parse_settings(properties: Mapping[str, Any], path: str = "properties") -> H
                         "name (lower-case letters, digits and '-', at most 63)")
     if not values["chart"].strip():
         raise UserError(f"{path}.chart: required but empty")
-    if values["repository"] and not values["chart_version"]:
-        raise UserError(f"{path}.chart_version: required with a repository (the exact version "
-                        "of the chart, as the repository's index lists it)")
-    if values["chart_version"] and not values["repository"]:
-        raise UserError(f"{path}.chart_version: only for a chart of a repository (the version "
-                        "of a packaged chart is its own)")
+    _check_source(values, path)
     if values["repository"] and not CHART_NAME.fullmatch(values["chart"]):
         raise UserError(f"{path}.chart: {values['chart']!r}: with a repository, the chart's name "
                         "in its index (letters, digits, '-', '_' and '.')")
@@ -77,7 +86,31 @@ def parse_settings(properties: Mapping[str, Any], path: str = "properties") -> H
                             "resource, or a host path under the local-file policy)")
     for key in values["set"]:
         parse_key(str(key), f"{path}.set")
+    values["registry_credentials"] = parse_credentials(values["registry_credentials"],
+                                                       f"{path}.registry_credentials")
     return HelmSettings(**values)
+
+
+def _check_source(values: Mapping[str, Any], path: str) -> None:
+    """chart_version goes with a repository or an oci:// chart; registry settings only with
+    an oci:// chart."""
+    oci = is_oci(values["chart"])
+    if oci and values["repository"]:
+        raise UserError(f"{path}.repository: not with an oci:// chart (the registry is in the "
+                        "reference); leave it empty")
+    if (values["repository"] or oci) and not values["chart_version"]:
+        raise UserError(f"{path}.chart_version: required with a repository or an oci:// chart "
+                        "(the exact version of the chart, as the repository lists it or as it "
+                        "was pushed)")
+    if values["chart_version"] and not (values["repository"] or oci):
+        raise UserError(f"{path}.chart_version: only for a chart of a repository or an oci:// "
+                        "chart (the version of a packaged chart is its own)")
+    if oci:
+        registry_of(values["chart"], f"{path}.chart")
+        check_version(values["chart_version"], f"{path}.chart_version")
+    elif values["registry_credentials"] or values["plain_http"]:
+        name = "registry_credentials" if values["registry_credentials"] else "plain_http"
+        raise UserError(f"{path}.{name}: only for an oci:// chart")
 
 
 def check_release_name(name: str, field: str) -> str:

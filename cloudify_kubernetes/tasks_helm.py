@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urljoin
 
 import yaml
 
@@ -17,6 +18,7 @@ from cloudify_kubernetes.backend import ObjectRef
 from cloudify_kubernetes.connection import SshSettings, from_info, wants_inline, warn_if_insecure
 from cloudify_kubernetes.credentials import register_inline_credentials
 from cloudify_kubernetes.helm_cli import HelmCli, find_helm
+from cloudify_kubernetes.helm_oci import is_oci, registry_config, registry_of
 from cloudify_kubernetes.helm_values import (
     HelmSettings,
     kubeconfig_for,
@@ -107,12 +109,40 @@ def _repository_chart(ctx: Any, files: LocalFiles, settings: HelmSettings) -> st
     return files.private_file(data, f"{settings.chart}-{settings.chart_version}.tgz")
 
 
+def _check_reach(ctx: Any, settings: HelmSettings) -> None:
+    """The registry or repository the chart comes from, under the reach policy (checked again
+    on each URL when it is used)."""
+    policy = reach_policy(ctx)
+    if is_oci(settings.chart):
+        policy.check(CHARTS, settings.chart, "properties.chart")
+    elif settings.repository:
+        field = "properties.repository"
+        index = urljoin(helm_repo.check_repository(settings.repository, field), "index.yaml")
+        policy.check(CHARTS, index, field)
+
+
+def _oci_chart(ctx: Any, files: LocalFiles, settings: HelmSettings, helm: HelmCli) -> str:
+    """The chart of an OCI registry, pulled by helm with a registry config of this operation
+    (a private file holding the node's registry_credentials for that registry only)."""
+    reach_policy(ctx).check(CHARTS, settings.chart, "properties.chart")
+    registry = registry_of(settings.chart, "properties.chart")
+    config = files.private_file(registry_config(registry, settings.registry_credentials),
+                                "registry.json")
+    path = helm.pull(settings.chart, settings.chart_version, config, settings.plain_http,
+                     min(settings.timeout, 120))
+    ctx.logger.info("chart %s %s pulled from %s%s", settings.chart, settings.chart_version,
+                    registry, " with the node's registry_credentials"
+                    if settings.registry_credentials else "")
+    return path
+
+
 def _chart(files: LocalFiles, chart: str) -> str:
     field = "properties.chart"
     if "://" in chart:
         raise UserError(f"{field}: {chart!r}: a chart of a repository is named by its name "
                         "here and the repository URL in properties.repository (with "
-                        "properties.chart_version); OCI registries are not supported yet")
+                        "properties.chart_version); a chart of an OCI registry by an oci:// "
+                        "reference")
     if is_host_path(chart):
         path = files.host_path(chart, field)
         if os.path.isdir(path):
@@ -145,7 +175,8 @@ def _values_files(files: LocalFiles, settings: HelmSettings) -> list[str]:
 def _spec(ctx: Any, settings: HelmSettings, chart: str = "", values: list[str] | None = None
           ) -> helm_release.ReleaseSpec:
     source = (f"{settings.chart} {settings.chart_version} of {settings.repository}"
-              if settings.repository else settings.chart)
+              if settings.repository else f"{settings.chart} {settings.chart_version}"
+              if is_oci(settings.chart) else settings.chart)
     return helm_release.ReleaseSpec(
         _release_name(ctx, settings), settings.namespace, chart, source, values or [],
         ownership_labels(ctx.deployment.id, ctx.instance.id, tenant_of(ctx)), settings.timeout)
@@ -171,6 +202,7 @@ def helm_create(ctx: Any, **_: Any) -> None:
     """Check the settings and the helm binary (found, recent enough) before anything is made
     (the connection comes later: connected_to_master copies it at preconfigure)."""
     settings = _settings(ctx)
+    _check_reach(ctx, settings)
     name = _release_name(ctx, settings)
     helm = HelmCli(find_helm(settings.helm, local_files(ctx).on_manager), "")
     try:
@@ -189,6 +221,7 @@ def _install(ctx: Any) -> None:
     with connected(ctx, _connection(ctx), INFO) as backend, \
             _helm(ctx, settings, backend) as (helm, version):
         chart = (_repository_chart(ctx, files, settings) if settings.repository
+                 else _oci_chart(ctx, files, settings, helm) if is_oci(settings.chart)
                  else _chart(files, settings.chart))
         spec = _spec(ctx, settings, chart, _values_files(files, settings))
         release, refs = helm_release.install(backend, helm, spec, ctx.logger)

@@ -69,9 +69,9 @@ def test_settings_defaults_and_checks() -> None:
 def test_a_chart_of_a_repository_needs_its_exact_version_and_its_name() -> None:
     settings = parse_settings({"chart": "web", "repository": "http://h/c", "chart_version": "0.1.0"})
     assert (settings.chart, settings.repository, settings.chart_version) == ("web", "http://h/c", "0.1.0")
-    with pytest.raises(UserError, match=r"properties.chart_version: required with a repository"):
+    with pytest.raises(UserError, match=r"properties.chart_version: required with a repository or an oci:// chart"):
         parse_settings({"chart": "web", "repository": "http://h/c"})
-    with pytest.raises(UserError, match=r"properties.chart_version: only for a chart of a repository"):
+    with pytest.raises(UserError, match=r"properties.chart_version: only for a chart of a repository or an oci:// chart"):
         parse_settings({"chart": "c.tgz", "chart_version": "0.1.0"})
     with pytest.raises(UserError, match=r"properties.chart: 'resources/web.tgz': with a repository"):
         parse_settings({"chart": "resources/web.tgz", "repository": "http://h", "chart_version": "1"})
