@@ -3,7 +3,8 @@ helm 4.1.4; CLOUDIFY_VNF_HELM names it), through Cloudify's local workflows: a c
 every object is ready and uninstalls until every object is gone; failures end fast with their
 reason and leave no release and no object; a release a killed run left pending is recovered on
 the retry; another's release or object is never adopted or removed; day 2 (check_status,
-check_drift, heal, rollback); a chart from a chart repository served on this machine."""
+check_drift, heal, rollback); a chart from a chart repository served on this machine; a chart
+of the local OCI registry (scripts/clusters/registry.sh) with its credentials, and with wrong ones."""
 from __future__ import annotations
 
 import base64
@@ -444,3 +445,57 @@ def test_a_chart_of_a_chart_repository_installs_by_its_exact_version(
     target.uninstall()
     assert release_leftovers(release) == []
     print(f"\nchart of a repository: install until ready {installed:.1f}s")
+
+
+REGISTRY = "127.0.0.1:15000"  # scripts/clusters/registry.sh: credentials required, plain HTTP
+OCI_CHART = f"oci://{REGISTRY}/charts/web"
+
+
+@pytest.fixture(scope="session")
+def registry_credentials() -> dict[str, str]:
+    """The local OCI registry's user and password (it holds the test chart as web 0.1.0)."""
+    password = STATE_DIR / "registry" / "password"
+    if not password.is_file() or not listening(int(REGISTRY.rsplit(":", 1)[1])):
+        pytest.fail(f"no OCI registry on {REGISTRY}: run scripts/local-clusters up")
+    return {"username": "vnf-tests", "password": password.read_text().strip()}
+
+
+def oci_inputs(credentials: dict[str, str]) -> dict[str, Any]:
+    return {"chart": OCI_CHART, "chart_version": "0.1.0", "plain_http": True,
+            "registry_credentials": credentials}
+
+
+def test_an_oci_chart_with_credentials_installs_until_ready_and_uninstalls_until_gone(
+        release: str, registry_credentials: dict[str, str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    target = deployment(release, **oci_inputs(registry_credentials))
+    private_before = private_folders()
+    start = time.monotonic()
+    target.install()
+    installed = time.monotonic() - start
+    props = target.runtime_properties("web")
+    assert (props["chart"], props["chart_version"], props["status"]) == ("web", "0.1.0", "deployed")
+    live = json.loads(clusters.kubectl("get", "deployment", f"{release}-web", "-o", "json").stdout)
+    assert live["status"]["readyReplicas"] == live["spec"]["replicas"] >= 1
+    output = capsys.readouterr().out
+    assert f"chart {OCI_CHART} 0.1.0 pulled from {REGISTRY} with the node's registry_credentials" \
+           in output, output[-3000:]
+    assert registry_credentials["password"] not in output + json.dumps(props)
+    assert private_folders() == private_before  # the registry config went with helm's home
+    start = time.monotonic()
+    target.uninstall()
+    removed = time.monotonic() - start
+    assert release_leftovers(release) == []
+    print(f"\noci chart: install until ready {installed:.1f}s, uninstall until gone {removed:.1f}s")
+
+
+def test_wrong_registry_credentials_fail_naming_the_node_and_field_leaving_nothing(
+        release: str, registry_credentials: dict[str, str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    wrong = {**registry_credentials, "password": f"wrong-{uuid.uuid4().hex}"}
+    error, output, took, _ = failed_install(capsys, release, **oci_inputs(wrong))
+    assert "node 'web'" in error and "properties.registry_credentials: the registry of " \
+           f"{OCI_CHART} refused them" in error and "401" in error, error
+    assert wrong["password"] not in output
+    assert release_status(release) == "none" and release_leftovers(release) == []
+    assert took < 15, took
