@@ -3,7 +3,7 @@ What dsl_parser 7.0.5 does with a blueprint importing both plugins, proven with 
 utilities plugin's yaml (tests/blueprints/proxy-utilities-clash): no conflict is reported, the
 definition imported LAST wins (dsl_parser lets any `cloudify.` type be redefined, and never
 namespaces those names, so a namespaced import does not help), and a node written for the other
-definition fails to parse naming the property that type lacks. README ("Deployment proxy")
+definition fails to parse naming the property that type lacks. docs/guides/deployment-proxy.md
 documents it; these tests keep that text true."""
 from __future__ import annotations
 
