@@ -13,7 +13,7 @@ setting. Plain Python: no ctx, no I/O but reading the environment.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
@@ -94,32 +94,38 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def load_yaml_documents(text: str | bytes, where: str) -> list[Any]:
-    """Every document of `text` (yaml.safe_load_all), after the byte and expanded-node bounds;
-    a YAML error is a UserError naming `where`."""
+def load_yaml_documents(text: str | bytes, where: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader,
+                        check: Callable[[yaml.Node, str], None] | None = None) -> list[Any]:
+    """Every document of `text`, after the byte and expanded-node bounds; a YAML error is a
+    UserError naming `where`. `loader`: a SafeLoader subclass that reads scalars as the tool
+    the file is written for does (cloudify_shared.go_yaml; by default PyYAML's YAML 1.1);
+    `check(node, where)` sees each composed document, after the bounds, before construction."""
     check_size(len(text), where)
     limit = bound(MAX_YAML_NODES)
     documents: list[Any] = []
     try:
-        loader = yaml.SafeLoader(text)
+        reader = loader(text)
         try:
             total = 0
-            while loader.check_node():
-                node = loader.get_node()
+            while reader.check_node():
+                node = reader.get_node()
                 if node is None:
                     continue
                 total += _expanded_size(node, limit - total, where)
-                documents.append(loader.construct_document(node))
+                if check is not None:
+                    check(node, where)
+                documents.append(reader.construct_document(node))
         finally:
-            loader.dispose()
+            reader.dispose()
     except yaml.YAMLError as error:
         raise UserError(f"{where}: malformed YAML: {error}") from None
     return documents
 
 
-def load_yaml(text: str | bytes, where: str) -> Any:
+def load_yaml(text: str | bytes, where: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader,
+              check: Callable[[yaml.Node, str], None] | None = None) -> Any:
     """The one document of `text` (None when empty), under the same bounds."""
-    documents = load_yaml_documents(text, where)
+    documents = load_yaml_documents(text, where, loader, check)
     if len(documents) > 1:
         raise UserError(f"{where}: expected one YAML document, found {len(documents)}")
     return documents[0] if documents else None

@@ -10,14 +10,15 @@ sees what is left. Parsing is pure but for the files the compose file names, rea
 compose_files.ComposeFiles by their interpolated value (the local-file policy sees the path that
 is opened); deploy_stack does I/O through the engine adapter only.
 
-What a tenant's blueprint controls is bounded before work (issue 24): the compose file is
-loaded by cloudify_shared.limits.load_yaml (bytes and alias expansion bounded), the objects of
-one stack are counted (limits.check_count), port ranges are measured before they are expanded
-(compose_ports.py), every duration goes through limits.duration. An `external` network, volume,
-secret or config is used by name only when it is nobody's (made by an operator) or this
-deployment's: one carrying another deployment's or tenant's ownership labels is refused before
-anything is made. A UserError about the file names the variable, never the value, of every
-variable substituted into it (a compose variable may come from get_secret).
+What a tenant's blueprint controls is bounded before work (issue 24): the compose file is loaded
+by compose_yaml.load_compose_yaml (as the docker CLI reads YAML, under limits' bounds on bytes
+and alias expansion), the objects of one stack are counted (limits.check_count), port ranges are
+measured before they are expanded (compose_ports.py), every duration goes through
+limits.duration. An `external` network, volume, secret or config is used by name only when it is
+nobody's (made by an operator) or this deployment's: one carrying another deployment's or
+tenant's ownership labels is refused before anything is made. A UserError about the file names
+the variable, never the value, of every variable substituted into it (a compose variable may
+come from get_secret).
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from cloudify_swarm.compose_refusals import name_refusal
 from cloudify_swarm.compose_service import ServiceContext, StackService, parse_service
 from cloudify_swarm.compose_values import duration
 from cloudify_swarm.compose_versions import check_version_keys
+from cloudify_swarm.compose_yaml import load_compose_yaml
 from cloudify_swarm.service_spec import Convergence, build_service_spec
 
 NAMESPACE = "com.docker.stack.namespace"
@@ -91,7 +93,7 @@ def parse_compose_file(source: ComposeFiles | str, where: str, stack: str = "sta
     files = ComposeFiles.local(source) if isinstance(source, str) else source
     log = logger or LOGGER
     where = f"{where} ({files.name})"
-    data = limits.load_yaml(files.compose_text(), where)
+    data = load_compose_yaml(files.compose_text(), where)
     merged = {**dotenv_variables(files.dotenv_text(), f"{where}: .env"), **(variables or {})}
     used: set[str] = set()
     data = interpolate(data, merged, where, log.warning, used)
