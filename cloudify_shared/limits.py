@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from cloudify_shared.errors import UserError
+from cloudify_shared.go_yaml import SigsYamlLoader
 
 MAX_TIMEOUT = ("CLOUDIFY_VNF_MAX_TIMEOUT", 3600)
 MAX_FILE_BYTES = ("CLOUDIFY_VNF_MAX_FILE_BYTES", 8 * 1024 * 1024)
@@ -94,11 +95,12 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def load_yaml_documents(text: str | bytes, where: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader,
+def load_yaml_documents(text: str | bytes, where: str, loader: type[yaml.SafeLoader] = SigsYamlLoader,
                         check: Callable[[yaml.Node, str], None] | None = None) -> list[Any]:
     """Every document of `text`, after the byte and expanded-node bounds; a YAML error is a
     UserError naming `where`. `loader`: a SafeLoader subclass that reads scalars as the tool
-    the file is written for does (cloudify_shared.go_yaml; by default PyYAML's YAML 1.1);
+    the file is written for does (cloudify_shared.go_yaml): by default as sigs.k8s.io/yaml
+    (kubectl, client-go, helm: manifests, kubeconfigs, values); compose files as the docker CLI;
     `check(node, where)` sees each composed document, after the bounds, before construction."""
     check_size(len(text), where)
     limit = bound(MAX_YAML_NODES)
@@ -122,7 +124,7 @@ def load_yaml_documents(text: str | bytes, where: str, loader: type[yaml.SafeLoa
     return documents
 
 
-def load_yaml(text: str | bytes, where: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader,
+def load_yaml(text: str | bytes, where: str, loader: type[yaml.SafeLoader] = SigsYamlLoader,
               check: Callable[[yaml.Node, str], None] | None = None) -> Any:
     """The one document of `text` (None when empty), under the same bounds."""
     documents = load_yaml_documents(text, where, loader, check)
