@@ -41,7 +41,7 @@ unit: setup
 	$(PY) -m pytest tests/unit
 
 test: clusters lint typecheck
-	$(PY) -m pytest tests --durations=40
+	bash scripts/run-tests   # the unit tests beside the integration tests, each its own session
 
 demo: clusters    ## install the three example blueprints with the real cfy CLI and prove the chain
 	bash scripts/demo up
