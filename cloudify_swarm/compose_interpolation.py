@@ -59,16 +59,75 @@ def expand(expression: str, variables: Mapping[str, str], path: str,
 
 
 def interpolate(data: Any, variables: Mapping[str, str], path: str,
-                warn: Callable[[str], None], used: set[str] | None = None) -> Any:
+                warn: Callable[[str], None], used: set[str] | None = None,
+                parts: tuple[str, ...] = ()) -> Any:
     """Every string value in `data` (mappings and lists, recursively) interpolated; `used`
-    collects the names of the variables whose values were substituted."""
+    collects the names of the variables whose values were substituted. A value that a
+    substitution changed, at a key docker casts (`parts`: the keys from the top, `[]` for a list
+    item), becomes the type docker's loader makes of it (cast_interpolated)."""
     if isinstance(data, str):
-        return substitute(data, variables, path, warn, used)
+        result = substitute(data, variables, path, warn, used)
+        return cast_interpolated(result, parts, path, data) if result != data else result
     if isinstance(data, dict):
-        return {key: interpolate(value, variables, f"{path}.{key}", warn, used) for key, value in data.items()}
+        return {key: interpolate(value, variables, f"{path}.{key}", warn, used, (*parts, str(key)))
+                for key, value in data.items()}
     if isinstance(data, list):
-        return [interpolate(value, variables, f"{path}[{i}]", warn, used) for i, value in enumerate(data)]
+        return [interpolate(value, variables, f"{path}[{i}]", warn, used, (*parts, "[]"))
+                for i, value in enumerate(data)]
     return data
+
+
+# docker/cli cli/compose/loader/interpolate.go, interpolateTypeCastMapping (v28): `*` any key,
+# `[]` any list item; services.* is implied for the rows that start with a service key
+_BOOLEAN, _INTEGER, _FLOAT = "boolean", "integer", "number"
+_SERVICE_CASTS = {
+    ("configs", "[]", "mode"): _INTEGER, ("secrets", "[]", "mode"): _INTEGER,
+    ("healthcheck", "retries"): _INTEGER, ("healthcheck", "disable"): _BOOLEAN,
+    ("deploy", "replicas"): _INTEGER, ("deploy", "update_config", "parallelism"): _INTEGER,
+    ("deploy", "update_config", "max_failure_ratio"): _FLOAT,
+    ("deploy", "rollback_config", "parallelism"): _INTEGER,
+    ("deploy", "rollback_config", "max_failure_ratio"): _FLOAT,
+    ("deploy", "restart_policy", "max_attempts"): _INTEGER,
+    ("deploy", "placement", "max_replicas_per_node"): _INTEGER,
+    ("ports", "[]", "target"): _INTEGER, ("ports", "[]", "published"): _INTEGER,
+    ("ulimits", "*"): _INTEGER, ("ulimits", "*", "hard"): _INTEGER, ("ulimits", "*", "soft"): _INTEGER,
+    ("privileged",): _BOOLEAN, ("oom_score_adj",): _INTEGER, ("read_only",): _BOOLEAN,
+    ("stdin_open",): _BOOLEAN, ("tty",): _BOOLEAN, ("volumes", "[]", "read_only"): _BOOLEAN,
+    ("volumes", "[]", "volume", "nocopy"): _BOOLEAN,
+}
+_CASTS: dict[tuple[str, ...], str] = {**{("services", "*", *k): v for k, v in _SERVICE_CASTS.items()},
+          **{(kind, "*", key): _BOOLEAN for kind, key in (
+              ("networks", "external"), ("networks", "internal"), ("networks", "attachable"),
+              ("volumes", "external"), ("secrets", "external"), ("configs", "external"))}}
+_BOOLEANS = {"y": True, "yes": True, "true": True, "on": True, "n": False, "no": False, "false": False, "off": False}
+_GO_FLOAT = re.compile(r"[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)", re.I)
+
+
+def _cast_kind(parts: tuple[str, ...]) -> str | None:
+    for pattern, kind in _CASTS.items():
+        if len(pattern) == len(parts) and all(p in ("*", part) if p != "[]" else part == "[]"
+                                              for p, part in zip(pattern, parts, strict=True)):
+            return kind
+    return None
+
+
+def cast_interpolated(value: str, parts: tuple[str, ...], path: str, written: str) -> Any:
+    """An interpolated string at a key docker casts, as its loader casts it: a boolean from
+    y/yes/true/on or n/no/false/off (any case), an integer as Go's strconv.Atoi reads it
+    (decimal: a mode of "0440" is 440), a number as strconv.ParseFloat. The refusal quotes the
+    text `written` in the file, never the value (it may come from a secret)."""
+    kind = _cast_kind(parts)
+    if kind is None:
+        return value
+    if kind == _BOOLEAN and value.lower() in _BOOLEANS:
+        return _BOOLEANS[value.lower()]
+    if kind == _INTEGER and re.fullmatch(r"[+-]?[0-9]+", value) and abs(int(value)) < 2 ** 63:
+        return int(value)
+    if kind == _FLOAT and _GO_FLOAT.fullmatch(value):
+        return float(value)
+    choices = " (y, yes, true, on, n, no, false, off)" if kind == _BOOLEAN else ""
+    raise UserError(f"{path}: {written!r} is not {'an' if kind == _INTEGER else 'a'} {kind} once "
+                    f"interpolated{choices}, which docker's loader refuses") from None
 
 
 def hide_values(message: str, variables: Mapping[str, str]) -> str:

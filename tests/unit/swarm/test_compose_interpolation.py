@@ -72,3 +72,35 @@ def test_env_lines_and_dotenv(tmp_path: Path) -> None:
         parse_env_lines("=x", "f")
     assert dotenv_variables(None) == {}
     assert dotenv_variables("A=1\nB\n") == {"A": "1"}
+
+
+@pytest.mark.parametrize(("key", "text", "cast"), [
+    (("services", "web", "read_only"), "yes", True), (("services", "web", "tty"), "Off", False),
+    (("services", "web", "volumes", "[]", "read_only"), "Y", True),
+    (("networks", "front", "external"), "on", True),
+    (("services", "web", "deploy", "replicas"), "+3", 3),
+    (("services", "web", "configs", "[]", "mode"), "0440", 440),  # Go's Atoi: decimal
+    (("services", "web", "ulimits", "nofile"), "1024", 1024),
+    (("services", "web", "deploy", "update_config", "max_failure_ratio"), "0.5", 0.5),
+    (("services", "web", "labels", "a"), "yes", "yes"),  # no cast: stays the string
+    (("services", "web", "ports", "[]"), "80", "80"),
+])
+def test_an_interpolated_value_takes_the_type_docker_casts_it_to(key: tuple[str, ...], text: str,
+                                                                cast: object) -> None:
+    data: object = "${V}"
+    for part in reversed(key):
+        data = [data] if part == "[]" else {part: data}
+    result: object = interpolate(data, {"V": text}, "f", lambda _: None)
+    for part in key:
+        result = result[0] if part == "[]" else result[part]  # type: ignore[index]
+    assert result == cast and type(result) is type(cast)
+
+
+def test_a_literal_is_not_cast_and_a_value_docker_cannot_cast_is_refused_without_it() -> None:
+    assert interpolate({"services": {"w": {"tty": "yes"}}}, {}, "f", lambda _: None) == \
+        {"services": {"w": {"tty": "yes"}}}  # no substitution: docker's schema refuses it later
+    with pytest.raises(UserError, match=r"^f\.services\.w\.tty: '\$\{V\}' is not a boolean once interpolated") as caught:
+        interpolate({"services": {"w": {"tty": "${V}"}}}, {"V": "secret-1"}, "f", lambda _: None)
+    assert "secret-1" not in str(caught.value)
+    with pytest.raises(UserError, match=r"^f\.services\.w\.deploy\.replicas: '\$\{V\}' is not an integer"):
+        interpolate({"services": {"w": {"deploy": {"replicas": "${V}"}}}}, {"V": "2.0"}, "f", lambda _: None)
