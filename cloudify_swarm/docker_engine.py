@@ -24,22 +24,48 @@ from __future__ import annotations
 import contextlib
 import re
 import ssl
+import sys
 from collections.abc import Iterator
 from typing import Any
 
-import docker
-import docker.auth
-import docker.constants
-import docker.errors
-import docker.tls
-import docker.utils
 import requests.auth
 import requests.exceptions
-from docker.utils.proxy import ProxyConfig
 
 from cloudify_shared.errors import NotFound, TransientError, UserError
 from cloudify_swarm.endpoint import Endpoint
 from cloudify_swarm.services import EngineRefused, object_name
+
+SSH_TRANSPORT = "docker.transport.sshconn"
+
+
+@contextlib.contextmanager
+def without_ssh_transport() -> Iterator[None]:
+    """docker-py imports its ssh transport, and with it paramiko and cryptography (0.3 s of
+    CPU, most of `import docker`), whatever the endpoint. Every operation on a manager is a
+    fresh process (issue 28), so the transport is left out while docker loads (docker-py 7.2.0
+    tolerates its absence: docker/transport/__init__.py and docker/api/client.py import it
+    under `except ImportError`) and loaded by ssh_transport() for an ssh:// endpoint only."""
+    blocked = SSH_TRANSPORT not in sys.modules
+    if blocked:
+        sys.modules[SSH_TRANSPORT] = None  # type: ignore[assignment]  # makes its import fail
+    try:
+        yield
+    finally:
+        if blocked and sys.modules.get(SSH_TRANSPORT, 0) is None:
+            del sys.modules[SSH_TRANSPORT]
+
+
+with without_ssh_transport():
+    import docker
+    import docker.api.client
+    import docker.auth
+    import docker.constants
+    import docker.errors
+    import docker.tls
+    import docker.transport
+    import docker.utils
+    from docker.utils.proxy import ProxyConfig
+
 
 # statuses of an Engine (or a proxy before it) that cannot answer now: always worth a retry
 OUTAGE_STATUS = {408, 425, 429, 502, 503, 504}
@@ -160,12 +186,28 @@ def open_client(endpoint: Endpoint, on_manager: bool = False) -> docker.DockerCl
                 else endpoint.tls.verify,
             )
     shell_ssh = endpoint.docker_host.startswith("ssh://") and not on_manager
+    if endpoint.docker_host.startswith("ssh://"):
+        ssh_transport()
     with engine_errors(f"connecting to {endpoint.docker_host}"):
         client = docker.DockerClient.__new__(docker.DockerClient)
         client.api = EngineApiClient(base_url=endpoint.docker_host, tls=tls,
                                      timeout=endpoint.timeout, version="auto",
                                      use_ssh_client=shell_ssh)
         return client
+
+
+def ssh_transport() -> None:
+    """docker-py's ssh transport, which without_ssh_transport() left out, put where docker-py
+    7.2.0 looks for it (the names its modules bind under `except ImportError`). Without
+    paramiko it stays absent and docker-py says so itself ('Install paramiko package')."""
+    if hasattr(docker.api.client, "SSHHTTPAdapter"):
+        return
+    try:
+        from docker.transport.sshconn import SSHHTTPAdapter
+    except ImportError:
+        return
+    for module in (docker.transport, docker.api.client):
+        module.SSHHTTPAdapter = SSHHTTPAdapter
 
 
 class NoNetrc(requests.auth.AuthBase):
