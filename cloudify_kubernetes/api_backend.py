@@ -15,11 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import kubernetes
 import urllib3
-from kubernetes.client.rest import ApiException
-from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
 from cloudify_kubernetes.backend import (
     FIELD_MANAGER,
@@ -29,6 +25,12 @@ from cloudify_kubernetes.backend import (
     UnknownKind,
 )
 from cloudify_kubernetes.connection import ApiSettings, kubeconfig_server_field, load_kubeconfig
+from cloudify_kubernetes.kube_client import (
+    ApiException,
+    DynamicClient,
+    ResourceNotFoundError,
+    kubernetes,
+)
 from cloudify_shared import limits
 from cloudify_shared.errors import NotFound, TransientError, UserError
 from cloudify_shared.reach import KUBERNETES, LOCAL, ReachPolicy
@@ -40,6 +42,7 @@ STATUS_MEANING = {401: "unauthorized (bad or missing token/certificate)",
                   403: "forbidden (the credentials lack permission)"}
 MESSAGE_CHARS = 500  # of a Kubernetes Status message in an error
 REASON_CHARS = 80    # of an HTTP reason phrase (the server chooses it)
+MAX_VERSION_BYTES = 65536  # of GET /version (a few hundred bytes from a real server)
 
 
 def cut(text: str, limit: int) -> str:
@@ -279,10 +282,25 @@ class ApiBackend:
         return str(self.api_client.configuration.host)
 
     def server_version(self) -> str:
+        """gitVersion of GET /version, read raw: VersionApi would load every model of the
+        client library to deserialise it (kube_client)."""
+        import json
         with api_errors("reading the API server's version"):
-            info = kubernetes.client.VersionApi(self.api_client).get_code(
-                _request_timeout=self.timeout)
-        return str(info.git_version)
+            response = self.api_client.call_api(
+                "/version/", "GET", header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"], _preload_content=False,
+                _return_http_data_only=True, _request_timeout=self.timeout)
+            try:
+                data = response.read(MAX_VERSION_BYTES + 1, decode_content=True)
+            finally:
+                response.release_conn()
+        try:
+            info = json.loads(data) if len(data) <= MAX_VERSION_BYTES else None
+        except ValueError:
+            info = None
+        if not isinstance(info, dict) or not isinstance(info.get("gitVersion"), str):
+            raise UserError("the API server's /version holds no gitVersion")
+        return str(info["gitVersion"])
 
     def openapi_v2(self, etag: str | None) -> tuple[bytes | None, str | None]:
         """GET /openapi/v2 (If-None-Match `etag`): several MB, read raw (not deserialised),
