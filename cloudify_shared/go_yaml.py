@@ -234,3 +234,22 @@ def refuse_keys_docker_refuses(root: yaml.Node, where: str) -> None:
                                 f"{line}); docker's compose loader refuses the file")
             first[text] = line
             pending.append((value, here))
+
+
+class SigsYamlDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper that quotes every string yaml.v2 would read as something else
+    (`y`, `n`, `0o17`, `1e3`: PyYAML writes them plain, and helm read "y" as true)."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        node = super().represent_str(data)
+        if node.style is None and resolve(data, v2=True)[0] != STR:
+            node.style = "'"
+        return node
+
+
+SigsYamlDumper.add_representer(str, SigsYamlDumper.represent_str)
+
+
+def dump_for_sigs(data: Any) -> str:
+    """`data` as YAML that sigs.k8s.io/yaml (helm, kubectl, client-go) reads back as `data`."""
+    return yaml.dump(data, Dumper=SigsYamlDumper, sort_keys=False)

@@ -12,7 +12,7 @@ import yaml
 
 from cloudify_shared import limits
 from cloudify_shared.errors import UserError
-from cloudify_shared.go_yaml import YamlV3Loader
+from cloudify_shared.go_yaml import YamlV3Loader, dump_for_sigs
 
 # (plain scalar, what kubectl sends in JSON)
 SEEN = [
@@ -59,3 +59,10 @@ def test_every_loader_keeps_the_alias_and_byte_bounds(loader: type[yaml.SafeLoad
     monkeypatch.setenv("CLOUDIFY_VNF_MAX_FILE_BYTES", "10")
     with pytest.raises(UserError, match=r"^m: 12 bytes is too large"):
         limits.load_yaml("a: 12345678\n", "m", **kwargs)
+
+
+def test_what_we_write_for_helm_reads_back_the_same_in_yaml_v2() -> None:
+    data = {"a": "y", "b": "0o17", "c": "1e3", "d": "on", "e": "12:30", "f": "=", "g": "plain", "h": True, "i": 1}
+    text = dump_for_sigs(data)
+    assert limits.load_yaml(text, "values") == data
+    assert "a: 'y'" in text and "b: '0o17'" in text and "g: plain" in text
