@@ -8,7 +8,8 @@ docker refuses, we must refuse with a UserError. A file docker accepts, we must 
 service spec must be the same field by field (image, command/args, env, mounts, ports,
 mode/replicas, restart, resources, placement, healthcheck, networks, labels, and everything else
 the engine stores), with stack names, object ids and our ownership labels taken out. The only
-differences allowed are DELIBERATE (listed in the README). Both stacks are removed after each file.
+differences allowed are DELIBERATE (listed in docs/guides/compose-stacks.md). Both stacks are
+removed after each file.
 """
 from __future__ import annotations
 
