@@ -45,14 +45,16 @@ ALLOWED_DIRS=${MANAGER_ALLOWED_DIRS:-${LOCAL_CLUSTERS_STATE:-/var/lib/cloudify-v
 # What it allows blueprints to reach (the mgmtworker's CLOUDIFY_VNF_ALLOWED_* settings,
 # cloudify_shared/reach.py; unset on a manager: nothing). Exactly the endpoints the manager tests
 # use: the local Docker socket and the tests' mutual-TLS Engine (tests/helpers/tls_engine.py), the
-# local Kubernetes API, the local sshd of the kubectl-over-SSH tests, and this manager's own REST
-# API for the DeploymentProxy tests that name it. Each MANAGER_ALLOWED_* variable overrides one.
+# local Kubernetes API, the local sshd of the kubectl-over-SSH tests, this manager's own REST
+# API for the DeploymentProxy tests that name it, and the local OCI registry of the Helm test that
+# pulls a chart with credentials from a Cloudify secret (scripts/clusters/registry.sh; no chart
+# repository: the test of one shows its refusal). Each MANAGER_ALLOWED_* variable overrides one.
 TLS_ENGINE_PORT=${MANAGER_TLS_ENGINE_PORT:-12376}
 ALLOWED_DOCKER_HOSTS=${MANAGER_ALLOWED_DOCKER_HOSTS-unix:///var/run/docker.sock tcp://127.0.0.1:$TLS_ENGINE_PORT}
 ALLOWED_KUBERNETES_APIS=${MANAGER_ALLOWED_KUBERNETES_APIS-https://127.0.0.1:6443}
 ALLOWED_SSH_HOSTS=${MANAGER_ALLOWED_SSH_HOSTS-127.0.0.1:2222}
 ALLOWED_MANAGERS=${MANAGER_ALLOWED_MANAGERS-https://127.0.0.1:$HTTPS_PORT}
-ALLOWED_CHART_SOURCES=${MANAGER_ALLOWED_CHART_SOURCES-}
+ALLOWED_CHART_SOURCES=${MANAGER_ALLOWED_CHART_SOURCES-oci://127.0.0.1:15000}
 
 export MANAGER_REST_CONFIG_PATH=$OPT/cloudify-rest.conf
 export MANAGER_REST_SECURITY_CONFIG_PATH=$OPT/rest-security.conf

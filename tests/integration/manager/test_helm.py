@@ -1,9 +1,13 @@
 """A HelmRelease on the real manager: the mgmtworker runs the administrator's helm
 (CLOUDIFY_VNF_HELM, scripts/manager/services.sh), the chart is a blueprint resource, the
 kubeconfig and values reach helm as private files; install waits until every object is ready,
-uninstall until every object is gone. A blueprint that names a helm binary is refused."""
+uninstall until every object is gone. A blueprint that names a helm binary is refused. A chart of
+the local OCI registry (the one chart source scripts/manager/common.sh allows) with its password
+from a Cloudify secret installs, the password in no event, node instance or mgmtworker log line;
+a registry not allowed is refused at create, before anything."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -11,12 +15,15 @@ import pytest
 from examples.manager import ManagerCfy
 from tests.helpers import clusters
 from tests.helpers.paths import LOCAL_API, TEST_BLUEPRINTS
-from tests.integration.kubernetes.test_helm import release_leftovers
+from tests.integration.kubernetes.test_helm import registry_credentials, release_leftovers
 from tests.integration.manager.test_microservices import failed_install_events
+from tests.integration.manager.test_secrets import cloudify_secrets, log_sizes, logs_since
 
 pytestmark = pytest.mark.usefixtures("kube")
 
 BLUEPRINT = TEST_BLUEPRINTS / "helm-release" / "blueprint.yaml"
+OCI_BLUEPRINT = TEST_BLUEPRINTS / "helm-release" / "oci-from-secret.yaml"
+assert registry_credentials  # the local registry's user and password (a fixture)
 
 
 def test_a_chart_of_the_blueprint_installs_and_uninstalls_on_the_manager(
@@ -56,5 +63,43 @@ def test_a_chart_repository_the_administrator_has_not_allowed_is_refused_on_the_
            "is a chart repository or registry that this manager does not allow blueprints to " \
            "reach" in events, events[-3000:]
     assert "CLOUDIFY_VNF_ALLOWED_CHART_SOURCES in the mgmtworker's environment (allowed now: " \
-           "none)" in events, events[-3000:]
+           "oci://127.0.0.1:15000)" in events, events[-3000:]
+    assert clusters.leftovers(manager_deployment) == []
+
+
+def test_an_oci_chart_with_its_password_from_a_secret_installs_and_never_shows_it(
+        on_manager: ManagerCfy, manager_deployment: str,
+        registry_credentials: dict[str, str]) -> None:
+    release, key = f"m-{uuid.uuid4().hex[:8]}", f"vnf-registry-{uuid.uuid4().hex[:8]}"
+    password = registry_credentials["password"]
+    sizes = log_sizes()
+    with cloudify_secrets(on_manager.access, {key: password}):
+        on_manager.install(OCI_BLUEPRINT, manager_deployment, {
+            "api": LOCAL_API, "release_name": release, "password_secret": key})
+        client = on_manager.access.client()
+        (instance,) = [i for i in client.node_instances.list(deployment_id=manager_deployment)
+                       if i.node_id == "web"]
+        assert (instance.runtime_properties["chart"], instance.runtime_properties["status"]) == (
+            "web", "deployed")
+        install = [e for e in on_manager.executions(manager_deployment)
+                   if e.workflow_id == "install"][-1]
+        events = on_manager.events(install.id)  # the pull, its log lines and the task's
+        assert "chart oci://127.0.0.1:15000/charts/web 0.1.0 pulled from 127.0.0.1:15000 with " \
+               "the node's registry_credentials" in events, events[-3000:]
+        seen = [events, json.dumps([dict(i) for i in client.node_instances.list(
+            deployment_id=manager_deployment)], default=str), logs_since(sizes)]
+        assert manager_deployment in seen[-1]  # the mgmtworker's log is read
+        on_manager.uninstall(manager_deployment)
+    assert release_leftovers(release) == []
+    assert all(password not in text for text in seen), "the registry password was shown"
+
+
+def test_an_oci_registry_the_administrator_has_not_allowed_is_refused_at_create(
+        on_manager: ManagerCfy, manager_deployment: str) -> None:
+    events = failed_install_events(on_manager, manager_deployment, BLUEPRINT, {
+        "api": LOCAL_API, "chart": "oci://127.0.0.1:15001/charts/web", "chart_version": "0.1.0",
+        "plain_http": True})
+    assert "Task failed 'cloudify_kubernetes.tasks_helm.helm_create'" in events, events[-3000:]
+    assert "properties.chart: 'oci://127.0.0.1:15001/charts/web' (oci://127.0.0.1:15001) is a " \
+           "chart repository or registry that this manager does not allow" in events, events[-3000:]
     assert clusters.leftovers(manager_deployment) == []
