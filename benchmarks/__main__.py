@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale-platforms", default="", help="scale: k8s,swarm,mixed (all)")
     parser.add_argument("--scale-where", default="", help="scale: offline,manager (both)")
     parser.add_argument("--tiny", action="store_true",
-                        help=f"1 run, scale sizes {TINY_SIZES}, groups {','.join(TINY_GROUPS)} "
+                        help=f"1 run, scale sizes {TINY_SIZES} of Swarm, groups {','.join(TINY_GROUPS)} "
                              "unless --only says otherwise (the smoke test's configuration)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the results go")
     args = parser.parse_args(argv)
@@ -75,8 +75,8 @@ def measurements(args: argparse.Namespace, imports: dict[str, Any]) -> dict[str,
         "sizes": tuple(int(n) for n in scale.csv(args.scale_sizes)) or scale.SIZES,
         "platforms": scale.csv(args.scale_platforms) or scale.PLATFORMS,
         "where": scale.csv(args.scale_where) or scale.WHERE, "raw_sizes": None}
-    if args.tiny:  # short: offline only, the raw tools at the larger size only
-        chosen = {"sizes": TINY_SIZES, "platforms": ("k8s", "swarm"), "where": ("offline",),
+    if args.tiny:  # short: Swarm offline only, the raw tool at the larger size only
+        chosen = {"sizes": TINY_SIZES, "platforms": ("swarm",), "where": ("offline",),
                   "raw_sizes": (max(TINY_SIZES),)}
     return {
         "k8s": lambda: k8s_compare.measure(args.runs),  # also yields the readiness figure

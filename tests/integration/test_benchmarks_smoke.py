@@ -1,6 +1,7 @@
 """The benchmark runner works end to end on its tiny configuration (`--tiny`: one run, scale sizes
-1 and 2, the swarm/overhead/scale figures) against the real local clusters, and writes its table,
-JSON and plot where it is told. Only that it works: no timing is asserted (issue 7)."""
+1 and 2 of Swarm offline, the swarm/overhead/scale figures) against the real local clusters, and
+writes its table, JSON and plot where it is told. Only that it works: no timing is asserted
+(issue 7)."""
 from __future__ import annotations
 
 import json
@@ -29,7 +30,7 @@ def test_tiny_benchmark_run_writes_table_json_and_plot(tmp_path: Path) -> None:
     assert set(results["heavy_imports"]) == {"cloudify_swarm.tasks", "cloudify_kubernetes.tasks",
                                              "cloudify_proxy.tasks"}
     names = {f["name"] for f in results["figures"]}
-    assert {"scale k8s install, 2 microservices", "scale swarm peak RSS of cfy, 2 microservices"} <= names
+    assert {"scale swarm install, 2 microservices", "scale swarm peak RSS of cfy, 2 microservices"} <= names
 
     table = (tmp_path / "results.md").read_text()
     assert "| swarm install->converged, 2-replica service [s] |" in table
