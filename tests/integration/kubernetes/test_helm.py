@@ -4,7 +4,8 @@ every object is ready and uninstalls until every object is gone; failures end fa
 reason and leave no release and no object; a release a killed run left pending is recovered on
 the retry; another's release or object is never adopted or removed; day 2 (check_status,
 check_drift, heal, rollback); a chart from a chart repository served on this machine; a chart
-of the local OCI registry (scripts/clusters/registry.sh) with its credentials, and with wrong ones."""
+of the local OCI registry (scripts/clusters/registry.sh) with its credentials, and with wrong ones;
+a chart with a subchart in charts/ and a pre-install hook Job that fails, named in the error."""
 from __future__ import annotations
 
 import base64
@@ -499,3 +500,57 @@ def test_wrong_registry_credentials_fail_naming_the_node_and_field_leaving_nothi
     assert wrong["password"] not in output
     assert release_status(release) == "none" and release_leftovers(release) == []
     assert took < 15, took
+
+
+def write_chart_with_subchart_and_hook(root: Path) -> Path:
+    """A chart 'parent' with its dependency 'child' in charts/ (each a ConfigMap) and a
+    pre-install hook Job that exits 0, or 1 when hookFails is set."""
+    parent = root / "parent"
+    (parent / "templates").mkdir(parents=True)
+    (parent / "charts" / "child" / "templates").mkdir(parents=True)
+    (parent / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: parent\nversion: 0.1.0\n"
+        "dependencies:\n  - name: child\n    version: 0.1.0\n")
+    (parent / "values.yaml").write_text("hookFails: false\n")
+    (parent / "charts" / "child" / "Chart.yaml").write_text("apiVersion: v2\nname: child\nversion: 0.1.0\n")
+    for folder, name in ((parent, "parent"), (parent / "charts" / "child", "child")):
+        (folder / "templates" / "configmap.yaml").write_text(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+            f"  name: {{{{ .Release.Name }}}}-{name}\n"
+            "  labels: {app.kubernetes.io/instance: '{{ .Release.Name }}'}\n"
+            f"data: {{from: {name}}}\n")
+    (parent / "templates" / "hook.yaml").write_text(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ .Release.Name }}-setup\n"
+        "  labels: {app.kubernetes.io/instance: '{{ .Release.Name }}'}\n"
+        "  annotations:\n    helm.sh/hook: pre-install\n"
+        "    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded,hook-failed\n"
+        "spec:\n  backoffLimit: 0\n  template:\n    metadata:\n"
+        "      labels: {app.kubernetes.io/instance: '{{ .Release.Name }}'}\n    spec:\n"
+        "      restartPolicy: Never\n      containers:\n        - name: setup\n"
+        "          image: local/busybox:1\n          imagePullPolicy: Never\n"
+        "          command: [sh, -c, 'exit {{ if .Values.hookFails }}1{{ else }}0{{ end }}']\n")
+    return parent
+
+
+def hook_jobs(release: str) -> list[str]:
+    listed = json.loads(clusters.kubectl("get", "jobs", "-l", f"app.kubernetes.io/instance={release}",
+                                         "-o", "json").stdout)
+    return [f"Job/{i['metadata']['name']}" for i in listed["items"]]
+
+
+def test_a_subchart_installs_with_its_parent_and_a_failing_hook_is_named(
+        release: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    chart = str(write_chart_with_subchart_and_hook(tmp_path))
+    error, _, took, _ = failed_install(capsys, release, chart=chart, set={"hookFails": True})
+    assert "node 'web'" in error and "pre-install" in error and f"{release}-setup" in error, error
+    assert release_status(release) == "none"
+    # the hook's Job goes with helm's hook-failed policy; its pod by the garbage collector
+    clusters.wait_gone(lambda: release_leftovers(release) + hook_jobs(release), timeout=30)
+    assert took < 60, took
+    target = deployment(release, chart=chart)
+    target.install()
+    made = sorted(f"{o['kind']}/{o['name']}" for o in target.runtime_properties("web")["objects"])
+    assert made == [f"ConfigMap/{release}-child", f"ConfigMap/{release}-parent"], made
+    target.uninstall()
+    assert release_leftovers(release) == []
+    print(f"\nfailing hook reported after {took:.1f}s")
