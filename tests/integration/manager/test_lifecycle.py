@@ -117,9 +117,6 @@ def test_kubernetes_update_in_place_and_failed_update(on_manager: ManagerCfy, k8
     assert {"name": "VERSION", "value": "2"} in container["env"]
     assert live["status"]["readyReplicas"] == 3
 
-    timed("k8s reinstall (what an update without in-place operations costs)",
-          lambda: cli.execute("reinstall", k8s_app))
-    before = clusters.kubectl("get", "deployment", "web-lc", "-o", "jsonpath={.metadata.uid}").stdout
 
     # --skip-reinstall: otherwise Cloudify reinstalls an instance whose update failed (uninstall,
     # then install with the new properties), which takes down what our update put back. With it,
