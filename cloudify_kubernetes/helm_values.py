@@ -35,8 +35,10 @@ HELM_FIELDS = {
     "timeout": Field((int, float), default=300, check=limits.duration),
     "helm": Field((str,), default=""),
     "registry_credentials": Field((dict,), default={}),
+    "repository_credentials": Field((dict,), default={}),
     "plain_http": Field((bool,), default=False),
 }
+CREDENTIALS = ("registry_credentials", "repository_credentials")
 RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 CHART_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -57,6 +59,7 @@ class HelmSettings:
     timeout: float
     helm: str
     registry_credentials: Credentials | None
+    repository_credentials: Credentials | None
     plain_http: bool
 
 
@@ -64,9 +67,7 @@ def parse_settings(properties: Mapping[str, Any], path: str = "properties") -> H
     """A HelmRelease's properties, checked (UserError naming the field, never a value)."""
     # (a node's properties also hold cloudify.nodes.Root's, e.g. use_external_resource; the
     # DSL parser refuses unknown ones at upload)
-    given = properties.get("registry_credentials")
-    if isinstance(given, Mapping):  # masked before any message could show it
-        register_secret(given.get("password") if isinstance(given.get("password"), str) else None)
+    _mask_passwords(properties)
     values = parse_mapping({k: v for k, v in properties.items() if k in HELM_FIELDS},
                            HELM_FIELDS, path)
     if values["release_name"]:
@@ -86,9 +87,18 @@ def parse_settings(properties: Mapping[str, Any], path: str = "properties") -> H
                             "resource, or a host path under the local-file policy)")
     for key in values["set"]:
         parse_key(str(key), f"{path}.set")
-    values["registry_credentials"] = parse_credentials(values["registry_credentials"],
-                                                       f"{path}.registry_credentials")
+    for name in CREDENTIALS:
+        values[name] = parse_credentials(values[name], f"{path}.{name}")
     return HelmSettings(**values)
+
+
+def _mask_passwords(properties: Mapping[str, Any]) -> None:
+    """The credentials' passwords, masked before any message could show them."""
+    for name in CREDENTIALS:
+        given = properties.get(name)
+        if isinstance(given, Mapping):
+            password = given.get("password")
+            register_secret(password if isinstance(password, str) else None)
 
 
 def _check_source(values: Mapping[str, Any], path: str) -> None:
@@ -108,7 +118,9 @@ def _check_source(values: Mapping[str, Any], path: str) -> None:
     if oci:
         registry_of(values["chart"], f"{path}.chart")
         check_version(values["chart_version"], f"{path}.chart_version")
-    elif values["registry_credentials"] or values["plain_http"]:
+    if values["repository_credentials"] and not values["repository"]:
+        raise UserError(f"{path}.repository_credentials: only with a repository")
+    if not oci and (values["registry_credentials"] or values["plain_http"]):
         name = "registry_credentials" if values["registry_credentials"] else "plain_http"
         raise UserError(f"{path}.{name}: only for an oci:// chart")
 

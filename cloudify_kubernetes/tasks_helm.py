@@ -103,7 +103,8 @@ def _repository_chart(ctx: Any, files: LocalFiles, settings: HelmSettings) -> st
     policy = reach_policy(ctx)
     data, url = helm_repo.fetch_chart(
         settings.repository, settings.chart, settings.chart_version,
-        lambda value, field: policy.check(CHARTS, value, field), min(settings.timeout, 120))
+        lambda value, field: policy.check(CHARTS, value, field), min(settings.timeout, 120),
+        settings.repository_credentials)
     ctx.logger.info("chart %s %s fetched from %s (%d bytes, digest checked)", settings.chart,
                     settings.chart_version, url, len(data))
     return files.private_file(data, f"{settings.chart}-{settings.chart_version}.tgz")

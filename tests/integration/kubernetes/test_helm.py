@@ -3,7 +3,8 @@ helm 4.1.4; CLOUDIFY_VNF_HELM names it), through Cloudify's local workflows: a c
 every object is ready and uninstalls until every object is gone; failures end fast with their
 reason and leave no release and no object; a release a killed run left pending is recovered on
 the retry; another's release or object is never adopted or removed; day 2 (check_status,
-check_drift, heal, rollback); a chart from a chart repository served on this machine; a chart
+check_drift, heal, rollback); a chart from a chart repository served on this machine (one with
+HTTP basic credentials too); a chart
 of the local OCI registry (scripts/clusters/registry.sh) with its credentials, and with wrong ones;
 a chart with a subchart in charts/ and a pre-install hook Job that fails, named in the error."""
 from __future__ import annotations
@@ -554,3 +555,67 @@ def test_a_subchart_installs_with_its_parent_and_a_failing_hook_is_named(
     target.uninstall()
     assert release_leftovers(release) == []
     print(f"\nfailing hook reported after {took:.1f}s")
+
+
+AUTH_SERVER = """
+import base64, functools, http.server, sys
+port, folder, expected = int(sys.argv[1]), sys.argv[2], sys.stdin.read().strip()
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        if self.headers.get("Authorization") != "Basic " + expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="charts"')
+            self.end_headers()
+            return
+        super().do_GET()
+http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                functools.partial(Handler, directory=folder)).serve_forever()
+"""
+
+
+@pytest.fixture
+def private_chart_repository(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A chart repository on this machine that answers only with HTTP basic credentials (the
+    password reaches the server through its stdin); its URL and the credentials."""
+    folder = tmp_path / "charts"
+    folder.mkdir()
+    shutil.copy(CHART, folder)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    index = subprocess.run([HELM, "repo", "index", str(folder), "--url", url], capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert index.returncode == 0, index.stderr
+    login = {"username": "charts", "password": f"repo-{uuid.uuid4().hex}"}
+    server = subprocess.Popen([sys.executable, "-c", AUTH_SERVER, str(port), str(folder)],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, text=True)
+    assert server.stdin is not None
+    server.stdin.write(base64.b64encode(f"charts:{login['password']}".encode()).decode())
+    server.stdin.close()
+    try:
+        clusters.wait_gone(lambda: [] if listening(port) else ["not listening"], timeout=20)
+        yield url, login
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_chart_repository_with_credentials_refuses_wrong_ones_and_serves_right_ones(
+        release: str, private_chart_repository: tuple[str, dict[str, str]],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    url, login = private_chart_repository
+    wrong = {**login, "password": f"wrong-{uuid.uuid4().hex}"}
+    common = {"chart": "web", "repository": url, "chart_version": "0.1.0"}
+    error, output, took, _ = failed_install(capsys, release, **common, repository_credentials=wrong)
+    assert "node 'web'" in error and f"properties.repository_credentials: {url}/index.yaml " \
+           "answered 401" in error and "refused them" in error, error
+    assert wrong["password"] not in output and release_status(release) == "none" and took < 15
+    target = deployment(release, **common, repository_credentials=login)
+    target.install()
+    assert target.runtime_properties("web")["status"] == "deployed"
+    output = capsys.readouterr().out
+    assert login["password"] not in output + json.dumps(target.runtime_properties("web"))
+    target.uninstall()
+    assert release_leftovers(release) == []

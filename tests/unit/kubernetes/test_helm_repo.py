@@ -22,8 +22,8 @@ def index(url: str, digest: str = hashlib.sha256(CHART).hexdigest()) -> bytes:
 def serve(monkeypatch: pytest.MonkeyPatch, pages: dict[str, bytes]) -> list[str]:
     fetched: list[str] = []
 
-    def fetch(url: str, field: str, timeout: float) -> bytes:
-        fetched.append(url)
+    def fetch(url: str, field: str, timeout: float, auth: Any = None) -> bytes:
+        fetched.append(url + (f" as {auth.username}" if auth else ""))
         return pages[url]
     monkeypatch.setattr(helm_repo, "fetch", fetch)
     return fetched
@@ -82,3 +82,25 @@ def test_a_wrong_digest_an_unknown_version_or_chart_is_refused(monkeypatch: pyte
 def test_only_a_plain_http_url_names_a_repository(url: str) -> None:
     with pytest.raises(UserError, match="properties.repository"):
         helm_repo.check_repository(url, "properties.repository")
+
+
+def test_repository_credentials_go_to_the_repository_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cloudify_kubernetes.helm_oci import Credentials
+    login = Credentials("u", "pw-repo-1")
+    fetched = serve(monkeypatch, {"http://h/c/index.yaml": index("web-0.1.0.tgz"),
+                                  "http://h/c/web-0.1.0.tgz": CHART})
+    helm_repo.fetch_chart("http://h/c", "web", "0.1.0", lambda u, f: None, 10, login)
+    assert fetched == ["http://h/c/index.yaml as u", "http://h/c/web-0.1.0.tgz as u"]
+    fetched = serve(monkeypatch, {"http://h/c/index.yaml": index("http://other:80/web.tgz"),
+                                  "http://other:80/web.tgz": CHART})
+    helm_repo.fetch_chart("http://h/c", "web", "0.1.0", lambda u, f: None, 10, login)
+    assert fetched == ["http://h/c/index.yaml as u", "http://other:80/web.tgz"]  # none elsewhere
+
+
+def test_repository_credentials_only_with_a_repository() -> None:
+    from cloudify_kubernetes.helm_values import parse_settings
+    with pytest.raises(UserError, match=r"properties.repository_credentials: only with a repository"):
+        parse_settings({"chart": "c.tgz", "repository_credentials": {"username": "u", "password": "pw-x-1"}})
+    settings = parse_settings({"chart": "web", "repository": "http://h", "chart_version": "1",
+                               "repository_credentials": {"username": "u", "password": "pw-x-2"}})
+    assert settings.repository_credentials is not None
