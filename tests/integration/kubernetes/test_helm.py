@@ -4,9 +4,9 @@ every object is ready and uninstalls until every object is gone; failures end fa
 reason and leave no release and no object; a release a killed run left pending is recovered on
 the retry; another's release or object is never adopted or removed; day 2 (check_status,
 check_drift, heal, rollback); a chart from a chart repository served on this machine (one with
-HTTP basic credentials too); a chart
-of the local OCI registry (scripts/clusters/registry.sh) with its credentials, and with wrong ones;
-a chart with a subchart in charts/ and a pre-install hook Job that fails, named in the error."""
+HTTP basic credentials too); a chart of the local OCI registry (scripts/clusters/registry.sh) with
+its credentials, and with wrong ones; a chart with a subchart in charts/ and a pre-install hook
+Job that fails, named in the error."""
 from __future__ import annotations
 
 import base64
