@@ -23,10 +23,10 @@ def router_link_present() -> bool:
     return subprocess.run(["ip", "link", "show", "vnf-rt0"], capture_output=True, check=False).returncode == 0
 
 
-@pytest.mark.parametrize("kubernetes", ["k8s-cluster", "k8s-cluster-helm"])
+@pytest.mark.parametrize("kubernetes", ["k8s-cluster"])
 def test_hybrid_chain_installs_proves_and_leaves_nothing(kubernetes: str, tmp_path: Path) -> None:
-    """The chain with the backends of either Kubernetes upstream: a Microservice of descriptor
-    files (`make demo`) or a HelmRelease of a chart (`make demo-helm`)."""
+    """The chain with the backends of a Microservice of descriptor files (`make demo`); the soak
+    (reliability/test_soak.py) runs it with a HelmRelease of a chart too (`make demo-helm`)."""
     assert not clusters.kubectl("get", "rc", "vnf-router", check=False).returncode == 0, \
         "a vnf-router is already running (is the demo up? run scripts/demo down)"
     chain = Chain(tmp_path / "cfy", prefix=f"t{uuid.uuid4().hex[:4]}-", lb_port=18091,
