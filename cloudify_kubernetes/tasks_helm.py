@@ -11,8 +11,6 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urljoin
 
-import yaml
-
 from cloudify_kubernetes import helm_release, helm_repo
 from cloudify_kubernetes.backend import ObjectRef
 from cloudify_kubernetes.connection import SshSettings, from_info, wants_inline, warn_if_insecure
@@ -31,6 +29,7 @@ from cloudify_kubernetes.helm_values import (
 from cloudify_kubernetes.naming import instance_suffix
 from cloudify_kubernetes.tasks import INFO, RELATIONSHIP, _inline, connected
 from cloudify_shared.errors import UserError
+from cloudify_shared.go_yaml import dump_for_sigs
 from cloudify_shared.local_files import LocalFiles, is_host_path
 from cloudify_shared.ownership import ownership_labels
 from cloudify_shared.reach import CHARTS
@@ -94,7 +93,7 @@ def _kubeconfig(files: LocalFiles, backend: Any) -> str:
     data = kubeconfig_for(config.host, token, _read(config.ssl_ca_cert), _read(config.cert_file),
                           _read(config.key_file), bool(config.verify_ssl),
                           getattr(config, "tls_server_name", None))
-    return files.private_file(yaml.safe_dump(data).encode(), "kubeconfig")
+    return files.private_file(dump_for_sigs(data).encode(), "kubeconfig")
 
 
 def _repository_chart(ctx: Any, files: LocalFiles, settings: HelmSettings) -> str:
@@ -166,10 +165,10 @@ def _values_files(files: LocalFiles, settings: HelmSettings) -> list[str]:
         where = f"properties.values_files[{index}]"
         data = load_values_file(files.read_text(item, where), f"{where} ({item})")
         register_secret_values(data)
-        paths.append(files.private_file(yaml.safe_dump(data).encode(), "values.yaml"))
+        paths.append(files.private_file(dump_for_sigs(data).encode(), "values.yaml"))
     for name, data in (("values", settings.values), ("set", set_values(settings.set))):
         if data:
-            paths.append(files.private_file(yaml.safe_dump(data).encode(), f"{name}.yaml"))
+            paths.append(files.private_file(dump_for_sigs(data).encode(), f"{name}.yaml"))
     return paths
 
 
