@@ -1,10 +1,11 @@
 """A HelmRelease on the real manager: the mgmtworker runs the administrator's helm
-(CLOUDIFY_VNF_HELM, scripts/manager/services.sh), the chart is a blueprint resource, the
-kubeconfig and values reach helm as private files; install waits until every object is ready,
-uninstall until every object is gone. A blueprint that names a helm binary is refused. A chart of
-the local OCI registry (the one chart source scripts/manager/common.sh allows) with its password
-from a Cloudify secret installs, the password in no event, node instance or mgmtworker log line;
-a registry not allowed is refused at create, before anything."""
+(CLOUDIFY_VNF_HELM, scripts/manager/services.sh), the kubeconfig and values reach helm as private
+files; install waits until every object is ready, uninstall until every object is gone. One
+deployment installs a chart of the local OCI registry (the one chart source
+scripts/manager/common.sh allows) with its password from a Cloudify secret, and a chart that is
+a blueprint resource: the password in no event, node instance or mgmtworker log line. A
+blueprint that names a helm binary is refused; a registry not allowed is refused at create,
+before anything."""
 from __future__ import annotations
 
 import json
@@ -24,26 +25,6 @@ pytestmark = pytest.mark.usefixtures("kube")
 BLUEPRINT = TEST_BLUEPRINTS / "helm-release" / "blueprint.yaml"
 OCI_BLUEPRINT = TEST_BLUEPRINTS / "helm-release" / "oci-from-secret.yaml"
 assert registry_credentials  # the local registry's user and password (a fixture)
-
-
-def test_a_chart_of_the_blueprint_installs_and_uninstalls_on_the_manager(
-        on_manager: ManagerCfy, manager_deployment: str) -> None:
-    release = f"m-{uuid.uuid4().hex[:8]}"
-    on_manager.install(BLUEPRINT, manager_deployment,
-                       {"api": LOCAL_API, "release_name": release, "set": {"greeting": "on-manager"}})
-    (instance,) = [i for i in on_manager.access.client().node_instances.list(
-        deployment_id=manager_deployment) if i.node_id == "web"]
-    props = instance.runtime_properties
-    assert (props["release_name"], props["revision"], props["status"], props["helm_version"]) == (
-        release, 1, "deployed", "v4.1.4")
-    assert sorted(o["kind"] for o in props["objects"]) == ["ConfigMap", "Deployment", "Service"]
-    assert "on-manager" not in str(props)  # values are never runtime properties
-    # the release's storage Secret carries the deployment's ownership labels: the leak check sees it
-    assert any(item.startswith("Secret/default/sh.helm.release.v1.") for item in
-               clusters.leftovers(manager_deployment))
-    on_manager.uninstall(manager_deployment)
-    assert release_leftovers(release) == []
-    assert clusters.leftovers(manager_deployment) == []
 
 
 def test_a_helm_binary_named_by_a_blueprint_is_refused_on_the_manager(
@@ -70,17 +51,27 @@ def test_a_chart_repository_the_administrator_has_not_allowed_is_refused_on_the_
 def test_an_oci_chart_with_its_password_from_a_secret_installs_and_never_shows_it(
         on_manager: ManagerCfy, manager_deployment: str,
         registry_credentials: dict[str, str]) -> None:
-    release, key = f"m-{uuid.uuid4().hex[:8]}", f"vnf-registry-{uuid.uuid4().hex[:8]}"
-    password = registry_credentials["password"]
+    """One deployment, two releases: the registry's chart (its password a Cloudify secret) and
+    the chart packaged in the blueprint (a blueprint resource fetched by the mgmtworker)."""
+    release, local = f"m-{uuid.uuid4().hex[:8]}", f"m-{uuid.uuid4().hex[:8]}"
+    key, password = f"vnf-registry-{uuid.uuid4().hex[:8]}", registry_credentials["password"]
     sizes = log_sizes()
     with cloudify_secrets(on_manager.access, {key: password}):
         on_manager.install(OCI_BLUEPRINT, manager_deployment, {
-            "api": LOCAL_API, "release_name": release, "password_secret": key})
+            "api": LOCAL_API, "release_name": release, "local_release_name": local,
+            "password_secret": key})
         client = on_manager.access.client()
-        (instance,) = [i for i in client.node_instances.list(deployment_id=manager_deployment)
-                       if i.node_id == "web"]
-        assert (instance.runtime_properties["chart"], instance.runtime_properties["status"]) == (
-            "web", "deployed")
+        nodes = {i.node_id: i for i in client.node_instances.list(deployment_id=manager_deployment)}
+        props = nodes["web"].runtime_properties
+        assert (props["chart"], props["status"]) == ("web", "deployed")
+        props = nodes["local"].runtime_properties
+        assert (props["release_name"], props["revision"], props["status"], props["helm_version"]) == (
+            local, 1, "deployed", "v4.1.4")
+        assert sorted(o["kind"] for o in props["objects"]) == ["ConfigMap", "Deployment", "Service"]
+        assert "on-manager" not in str(props)  # values are never runtime properties
+        # a release's storage Secret carries the deployment's ownership labels: the leak check sees it
+        assert any(item.startswith("Secret/default/sh.helm.release.v1.") for item in
+                   clusters.leftovers(manager_deployment))
         install = [e for e in on_manager.executions(manager_deployment)
                    if e.workflow_id == "install"][-1]
         events = on_manager.events(install.id)  # the pull, its log lines and the task's
@@ -90,7 +81,8 @@ def test_an_oci_chart_with_its_password_from_a_secret_installs_and_never_shows_i
             deployment_id=manager_deployment)], default=str), logs_since(sizes)]
         assert manager_deployment in seen[-1]  # the mgmtworker's log is read
         on_manager.uninstall(manager_deployment)
-    assert release_leftovers(release) == []
+    assert release_leftovers(release) == [] and release_leftovers(local) == []
+    assert clusters.leftovers(manager_deployment) == []
     assert all(password not in text for text in seen), "the registry password was shown"
 
 
