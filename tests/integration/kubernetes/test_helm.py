@@ -50,20 +50,27 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture
-def chart_repository(tmp_path: Path) -> Iterator[str]:
-    """A chart repository on this machine: the test chart and the index.yaml `helm repo index`
-    makes, served by `python -m http.server`; its URL."""
-    folder = tmp_path / "repo"
+def indexed_chart_folder(folder: Path, path: str) -> tuple[int, str]:
+    """`folder` made with the test chart and the index.yaml `helm repo index` writes for a
+    repository at http://127.0.0.1:PORT`path` (PORT free now); the port and that URL."""
     folder.mkdir()
     shutil.copy(CHART, folder)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/charts"
+    url = f"http://127.0.0.1:{port}{path}"
     index = subprocess.run([HELM, "repo", "index", str(folder), "--url", url], capture_output=True,
                            text=True, timeout=60, check=False)
     assert index.returncode == 0, index.stderr
+    return port, url
+
+
+@pytest.fixture
+def chart_repository(tmp_path: Path) -> Iterator[str]:
+    """A chart repository on this machine: the test chart and the index.yaml `helm repo index`
+    makes, served by `python -m http.server`; its URL."""
+    folder = tmp_path / "repo"
+    port, url = indexed_chart_folder(folder, "/charts")
     (tmp_path / "charts").symlink_to(folder)
     server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
                                "127.0.0.1", "--directory", str(tmp_path)],
@@ -578,15 +585,7 @@ def private_chart_repository(tmp_path: Path) -> Iterator[tuple[str, dict[str, st
     """A chart repository on this machine that answers only with HTTP basic credentials (the
     password reaches the server through its stdin); its URL and the credentials."""
     folder = tmp_path / "charts"
-    folder.mkdir()
-    shutil.copy(CHART, folder)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    index = subprocess.run([HELM, "repo", "index", str(folder), "--url", url], capture_output=True,
-                           text=True, timeout=60, check=False)
-    assert index.returncode == 0, index.stderr
+    port, url = indexed_chart_folder(folder, "")
     login = {"username": "charts", "password": f"repo-{uuid.uuid4().hex}"}
     server = subprocess.Popen([sys.executable, "-c", AUTH_SERVER, str(port), str(folder)],
                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
