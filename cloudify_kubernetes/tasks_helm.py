@@ -28,6 +28,7 @@ from cloudify_kubernetes.helm_values import (
 )
 from cloudify_kubernetes.naming import instance_suffix
 from cloudify_kubernetes.tasks import INFO, RELATIONSHIP, _inline, connected
+from cloudify_shared import limits
 from cloudify_shared.errors import UserError
 from cloudify_shared.go_yaml import dump_for_sigs
 from cloudify_shared.local_files import LocalFiles, is_host_path
@@ -130,6 +131,9 @@ def _oci_chart(ctx: Any, files: LocalFiles, settings: HelmSettings, helm: HelmCl
                                 "registry.json")
     path = helm.pull(settings.chart, settings.chart_version, config, settings.plain_http,
                      min(settings.timeout, 120))
+    # the same bound as a chart of a repository or any file a blueprint names, before helm reads it
+    limits.check_size(os.path.getsize(path), f"properties.chart: {settings.chart} "
+                      f"{settings.chart_version}")
     ctx.logger.info("chart %s %s pulled from %s%s", settings.chart, settings.chart_version,
                     registry, " with the node's registry_credentials"
                     if settings.registry_credentials else "")

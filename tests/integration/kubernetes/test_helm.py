@@ -510,6 +510,17 @@ def test_wrong_registry_credentials_fail_naming_the_node_and_field_leaving_nothi
     assert took < 15, took
 
 
+def test_an_oci_chart_over_the_size_bound_is_refused_naming_it_leaving_nothing(
+        release: str, registry_credentials: dict[str, str],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pulled chart is held to the administrator's file bound, as a repository's chart is."""
+    monkeypatch.setenv("CLOUDIFY_VNF_MAX_FILE_BYTES", "1000")  # the test chart is about 2 KB
+    error, _, _, _ = failed_install(capsys, release, **oci_inputs(registry_credentials))
+    assert "node 'web'" in error and f"properties.chart: {OCI_CHART} 0.1.0" in error \
+        and "is too large" in error and "CLOUDIFY_VNF_MAX_FILE_BYTES" in error, error
+    assert release_status(release) == "none" and release_leftovers(release) == []
+
+
 def write_chart_with_subchart_and_hook(root: Path) -> Path:
     """A chart 'parent' with its dependency 'child' in charts/ (each a ConfigMap) and a
     pre-install hook Job that exits 0, or 1 when hookFails is set."""
