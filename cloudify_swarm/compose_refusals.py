@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm.services import EngineRefused
+from cloudify_swarm.engine_api import EngineRefused
 
 # (what the Engine's message says, the compose key under services.<name>), first match wins
 ENGINE_WORDS: tuple[tuple[str, str], ...] = (

@@ -33,7 +33,7 @@ import requests.exceptions
 
 from cloudify_shared.errors import NotFound, TransientError, UserError
 from cloudify_swarm.endpoint import Endpoint
-from cloudify_swarm.services import EngineRefused, object_name
+from cloudify_swarm.engine_api import EngineRefused, object_name
 
 SSH_TRANSPORT = "docker.transport.sshconn"
 

@@ -18,15 +18,16 @@ from cloudify_shared.waiting import Verdict
 from cloudify_swarm import services
 from cloudify_swarm.convergence import service_status
 from cloudify_swarm.drift import masked_drift, spec_drift
+from cloudify_swarm.engine_api import EngineApi
 from cloudify_swarm.service_spec import Convergence, Microservice
 
 
-def find_service(engine: services.EngineApi, owner: dict[str, str], name: str) -> dict[str, Any] | None:
+def find_service(engine: EngineApi, owner: dict[str, str], name: str) -> dict[str, Any] | None:
     found = engine.find_services(owner, name)
     return found[0] if found else None
 
 
-def status_of(engine: services.EngineApi, owner: dict[str, str], name: str) -> Verdict:
+def status_of(engine: EngineApi, owner: dict[str, str], name: str) -> Verdict:
     service = find_service(engine, owner, name)
     if service is None:
         return Verdict.failed(f"service {name} does not exist")
@@ -34,7 +35,7 @@ def status_of(engine: services.EngineApi, owner: dict[str, str], name: str) -> V
     return verdict if verdict.is_done else Verdict.failed(f"service {name}: {verdict.message}")
 
 
-def check_status(engine: services.EngineApi, owner: dict[str, str], name: str) -> str:
+def check_status(engine: EngineApi, owner: dict[str, str], name: str) -> str:
     """The status message when healthy; UserError saying what is wrong otherwise."""
     verdict = status_of(engine, owner, name)
     if not verdict.is_done:
@@ -42,7 +43,7 @@ def check_status(engine: services.EngineApi, owner: dict[str, str], name: str) -
     return f"service {name}: {verdict.message}"
 
 
-def drift_of(engine: services.EngineApi, owner: dict[str, str], spec: dict[str, Any],
+def drift_of(engine: EngineApi, owner: dict[str, str], spec: dict[str, Any],
              network_ids: dict[str, str] | None = None) -> dict[str, str]:
     service = find_service(engine, owner, spec["Name"])
     if service is None:
@@ -50,7 +51,7 @@ def drift_of(engine: services.EngineApi, owner: dict[str, str], spec: dict[str, 
     return spec_drift(spec, service["Spec"], network_ids)
 
 
-def heal_service(engine: services.EngineApi, spec: dict[str, Any], owner: dict[str, str],
+def heal_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str],
                  settings: Convergence, logger: logging.Logger) -> tuple[str, str]:
     """(service id, what was done)."""
     name = spec["Name"]
@@ -68,7 +69,7 @@ def heal_service(engine: services.EngineApi, spec: dict[str, Any], owner: dict[s
                                    "force-updating the unhealthy service"), "force-updated"
 
 
-def update_in_place(engine: services.EngineApi, spec: dict[str, Any], owner: dict[str, str],
+def update_in_place(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str],
                     settings: Convergence, logger: logging.Logger,
                     network_ids: dict[str, str] | None = None) -> str:
     """Update the service to `spec` with its update_config and wait (never remove + create).
@@ -94,7 +95,7 @@ def object_refs(service: Microservice) -> list[tuple[str, str, bool]]:
             + [("config", r.name, r.create) for r in service.configs])
 
 
-def objects_drift(engine: services.EngineApi, service: Microservice) -> dict[str, str]:
+def objects_drift(engine: EngineApi, service: Microservice) -> dict[str, str]:
     found = {}
     for kind, name, create in object_refs(service):
         if not engine.find_objects(kind, name=name):
@@ -102,7 +103,7 @@ def objects_drift(engine: services.EngineApi, service: Microservice) -> dict[str
     return found
 
 
-def check_objects(engine: services.EngineApi, service: Microservice) -> str:
+def check_objects(engine: EngineApi, service: Microservice) -> str:
     missing = objects_drift(engine, service)
     if missing:
         raise UserError("; ".join(f"{field} {what}" for field, what in missing.items()))

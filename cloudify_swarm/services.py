@@ -1,9 +1,9 @@
 """Engine-level operations on Swarm services: deploy (create or adopt) and wait for convergence,
 scale, update, remove and wait until gone, and the networks/secrets/configs a Microservice owns.
 
-Plain Python over the `Engine` adapter (cloudify_swarm.docker_engine): no ctx here. Everything
-created carries the ownership labels; lookups go by name + labels so a re-run adopts instead of
-duplicating, and removal never touches objects without our labels.
+Plain Python over the Engine protocol (engine_api.EngineApi; its adapter: docker_engine): no
+ctx here. Everything created carries the ownership labels; lookups go by name + labels so a
+re-run adopts instead of duplicating, and removal never touches objects without our labels.
 
 Another deployment's or tenant's objects are never used (issue 24): a network, secret or config
 named with `create: false` (or one found to adopt) that carries another deployment's ownership
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTimeout, WorkloadFailed
 from cloudify_shared.ownership import foreign_owner
@@ -31,6 +31,7 @@ from cloudify_swarm.convergence import (
     task_container,
     update_marker,
 )
+from cloudify_swarm.engine_api import EngineApi, object_id, object_labels, object_name
 from cloudify_swarm.service_spec import Convergence, Microservice
 from cloudify_swarm.spec import PortSpec, parse_ports
 
@@ -38,49 +39,8 @@ POLL = Backoff(first=0.1, factor=1.5, cap=0.5)
 GONE_TIMEOUT = 120.0
 
 
-class EngineRefused(UserError):
-    """The Engine refused a request for a value in it (docker_engine.refused_for_its_content
-    decides): a UserError its caller may name with where the value came from (stacks.py: the
-    compose file, the service, the key). `said`: the Engine's own words, without our action."""
-
-    def __init__(self, message: str, said: str = "") -> None:
-        super().__init__(message)
-        self.said = said
-
-class EngineApi(Protocol):
-    def service_by_name(self, name: str) -> dict[str, Any] | None: ...
-    def find_services(self, labels: dict[str, str], name: str | None = None) -> list[dict[str, Any]]: ...
-    def inspect_service(self, service_id: str) -> dict[str, Any]: ...
-    def create_service(self, spec: dict[str, Any]) -> str: ...
-    def update_service(self, service_id: str, version: int, spec: dict[str, Any]) -> None: ...
-    def remove_service(self, service_id: str) -> None: ...
-    def service_tasks(self, service_id: str) -> list[dict[str, Any]]: ...
-    def containers(self, labels: dict[str, str]) -> list[dict[str, Any]]: ...
-    def container_logs(self, container_id: str, tail: int) -> str: ...
-    def node_names(self) -> dict[str, str]: ...
-    def find_objects(self, kind: str, labels: dict[str, str] | None = None,
-                     name: str | None = None) -> list[dict[str, Any]]: ...
-    def create_object(self, kind: str, name: str, labels: dict[str, str], **options: Any) -> str: ...
-    def remove_object(self, kind: str, object_id: str) -> None: ...
-
-
 def owned(labels: dict[str, str], owner: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in owner.items())
-
-
-def object_labels(attrs: dict[str, Any]) -> dict[str, str]:
-    """Networks and volumes carry Labels at the top, secrets and configs under Spec."""
-    return dict(attrs.get("Labels") or (attrs.get("Spec") or {}).get("Labels") or {})
-
-
-def object_name(attrs: dict[str, Any]) -> str:
-    """Networks and volumes carry Name at the top, secrets and configs under Spec."""
-    return str(attrs.get("Name") or (attrs.get("Spec") or {}).get("Name", ""))
-
-
-def object_id(attrs: dict[str, Any]) -> str:
-    """Networks, secrets and configs have an id; volumes are known by name."""
-    return str(attrs.get("ID") or attrs.get("Id") or attrs.get("Name"))
 
 
 def is_subset(wanted: Any, actual: Any) -> bool:

@@ -44,6 +44,7 @@ from cloudify_swarm.compose_service import ServiceContext, StackService, parse_s
 from cloudify_swarm.compose_values import duration
 from cloudify_swarm.compose_versions import check_version_keys
 from cloudify_swarm.compose_yaml import load_compose_yaml
+from cloudify_swarm.engine_api import EngineApi, EngineRefused, object_id
 from cloudify_swarm.service_spec import Convergence, build_service_spec
 
 NAMESPACE = "com.docker.stack.namespace"
@@ -200,7 +201,7 @@ def object_content(kind: str, values: dict[str, Any], files: ComposeFiles, path:
 
 # ----------------------------------------------------------------------------- deploy
 
-def ensure_stack_objects(engine: services.EngineApi, stack: Stack, labels: dict[str, str],
+def ensure_stack_objects(engine: EngineApi, stack: Stack, labels: dict[str, str],
                          owner: dict[str, str], logger: logging.Logger) -> dict[str, dict[str, str]]:
     """Create the stack's networks, configs and secrets (or reuse ours); check that external
     ones exist. Volumes are left to the engine, which makes each for the first task that mounts
@@ -218,13 +219,13 @@ def ensure_stack_objects(engine: services.EngineApi, stack: Stack, labels: dict[
             ids.setdefault(obj.kind.title(), {})[obj.name] = services.ensure_object(
                 engine, obj.kind, obj.name, not obj.external, owner, options, logger, all_labels)
         except UserError as error:  # named with the file and the key (the Engine's refusal too)
-            refused = f"the Docker Engine refused the {obj.kind}: " if isinstance(error, services.EngineRefused) else ""
+            refused = f"the Docker Engine refused the {obj.kind}: " if isinstance(error, EngineRefused) else ""
             raise UserError(hide_values(f"{stack.where}.{obj.kind}s.{obj.key}: {refused}{error}",
                                         stack.substituted)) from error
     return ids
 
 
-def check_external(engine: services.EngineApi, stack: Stack, owner: dict[str, str]) -> None:
+def check_external(engine: EngineApi, stack: Stack, owner: dict[str, str]) -> None:
     """Refuse, before anything is made, an `external` object (used by name) that carries
     another deployment's or tenant's ownership labels; one without our labels (an operator's)
     or of this deployment is used. One that does not exist: check_external_exist."""
@@ -240,7 +241,7 @@ def check_external(engine: services.EngineApi, stack: Stack, owner: dict[str, st
                     stack.substituted))
 
 
-def check_external_exist(engine: services.EngineApi, stack: Stack) -> None:
+def check_external_exist(engine: EngineApi, stack: Stack) -> None:
     """Refuse, before anything is made and naming the file and the key, an external network,
     secret or config that does not exist (as docker stack deploy refuses it); an external
     volume that does not exist is left to the engine (its driver makes it, as with docker)."""
@@ -299,19 +300,19 @@ def stack_service_spec(stack_name: str, service: StackService, labels: dict[str,
     return spec
 
 
-def apply_stack_service(engine: services.EngineApi, stack: Stack, stack_name: str, item: StackService,
+def apply_stack_service(engine: EngineApi, stack: Stack, stack_name: str, item: StackService,
                         labels: dict[str, str], ids: dict[str, dict[str, str]], owner: dict[str, str],
                         logger: logging.Logger) -> services.Rollout:
     """Create or update one service; an Engine refusal names the file, the service, the key."""
     try:
         return services.apply_service(engine, stack_service_spec(stack_name, item, labels, ids), owner, logger)
-    except services.EngineRefused as error:
+    except EngineRefused as error:
         raise UserError(hide_values(str(name_refusal(error, stack.where, item.key)), stack.substituted)) from error
     except UserError as error:  # e.g. a service of that name that is not ours
         raise UserError(hide_values(f"{stack.where}.services.{item.key}: {error}", stack.substituted)) from error
 
 
-def create_stack(engine: services.EngineApi, stack: Stack, stack_name: str, owner: dict[str, str],
+def create_stack(engine: EngineApi, stack: Stack, stack_name: str, owner: dict[str, str],
                  logger: logging.Logger) -> list[services.Rollout]:
     """Create (or update in place) every object and service; no wait."""
     labels = {**owner, NAMESPACE: stack_name}
@@ -322,7 +323,7 @@ def create_stack(engine: services.EngineApi, stack: Stack, stack_name: str, owne
             for item in stack.services]
 
 
-def deploy_stack(engine: services.EngineApi, path: ComposeFiles | str, stack_name: str, owner: dict[str, str],
+def deploy_stack(engine: EngineApi, path: ComposeFiles | str, stack_name: str, owner: dict[str, str],
                  settings: Convergence, logger: logging.Logger,
                  variables: Mapping[str, str] | None = None, relative_binds: bool = True) -> dict[str, Any]:
     """Create (or update in place) every object and service of the compose file, then wait
@@ -352,7 +353,7 @@ def deploy_stack(engine: services.EngineApi, path: ComposeFiles | str, stack_nam
         s.key: services.service_facts(engine, r.service_id) for s, r in zip(stack.services, rollouts, strict=True)}}
 
 
-def stack_drift(engine: services.EngineApi, path: ComposeFiles | str, stack_name: str,
+def stack_drift(engine: EngineApi, path: ComposeFiles | str, stack_name: str,
                 owner: dict[str, str], variables: Mapping[str, str] | None = None,
                 relative_binds: bool = True) -> dict[str, str]:
     """{'<service>.<field>': what differs} between the compose file and the live stack
@@ -367,7 +368,7 @@ def stack_drift(engine: services.EngineApi, path: ComposeFiles | str, stack_name
     for obj in (o for o in stack.objects if o.kind != "volume"):
         existing = engine.find_objects(obj.kind, name=obj.name)
         if existing:
-            ids.setdefault(obj.kind.title(), {})[obj.name] = services.object_id(existing[0])
+            ids.setdefault(obj.kind.title(), {})[obj.name] = object_id(existing[0])
         else:
             found[f"{obj.kind}s.{obj.key}"] = "missing"
             ids.setdefault(obj.kind.title(), {})[obj.name] = ""
@@ -382,7 +383,7 @@ def stack_drift(engine: services.EngineApi, path: ComposeFiles | str, stack_name
     return found
 
 
-def remove_stack(engine: services.EngineApi, owner: dict[str, str], logger: logging.Logger) -> None:
+def remove_stack(engine: EngineApi, owner: dict[str, str], logger: logging.Logger) -> None:
     """Remove the stack's services, wait until their containers are gone, then its objects."""
     services.remove_services(engine, owner, logger)
     services.remove_objects(engine, owner, logger, ("secret", "config", "network", "volume"))

@@ -31,6 +31,7 @@ from cloudify_swarm.context_links import (
     related_ports,
 )
 from cloudify_swarm.drift import keep_live_env
+from cloudify_swarm.engine_api import EngineApi
 from cloudify_swarm.engine_links import engine_for
 from cloudify_swarm.service_spec import Microservice, build_service_spec, microservice_from_dict
 from cloudify_swarm.spec import PortSpec, parse_container
@@ -54,7 +55,7 @@ def container_target(ctx: Any) -> tuple[Any, dict[str, Any], Microservice, dict[
     return host, host_props, service, owner_of(ctx, host.instance.id)
 
 
-def desired_spec(ctx: Any, engine: services.EngineApi, host_props: dict[str, Any],
+def desired_spec(ctx: Any, engine: EngineApi, host_props: dict[str, Any],
                  service: Microservice, owner: dict[str, str]) -> dict[str, Any]:
     name = host_props["service_name"]
     container = parse_container(own_properties(ctx.node), "properties")

@@ -14,7 +14,7 @@ import requests
 from cloudify_shared.errors import TransientError, UserError
 from cloudify_swarm.compose_refusals import refused_key
 from cloudify_swarm.docker_engine import engine_errors, refused_for_its_content
-from cloudify_swarm.services import EngineRefused
+from cloudify_swarm.engine_api import EngineRefused
 from cloudify_swarm.stacks import create_stack, parse_compose_file
 
 LOG = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Rollback, resume, naming, claim-retry, drift-masking and image-failure rules of the Swarm
-plugin, over canned payloads and a fake engine implementing services.EngineApi (pure)."""
+plugin, over canned payloads and a fake engine implementing engine_api.EngineApi (pure)."""
 from __future__ import annotations
 
 import copy
