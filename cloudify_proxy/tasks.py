@@ -5,9 +5,10 @@ runtime properties. The only module of this plugin that imports cloudify's ctx m
 Where the upstream deployment is looked up (decided here, once):
 1. the node's `manager` property, when set: that manager's REST API (on a manager, only one
    the administrator allows in CLOUDIFY_VNF_ALLOWED_MANAGERS: cloudify_shared.reach);
-2. in the cfy local profile (`ctx._local`, set by cloudify.workflows.local for every operation
-   it runs): the local profile's file storage. Its folder is the `storage_dir` property if
-   set, else the folder of the FileStorage this very deployment runs from (the cfy CLI's
+2. in the cfy local profile (cloudify.workflows.local marks every operation it runs:
+   cloudify_shared.internals.is_local): the local profile's file storage. Its folder is the
+   `storage_dir` property if set, else the folder of the FileStorage this very deployment runs
+   from (cloudify_shared.internals.local_storage_dir: the cfy CLI's
    `$CFY_WORKDIR/.cloudify/profiles/local`), else `$CFY_WORKDIR` (default: home) +
    `.cloudify/profiles/local`, as the CLI computes it;
 3. otherwise, on a manager: the manager itself, through cloudify.manager.get_rest_client(),
@@ -32,6 +33,7 @@ from cloudify_proxy.mapping import (
 )
 from cloudify_proxy.rest_source import RestSource
 from cloudify_proxy.source import DeploymentSource
+from cloudify_shared import internals
 from cloudify_shared.errors import UserError
 from cloudify_shared.tasks import local_files, reach_policy, task
 
@@ -42,9 +44,7 @@ RELATIONSHIP_INPUTS = ("inherit_outputs",)
 
 
 def local_storage_dir(ctx: Any) -> str:
-    storage = getattr(getattr(ctx, "_endpoint", None), "storage", None)
-    root = getattr(storage, "_root_storage_dir", None)  # set on the CLI's FileStorage only
-    return root if isinstance(root, str) else default_storage_dir()
+    return internals.local_storage_dir(ctx) or default_storage_dir()
 
 
 def open_source(ctx: Any, config: ProxyConfig) -> DeploymentSource:
@@ -58,7 +58,7 @@ def open_source(ctx: Any, config: ProxyConfig) -> DeploymentSource:
             ctx.logger.warning("TLS verification is OFF for manager %s: its identity is not "
                                "checked", manager.host)
         return source
-    if getattr(ctx, "_local", False):
+    if internals.is_local(ctx):
         return LocalProfileSource(config.storage_dir or local_storage_dir(ctx))
     # The execution's own identity: get_rest_client() takes the tenant from the operation's
     # context and authenticates with the execution token. A deployment of another tenant is

@@ -23,6 +23,7 @@ from cloudify.decorators import operation
 from cloudify.exceptions import HttpException, NonRecoverableError, OperationRetry, RecoverableError
 
 from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTimeout, WorkloadFailed
+from cloudify_shared.internals import is_local, node_record, operation_endpoint
 from cloudify_shared.limits import check_size
 from cloudify_shared.local_files import LocalFiles, allowed_dirs_from
 from cloudify_shared.reach import ReachPolicy
@@ -122,10 +123,10 @@ def task(func: F | None = None, *, inputs: Iterable[str] = ()) -> Any:
 
 def on_manager(ctx: Any) -> bool:
     """Whether the operation runs on a manager. cloudify.workflows.local (the cfy local profile)
-    marks every operation's context `local` (CommonContext._local in cloudify/context.py, from
-    the context dict's 'local' key); a manager's mgmtworker (or agent) never does. Anything not
-    marked local counts as a manager: the stricter side."""
-    return getattr(ctx, "_local", False) is not True
+    marks every operation's context local (cloudify_shared.internals.is_local); a manager's
+    mgmtworker (or agent) never does. Anything not marked local counts as a manager: the
+    stricter side."""
+    return not is_local(ctx)
 
 
 def resource_getter(ctx: Any) -> Callable[[str], bytes]:
@@ -169,10 +170,10 @@ def tenant_of(ctx: Any) -> str | None:
 def instance_count(ctx: Any) -> int:
     """How many instances the operation's node has, counting those a running scale workflow adds:
     on a manager, the scale workflow raises the node's planned_number_of_instances first and its
-    number_of_instances only when done. ctx.node offers only the latter; the REST node behind it
-    (`_node`) has both. In the local profile both are the same."""
+    number_of_instances only when done. ctx.node offers only the latter; the node record behind
+    it (cloudify_shared.internals.node_record) has both. In the local profile both are the same."""
     current = int(ctx.node.number_of_instances)  # fetches the node
-    node = getattr(ctx.node, "_node", None)
+    node = node_record(ctx)
     planned = getattr(node, "planned_number_of_instances", None) if node is not None else None
     return max(current, int(planned or 0))
 
@@ -181,8 +182,8 @@ def writable_target(ctx: Any, target: Any) -> Any:
     """A relationship target (from ctx.instance.relationships) whose runtime properties a node
     operation may write, as a relationship operation writes ctx.target's: Cloudify hands node
     operations their targets read-only. Built as Cloudify builds a relationship operation's
-    target, on the operation's own storage endpoint (the local profile's or the manager's REST);
-    ctx._endpoint is cloudify-common's, pinned by tests/unit/test_cloudify_private.py."""
+    target, on the operation's own storage endpoint (the local profile's or the manager's REST:
+    cloudify_shared.internals.operation_endpoint)."""
     from cloudify.context import RelationshipSubjectContext
     subject = {"node_name": target.node.id, "node_id": target.instance.id}
-    return RelationshipSubjectContext(subject, ctx._endpoint, modifiable=True)
+    return RelationshipSubjectContext(subject, operation_endpoint(ctx), modifiable=True)
