@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloudify_shared.errors import UserError
 from cloudify_swarm import compose_keys as keys
-from cloudify_swarm.spec import parse_bytes
+from cloudify_swarm.spec.values import parse_bytes
 
 if TYPE_CHECKING:
     from cloudify_swarm.compose_service import ServiceContext

@@ -13,7 +13,7 @@ from typing import Any
 
 from cloudify_shared.errors import UserError
 from cloudify_swarm import compose_keys as keys
-from cloudify_swarm.spec import PortSpec, parse_port
+from cloudify_swarm.spec.ports import PortSpec, parse_port
 
 _SHORT = re.compile(r"^(?:(?:(?P<ip>[^:]*|\[[^\]]*\]):)?(?P<published>\d{1,5}(?:-\d{1,5})?)?:)?"
                     r"(?P<target>\d{1,5}(?:-\d{1,5})?)(?:/(?P<protocol>tcp|udp|sctp))?$")

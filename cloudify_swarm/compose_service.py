@@ -31,8 +31,10 @@ from cloudify_swarm.compose_values import (
     update_config,
 )
 from cloudify_swarm.compose_versions import check_service_types
-from cloudify_swarm.service_spec import Microservice, parse_microservice
-from cloudify_swarm.spec import ContainerSpec, PortSpec, nanos, parse_container
+from cloudify_swarm.spec.container import ContainerSpec, parse_container
+from cloudify_swarm.spec.microservice import Microservice, parse_microservice
+from cloudify_swarm.spec.ports import PortSpec
+from cloudify_swarm.spec.values import nanos
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 from cloudify_shared import limits
 from cloudify_shared.errors import UserError
 from cloudify_swarm import compose_keys as keys
-from cloudify_swarm.spec import nanos, parse_bytes
+from cloudify_swarm.spec.values import nanos, parse_bytes
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
 _SCALE = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}

@@ -16,8 +16,9 @@ from cloudify_shared.tasks import instance_count, reach_policy, tenant_of
 from cloudify_shared.validation import string_mapping
 from cloudify_swarm import naming
 from cloudify_swarm.endpoint import Endpoint, parse_endpoint, parse_published, reach, with_material
-from cloudify_swarm.service_spec import Microservice, parse_microservice
-from cloudify_swarm.spec import PortSpec, parse_port
+from cloudify_swarm.spec.microservice import Microservice, parse_microservice
+from cloudify_swarm.spec.ports import PortSpec, parse_port
+from cloudify_swarm.spec.values import ROOT_PROPERTIES
 
 MANAGER = "cloudify.swarm.Manager"
 MICROSERVICE = "cloudify.swarm.Microservice"
@@ -29,7 +30,6 @@ CONTAINED_IN = "cloudify.relationships.contained_in"
 CONNECTED_TO = "cloudify.relationships.connected_to"
 # what the target of a relationship of this plugin's own types is (by the type's exact name)
 OWN_RELATIONSHIPS = {TO_MANAGER: MANAGER, IN_MICROSERVICE: MICROSERVICE, PUBLISHES: PORT}
-ROOT_PROPERTIES = ("use_external_resource", "resource_id")
 # the names of a Container's create env input (start reads the values again, issue 24); an
 # earlier version kept the values themselves under CREATE_ENV until start (read once, removed)
 CREATE_ENV_KEYS = "create_env_keys"

@@ -19,7 +19,7 @@ from cloudify_swarm import services
 from cloudify_swarm.convergence import service_status
 from cloudify_swarm.drift import masked_drift, spec_drift
 from cloudify_swarm.engine_api import EngineApi
-from cloudify_swarm.service_spec import Convergence, Microservice
+from cloudify_swarm.spec.microservice import Convergence, Microservice
 
 
 def find_service(engine: EngineApi, owner: dict[str, str], name: str) -> dict[str, Any] | None:

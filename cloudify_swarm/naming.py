@@ -17,8 +17,8 @@ from __future__ import annotations
 import dataclasses
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm.service_spec import Microservice, SecretRef
-from cloudify_swarm.spec import PortSpec
+from cloudify_swarm.spec.microservice import Microservice, SecretRef
+from cloudify_swarm.spec.ports import PortSpec
 
 MAX_NAME = 63
 

@@ -32,8 +32,8 @@ from cloudify_swarm.convergence import (
     update_marker,
 )
 from cloudify_swarm.engine_api import EngineApi, object_id, object_labels, object_name
-from cloudify_swarm.service_spec import Convergence, Microservice
-from cloudify_swarm.spec import PortSpec, parse_ports
+from cloudify_swarm.spec.microservice import Convergence, Microservice
+from cloudify_swarm.spec.ports import PortSpec, parse_ports
 
 POLL = Backoff(first=0.1, factor=1.5, cap=0.5)
 GONE_TIMEOUT = 120.0

@@ -45,7 +45,8 @@ from cloudify_swarm.compose_values import duration
 from cloudify_swarm.compose_versions import check_version_keys
 from cloudify_swarm.compose_yaml import load_compose_yaml
 from cloudify_swarm.engine_api import EngineApi, EngineRefused, object_id
-from cloudify_swarm.service_spec import Convergence, build_service_spec
+from cloudify_swarm.spec.microservice import Convergence
+from cloudify_swarm.spec.service import build_service_spec
 
 NAMESPACE = "com.docker.stack.namespace"
 SECTIONS = (("network", "networks"), ("volume", "volumes"), ("config", "configs"), ("secret", "secrets"))

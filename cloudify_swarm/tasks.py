@@ -52,13 +52,10 @@ from cloudify_swarm.context_links import (
 from cloudify_swarm.drift import keep_live_env
 from cloudify_swarm.endpoint import parse_endpoint, warn_if_insecure
 from cloudify_swarm.engine_links import checked_endpoint, connect, engine_for
-from cloudify_swarm.service_spec import (
-    Microservice,
-    build_service_spec,
-    microservice_from_dict,
-    note_update_order,
-)
-from cloudify_swarm.spec import parse_container, parse_port
+from cloudify_swarm.spec.container import parse_container
+from cloudify_swarm.spec.microservice import Microservice, microservice_from_dict
+from cloudify_swarm.spec.ports import parse_port
+from cloudify_swarm.spec.service import build_service_spec, note_update_order
 
 if TYPE_CHECKING:
     from cloudify_swarm.docker_engine import Engine

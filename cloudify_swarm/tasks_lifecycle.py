@@ -33,8 +33,10 @@ from cloudify_swarm.context_links import (
 from cloudify_swarm.drift import keep_live_env
 from cloudify_swarm.engine_api import EngineApi
 from cloudify_swarm.engine_links import engine_for
-from cloudify_swarm.service_spec import Microservice, build_service_spec, microservice_from_dict
-from cloudify_swarm.spec import PortSpec, parse_container
+from cloudify_swarm.spec.container import parse_container
+from cloudify_swarm.spec.microservice import Microservice, microservice_from_dict
+from cloudify_swarm.spec.ports import PortSpec
+from cloudify_swarm.spec.service import build_service_spec
 from cloudify_swarm.tasks import apply_objects, publish_service
 
 # ----------------------------------------------------------------------------- Container

@@ -18,7 +18,10 @@ from cloudify_kubernetes import connection, helm_values, microservice
 from cloudify_proxy import config as proxy_config
 from cloudify_shared.offline.resolver import OfflineImportResolver
 from cloudify_shared.validation import Field
-from cloudify_swarm import endpoint, service_spec, spec
+from cloudify_swarm import endpoint
+from cloudify_swarm.spec import container as swarm_container
+from cloudify_swarm.spec import microservice as swarm_microservice
+from cloudify_swarm.spec import ports as swarm_ports
 from tests.helpers.paths import ROOT
 
 SOURCE = ROOT / "plugin_1_5.yaml"
@@ -37,14 +40,14 @@ RUNTIME_DATA_TYPES: dict[str, Mapping[str, Field]] = {
     "cloudify.kubernetes.types.SshConnection": connection.SSH_FIELDS,
     "cloudify.swarm.types.Endpoint": endpoint.ENDPOINT_FIELDS,
     "cloudify.swarm.types.Tls": endpoint.TLS_FIELDS,
-    # service_spec._resources parses these two keys inline
+    # spec.microservice._resources parses these two keys inline
     "cloudify.swarm.types.Resources": {"limits": Field((dict,), default={}),
                                        "reservations": Field((dict,), default={})},
-    "cloudify.swarm.types.ResourceAmounts": service_spec.RESOURCE_FIELDS,
-    "cloudify.swarm.types.RestartPolicy": service_spec.RESTART_FIELDS,
-    "cloudify.swarm.types.UpdateConfig": service_spec.UPDATE_FIELDS,
-    "cloudify.swarm.types.Convergence": service_spec.CONVERGENCE_FIELDS,
-    "cloudify.swarm.types.Healthcheck": spec.HEALTHCHECK_FIELDS,
+    "cloudify.swarm.types.ResourceAmounts": swarm_microservice.RESOURCE_FIELDS,
+    "cloudify.swarm.types.RestartPolicy": swarm_microservice.RESTART_FIELDS,
+    "cloudify.swarm.types.UpdateConfig": swarm_microservice.UPDATE_FIELDS,
+    "cloudify.swarm.types.Convergence": swarm_microservice.CONVERGENCE_FIELDS,
+    "cloudify.swarm.types.Healthcheck": swarm_container.HEALTHCHECK_FIELDS,
     "cloudify.proxy.types.WaitFor": proxy_config.WAIT_FOR_FIELDS,
     "cloudify.proxy.types.Manager": proxy_config.MANAGER_FIELDS,
 }
@@ -53,11 +56,11 @@ RUNTIME_NODE_TYPES: dict[str, Mapping[str, Field]] = {
     "cloudify.kubernetes.Microservice": microservice.SETTING_FIELDS,
     "cloudify.kubernetes.HelmRelease": helm_values.HELM_FIELDS,
     "cloudify.swarm.Manager": {"endpoint": Field((dict,))},
-    "cloudify.swarm.Microservice": service_spec.MICROSERVICE_FIELDS,
-    "cloudify.swarm.Container": {**spec.CONTAINER_FIELDS,
-                                 **{old: spec.CONTAINER_FIELDS[new]
-                                    for old, new in spec.CONTAINER_ALIASES.items()}},
-    "cloudify.swarm.Port": spec.PORT_FIELDS,
+    "cloudify.swarm.Microservice": swarm_microservice.MICROSERVICE_FIELDS,
+    "cloudify.swarm.Container": {**swarm_container.CONTAINER_FIELDS,
+                                 **{old: swarm_container.CONTAINER_FIELDS[new]
+                                    for old, new in swarm_container.CONTAINER_ALIASES.items()}},
+    "cloudify.swarm.Port": swarm_ports.PORT_FIELDS,
     "cloudify.nodes.DeploymentProxy": proxy_config.PROXY_FIELDS,
 }
 DSL_TYPES = {(str,): "string", (int,): "integer", (float,): "float", (int, float): "float",

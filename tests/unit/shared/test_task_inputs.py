@@ -10,7 +10,7 @@ import pytest
 from cloudify_shared.errors import UserError
 from cloudify_shared.tasks import accepted_inputs, reject_unknown_inputs
 from cloudify_shared.validation import apply_aliases
-from cloudify_swarm.spec import parse_container
+from cloudify_swarm.spec.container import parse_container
 
 CTX = SimpleNamespace(operation=SimpleNamespace(name="cloudify.interfaces.lifecycle.create"))
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from cloudify_swarm.compose_resources import compose_options
-from cloudify_swarm.service_spec import parse_microservice
+from cloudify_swarm.spec.microservice import parse_microservice
 
 
 def test_manager_environment_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from cloudify_shared.errors import TransientError, WorkloadFailed
-from cloudify_swarm.service_spec import Convergence
 from cloudify_swarm.services import wait_converged
+from cloudify_swarm.spec.microservice import Convergence
 from tests.unit.swarm.test_convergence import service, task
 
 CONFLICT = 'Conflict. The container name "/web.1.old" is already in use'

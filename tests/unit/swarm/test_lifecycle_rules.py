@@ -15,8 +15,8 @@ from cloudify_shared.errors import TransientError, UserError, WorkloadFailed
 from cloudify_swarm import lifecycle, naming, services, tasks
 from cloudify_swarm.convergence import image_failure, service_converged, service_status
 from cloudify_swarm.drift import keep_live_env, spec_drift
-from cloudify_swarm.service_spec import Convergence, parse_microservice
-from cloudify_swarm.spec import PortSpec
+from cloudify_swarm.spec.microservice import Convergence, parse_microservice
+from cloudify_swarm.spec.ports import PortSpec
 from tests.unit.swarm.test_convergence import service, task
 
 LOG = logging.getLogger("test")

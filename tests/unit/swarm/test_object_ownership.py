@@ -13,7 +13,7 @@ import pytest
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import ownership_labels
 from cloudify_swarm import services
-from cloudify_swarm.service_spec import parse_microservice
+from cloudify_swarm.spec.microservice import parse_microservice
 
 LOG = logging.getLogger("test")
 OURS = ownership_labels("shop", "app_1", "tenant-a")

@@ -8,18 +8,11 @@ import pytest
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.redaction import redact
-from cloudify_swarm.service_spec import (
-    build_service_spec,
-    microservice_from_dict,
-    parse_microservice,
-)
-from cloudify_swarm.spec import (
-    _SERVICE_NAME,
-    parse_bytes,
-    parse_container,
-    parse_port,
-    valid_service_name,
-)
+from cloudify_swarm.spec.container import parse_container
+from cloudify_swarm.spec.microservice import microservice_from_dict, parse_microservice
+from cloudify_swarm.spec.ports import parse_port
+from cloudify_swarm.spec.service import build_service_spec
+from cloudify_swarm.spec.values import SERVICE_NAME, parse_bytes, valid_service_name
 
 OWNER = {"app.kubernetes.io/managed-by": "cloudify-vnf-suite", "cloudify.co/deployment": "d"}
 
@@ -138,7 +131,7 @@ def test_the_service_name_pattern_itself_does_not_backtrack() -> None:
     """Without the length check in front: 10k characters that almost match, well under 50 ms."""
     for name in ("a" * 10_000 + "!", "a-" * 5_000 + "!", "a_-" * 3_000 + "-"):
         started = time.perf_counter()
-        assert _SERVICE_NAME.fullmatch(name) is None
+        assert SERVICE_NAME.fullmatch(name) is None
         assert time.perf_counter() - started < 0.05
 
 

@@ -13,7 +13,7 @@ import yaml
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import ownership_labels
-from cloudify_swarm.service_spec import Convergence
+from cloudify_swarm.spec.microservice import Convergence
 from cloudify_swarm.stacks import check_external, deploy_stack, parse_compose_file
 
 OURS = ownership_labels("dep-a", "stack_1", "tenant-a")

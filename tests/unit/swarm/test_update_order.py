@@ -6,13 +6,9 @@ import logging
 
 import pytest
 
-from cloudify_swarm.service_spec import (
-    Microservice,
-    note_update_order,
-    parse_microservice,
-    update_config,
-)
-from cloudify_swarm.spec import PortSpec
+from cloudify_swarm.spec.microservice import Microservice, parse_microservice
+from cloudify_swarm.spec.ports import PortSpec
+from cloudify_swarm.spec.service import note_update_order, update_config
 
 
 def service(update: dict[str, object] | None = None) -> Microservice:

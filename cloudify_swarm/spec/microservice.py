@@ -1,12 +1,9 @@
-"""Microservice settings and the assembly of a whole Engine API ServiceSpec.
-
-Pure: no I/O, no ctx, no docker import. `parse_microservice` validates a Microservice node's
-properties (UserError naming the field); `build_service_spec` joins them with the Container and
-Port specs and the ownership labels into the raw shape docker-py's low-level API sends.
+"""A Microservice's settings: a Microservice node's properties (or a compose service's deploy
+section, as the compose parser hands it over) validated into a frozen Microservice, and back
+from the runtime properties its create recorded. UserError names the field. Pure: no I/O, no ctx.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,19 +11,15 @@ from cloudify_shared.errors import UserError
 from cloudify_shared.limits import duration
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.validation import Field, non_negative, parse_mapping, string_mapping
-from cloudify_swarm.spec import (
-    ContainerSpec,
-    PortSpec,
-    _str_list,
-    check_ports,
-    container_api,
+from cloudify_swarm.spec.ports import PortSpec, parse_port
+from cloudify_swarm.spec.values import (
+    ROOT_PROPERTIES,
     nanos,
     parse_bytes,
-    parse_port,
+    property_str_list,
     valid_service_name,
 )
 
-ROOT_PROPERTIES = ("use_external_resource", "resource_id")
 RESOURCE_FIELDS = {"cpus": Field((float,), check=non_negative), "memory": Field((int, str))}
 RESTART_FIELDS = {
     "condition": Field((str,), default="any", choices=("none", "on-failure", "any")),
@@ -47,7 +40,7 @@ NETWORK_FIELDS = {
     "create": Field((bool,), default=False),
     "driver": Field((str,), default="overlay"),
     "attachable": Field((bool,), default=True),
-    "aliases": Field((list,), default=[], check=_str_list),
+    "aliases": Field((list,), default=[], check=property_str_list),
 }
 SECRET_FIELDS = {
     "name": Field((str,), required=True),
@@ -65,8 +58,8 @@ MICROSERVICE_FIELDS = {
     "mode": Field((str,), default="replicated", choices=("replicated", "global")),
     "replicas": Field((int,), default=1, check=non_negative),
     "labels": Field((dict,), default={}),
-    "constraints": Field((list,), default=[], check=_str_list),
-    "preferences": Field((list,), default=[], check=_str_list),
+    "constraints": Field((list,), default=[], check=property_str_list),
+    "preferences": Field((list,), default=[], check=property_str_list),
     "resources": Field((dict,), default={}),
     "restart_policy": Field((dict,), default={}),
     "update_config": Field((dict,), default={}),
@@ -161,8 +154,10 @@ def parse_secret(data: Any, path: str) -> SecretRef:
     return SecretRef(**values)
 
 
-def _api_mapping(values: dict[str, Any], names: dict[str, str], durations: set[str]) -> dict[str, Any]:
-    return {names[k]: (nanos(v) if k in durations else v) for k, v in values.items() if v is not None}
+def _api_mapping(values: dict[str, Any], names: dict[str, str],
+                 durations: set[str]) -> dict[str, Any]:
+    return {names[k]: (nanos(v) if k in durations else v)
+            for k, v in values.items() if v is not None}
 
 
 def _resources(data: Any, path: str) -> dict[str, Any]:
@@ -207,17 +202,18 @@ def parse_microservice(data: Any, path: str = "properties") -> Microservice:
     values = parse_mapping(data, MICROSERVICE_FIELDS, path)
     values["name"] = _check_name(values["name"], f"{path}.name")
     values["stack_name"] = _check_name(values["stack_name"], f"{path}.stack_name")
-    values["compose_variables"] = string_mapping(values["compose_variables"], f"{path}.compose_variables")
+    values["compose_variables"] = string_mapping(values["compose_variables"],
+                                                 f"{path}.compose_variables")
     values["labels"] = string_mapping(values["labels"], f"{path}.labels")
     values["resources"] = _resources(values["resources"], f"{path}.resources")
     values["restart_policy"] = _api_mapping(
         parse_mapping(values["restart_policy"], RESTART_FIELDS, f"{path}.restart_policy"),
         RESTART_NAMES, {"delay", "window"}) if values["restart_policy"] else {}
-    values["update_config"] = _update_config(values["update_config"], f"{path}.update_config", False)
-    values["rollback_config"] = _update_config(values["rollback_config"], f"{path}.rollback_config", True)
-    values["networks"] = [parse_network(n, f"{path}.networks[{i}]") for i, n in enumerate(values["networks"])]
-    values["secrets"] = [parse_secret(s, f"{path}.secrets[{i}]") for i, s in enumerate(values["secrets"])]
-    values["configs"] = [parse_secret(s, f"{path}.configs[{i}]") for i, s in enumerate(values["configs"])]
+    for key, rollback in (("update_config", False), ("rollback_config", True)):
+        values[key] = _update_config(values[key], f"{path}.{key}", rollback)
+    for key, parse in (("networks", parse_network), ("secrets", parse_secret),
+                       ("configs", parse_secret)):
+        values[key] = [parse(item, f"{path}.{key}[{i}]") for i, item in enumerate(values[key])]
     values["convergence"] = Convergence(**parse_mapping(values["convergence"], CONVERGENCE_FIELDS,
                                                         f"{path}.convergence"))
     values["ports"] = [parse_port(p, f"{path}.ports[{i}]") for i, p in enumerate(values["ports"])]
@@ -236,81 +232,3 @@ def microservice_from_dict(data: dict[str, Any]) -> Microservice:
     values["convergence"] = Convergence(**values["convergence"])
     values["ports"] = [PortSpec(**p) for p in values["ports"]]
     return Microservice(**values)
-
-
-def _placement(service: Microservice) -> dict[str, Any]:
-    placement: dict[str, Any] = {}
-    if service.constraints:
-        placement["Constraints"] = list(service.constraints)
-    if service.preferences:
-        placement["Preferences"] = [{"Spread": {"SpreadDescriptor": p.split("=", 1)[-1]}}
-                                    for p in service.preferences]
-    return placement
-
-
-def _file_refs(refs: list[SecretRef], ids: dict[str, str], kind: str) -> list[dict[str, Any]]:
-    return [{f"{kind}ID": ids[r.name], f"{kind}Name": r.name,
-             "File": {"Name": r.target or r.name, "UID": "0", "GID": "0", "Mode": 0o444}}
-            for r in refs]
-
-
-def host_ports_held(ports: list[PortSpec]) -> list[int]:
-    """The published ports in host mode: a host port is held by one task at a time, so an
-    update there must stop the old task before it starts the new one."""
-    return sorted(p.published for p in ports if p.mode == "host" and p.published)
-
-
-def update_config(service: Microservice, ports: list[PortSpec], keep_up: bool) -> dict[str, Any]:
-    """The UpdateConfig to send. With `keep_up` (a Microservice, not a compose service, which
-    keeps docker stack deploy's default), an update the user did not order starts each new task
-    before it stops the old one, so the service never drops to zero running tasks (issue 25);
-    Swarm's own default (stop-first) stays where host-mode ports make start-first impossible."""
-    if not keep_up or "Order" in service.update_config or host_ports_held(ports):
-        return dict(service.update_config)
-    return {**service.update_config, "Order": "start-first"}
-
-
-def note_update_order(logger: logging.Logger, service: Microservice, ports: list[PortSpec],
-                      name: str) -> None:
-    """Say so when an in-place update of the service cannot keep a task running."""
-    held = host_ports_held(ports)
-    if held and "Order" not in service.update_config:
-        logger.info("service %s publishes host-mode port(s) %s: an in-place update stops each old "
-                    "task before its new one starts (a host port is held by one task at a time)",
-                    name, ", ".join(map(str, held)))
-
-
-def build_service_spec(service: Microservice, name: str, container: ContainerSpec,
-                       ports: list[PortSpec], labels: dict[str, str],
-                       object_ids: dict[str, dict[str, str]] | None = None,
-                       keep_up: bool = False) -> dict[str, Any]:
-    """The Engine API ServiceSpec. `object_ids` maps kind ('Secret', 'Config') -> name -> id;
-    `keep_up`: see update_config."""
-    check_ports(ports, service.endpoint_mode, "ports")
-    ids = object_ids or {}
-    spec_container = container_api(container, labels)
-    if service.secrets:
-        spec_container["Secrets"] = _file_refs(service.secrets, ids.get("Secret", {}), "Secret")
-    if service.configs:
-        spec_container["Configs"] = _file_refs(service.configs, ids.get("Config", {}), "Config")
-    task: dict[str, Any] = {"ContainerSpec": spec_container}
-    optional = {"Placement": _placement(service), "Resources": service.resources,
-                "RestartPolicy": service.restart_policy}
-    task.update({k: v for k, v in optional.items() if v})
-    if service.networks:
-        task["Networks"] = [{"Target": n.name, **({"Aliases": n.aliases} if n.aliases else {})}
-                            for n in service.networks]
-    spec: dict[str, Any] = {
-        "Name": name,
-        "Labels": {**service.labels, **labels},
-        "TaskTemplate": task,
-        "Mode": ({"Global": {}} if service.mode == "global"
-                 else {"Replicated": {"Replicas": service.replicas}}),
-        "EndpointSpec": {"Mode": service.endpoint_mode, "Ports": [p.api() for p in ports]},
-    }
-    update = update_config(service, ports, keep_up)
-    if update:
-        spec["UpdateConfig"] = update
-    if service.rollback_config:
-        spec["RollbackConfig"] = service.rollback_config
-    return spec
