@@ -205,7 +205,8 @@ class ApiBackend:
             result = self._call(f"reading {ref}", resource.get, name=ref.name, namespace=ref.namespace)
         except NotFound:
             return None
-        return result.to_dict()
+        found: dict[str, Any] = result.to_dict()
+        return found
 
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Create, or on 409 (already there) JSON-merge-patch. Server-side apply is not used:
@@ -226,7 +227,8 @@ class ApiBackend:
                                             field_manager=FIELD_MANAGER, _request_timeout=self.timeout)
         except NotFound as error:
             raise UserError(str(error)) from error  # e.g. its namespace does not exist
-        return result.to_dict()
+        applied: dict[str, Any] = result.to_dict()
+        return applied
 
     def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         ref = ObjectRef.of(obj)

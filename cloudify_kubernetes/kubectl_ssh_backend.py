@@ -96,7 +96,7 @@ class KubectlSshBackend:
     def __init__(self, settings: SshSettings, validate: bool = True) -> None:
         self.settings = settings
         self.validate = validate
-        self._discovery: dict[str, dict[str, Any]] = {}
+        self._discovery: dict[str, dict[str, dict[str, Any]]] = {}  # apiVersion -> kind -> resource
         self._session_worked = False
         self.conn = fabric.Connection(
             settings.host, user=settings.user, port=settings.port,

@@ -55,7 +55,8 @@ def _status(obj: Obj) -> Mapping[str, Any]:
 
 
 def _condition(obj: Obj, kind: str) -> Mapping[str, Any] | None:
-    for condition in _status(obj).get("conditions") or []:
+    conditions: list[Mapping[str, Any]] = _status(obj).get("conditions") or []
+    for condition in conditions:
         if condition.get("type") == kind:
             return condition
     return None

@@ -91,7 +91,7 @@ def has_marker(data: Any) -> bool:
         return any(has_marker(v) for v in data.values())
     if isinstance(data, list):
         return any(has_marker(v) for v in data)
-    return data == NOT_STORED
+    return bool(data == NOT_STORED)
 
 
 def register_secret_data(obj: Mapping[str, Any]) -> None:

@@ -34,6 +34,7 @@ from cloudify_proxy.mapping import (
 from cloudify_proxy.rest_source import RestSource
 from cloudify_proxy.source import DeploymentSource
 from cloudify_shared import internals
+from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
 from cloudify_shared.tasks import local_files, reach_policy, task
 
@@ -43,11 +44,11 @@ PROXY_INPUTS = tuple(PROXY_FIELDS)
 RELATIONSHIP_INPUTS = ("inherit_outputs",)
 
 
-def local_storage_dir(ctx: Any) -> str:
+def local_storage_dir(ctx: Ctx) -> str:
     return internals.local_storage_dir(ctx) or default_storage_dir()
 
 
-def open_source(ctx: Any, config: ProxyConfig) -> DeploymentSource:
+def open_source(ctx: Ctx, config: ProxyConfig) -> DeploymentSource:
     if config.manager is not None:
         manager = config.manager
         if manager.ca_cert:  # requests opens it: the local-file policy first
@@ -69,7 +70,7 @@ def open_source(ctx: Any, config: ProxyConfig) -> DeploymentSource:
                                          f"execution's own)")
 
 
-def read_config(ctx: Any, inputs: dict[str, Any]) -> ProxyConfig:
+def read_config(ctx: Ctx, inputs: dict[str, Any]) -> ProxyConfig:
     return parse_proxy(ctx.node.properties, inputs)
 
 
@@ -79,7 +80,7 @@ def forget(runtime_properties: Any, names: list[str]) -> None:
 
 
 @task(inputs=PROXY_INPUTS)
-def proxy_create(ctx: Any, **inputs: Any) -> None:
+def proxy_create(ctx: Ctx, **inputs: Any) -> None:
     config = read_config(ctx, inputs)
     source = open_source(ctx, config)
     snapshot = waiter.wait_for_upstream(source, config, ctx.logger)
@@ -101,7 +102,7 @@ def shown(config: ProxyConfig) -> set[str]:
     return shown_properties(config.log_values_of, config.selection, config.capabilities)
 
 
-def day2_config(ctx: Any, inputs: dict[str, Any]) -> ProxyConfig:
+def day2_config(ctx: Ctx, inputs: dict[str, Any]) -> ProxyConfig:
     """The settings for an operation on a created proxy. Its properties as they are now (a
     deployment update may have changed them); when neither they nor the inputs name the
     upstream (create was given it as an input), the deployment it copied from."""
@@ -112,7 +113,7 @@ def day2_config(ctx: Any, inputs: dict[str, Any]) -> ProxyConfig:
 
 
 @task(inputs=PROXY_INPUTS)
-def proxy_refresh(ctx: Any, **inputs: Any) -> None:
+def proxy_refresh(ctx: Ctx, **inputs: Any) -> None:
     """pull, heal, update and cloudify.interfaces.proxy.refresh: copy again, with the current
     properties (a new deployment_id, inherit_outputs or inherit_capabilities take effect);
     logs names, not values."""
@@ -129,7 +130,7 @@ def proxy_refresh(ctx: Any, **inputs: Any) -> None:
 
 
 @task(inputs=PROXY_INPUTS)
-def proxy_check_status(ctx: Any, **inputs: Any) -> None:
+def proxy_check_status(ctx: Ctx, **inputs: Any) -> None:
     """cloudify.interfaces.validation.check_status: the upstream is still there (and
     installed) and the copied outputs and capabilities equal its present ones; else a
     UserError naming what."""
@@ -148,7 +149,7 @@ def proxy_check_status(ctx: Any, **inputs: Any) -> None:
 
 
 @task(inputs=PROXY_INPUTS)
-def proxy_check_drift(ctx: Any, **inputs: Any) -> list[str]:
+def proxy_check_drift(ctx: Ctx, **inputs: Any) -> list[str]:
     """cloudify.interfaces.lifecycle.check_drift: the same findings as check_status, returned
     (names only) rather than raised; an empty list means no drift."""
     config = day2_config(ctx, inputs)
@@ -161,18 +162,18 @@ def proxy_check_drift(ctx: Any, **inputs: Any) -> list[str]:
 
 
 @task
-def proxy_delete(ctx: Any, **_: Any) -> None:
+def proxy_delete(ctx: Ctx, **_: Any) -> None:
     runtime = ctx.instance.runtime_properties
     forget(runtime, [*copied_names(runtime), *RESERVED])
 
 
-def relationship_selection(ctx: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+def relationship_selection(ctx: Ctx, inputs: dict[str, Any]) -> dict[str, Any]:
     selection = parse_selection(inputs.get("inherit_outputs") or [], "inputs.inherit_outputs")
     return outputs_from_proxy(ctx.target.instance.runtime_properties, selection)
 
 
 @task(inputs=RELATIONSHIP_INPUTS)
-def connect_to_proxy(ctx: Any, **inputs: Any) -> None:
+def connect_to_proxy(ctx: Ctx, **inputs: Any) -> None:
     copied = relationship_selection(ctx, inputs)
     ctx.source.instance.runtime_properties.update(copied)
     ctx.logger.info("copied %s from proxy '%s'", ", ".join(sorted(copied)) or "nothing",
@@ -180,7 +181,7 @@ def connect_to_proxy(ctx: Any, **inputs: Any) -> None:
 
 
 @task(inputs=RELATIONSHIP_INPUTS)
-def disconnect_from_proxy(ctx: Any, **inputs: Any) -> None:
+def disconnect_from_proxy(ctx: Ctx, **inputs: Any) -> None:
     # Lenient on purpose: uninstall must get through even if the proxy never copied anything.
     selection = parse_selection(inputs.get("inherit_outputs") or [], "inputs.inherit_outputs")
     names = outputs_of(ctx.target.instance.runtime_properties, selection)

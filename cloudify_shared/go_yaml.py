@@ -124,7 +124,7 @@ class _GoLoader(yaml.SafeLoader):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is yaml.ScalarNode and implicit[0]:
             return resolve(value, self.V2)[0]
-        return str(super().resolve(kind, value, implicit))
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
 
     def construct_go_scalar(self, node: yaml.ScalarNode) -> Any:
         text = self.construct_scalar(node)
@@ -148,10 +148,13 @@ class SigsYamlLoader(_GoLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         self.flatten_mapping(node)
         mapping: dict[str, Any] = {}
+        # (construct_object: unannotated in the yaml stubs, and mypy names it as ours here)
         for key_node, value_node in node.value:
             key = self.construct_go_scalar(key_node) if key_node.tag == FLOAT and \
-                isinstance(key_node, yaml.ScalarNode) else self.construct_object(key_node, deep=deep)
-            mapping[json_key(key, key_node)] = self.construct_object(value_node, deep=deep)
+                isinstance(key_node, yaml.ScalarNode) else \
+                self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            value = self.construct_object(value_node, deep=deep)  # type: ignore[no-untyped-call]
+            mapping[json_key(key, key_node)] = value
         return mapping
 
     def construct_sigs_float(self, node: yaml.ScalarNode) -> Any:

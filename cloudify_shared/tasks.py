@@ -16,12 +16,13 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from cloudify import ctx as ctx_proxy
 from cloudify.decorators import operation
 from cloudify.exceptions import HttpException, NonRecoverableError, OperationRetry, RecoverableError
 
+from cloudify_shared.ctx_protocol import Ctx, SubjectContext
 from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTimeout, WorkloadFailed
 from cloudify_shared.internals import is_local, node_record, operation_endpoint
 from cloudify_shared.limits import check_size
@@ -29,7 +30,8 @@ from cloudify_shared.local_files import LocalFiles, allowed_dirs_from
 from cloudify_shared.reach import ReachPolicy
 from cloudify_shared.redaction import install_filter, redact
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 FATAL = (UserError, WorkloadFailed, WaitTimeout, NotFound)
 TRANSIENT_BUILTINS = (ConnectionError, TimeoutError)
@@ -37,7 +39,7 @@ TRANSIENT_BUILTINS = (ConnectionError, TimeoutError)
 _FILES: ContextVar[LocalFiles | None] = ContextVar("vnf_local_files", default=None)
 
 
-def describe_context(ctx: Any) -> str:
+def describe_context(ctx: Ctx) -> str:
     """'node X (instance Y)' or 'relationship X -> Y' for the running operation."""
     try:
         if ctx.type == "relationship-instance":
@@ -50,16 +52,20 @@ def describe_context(ctx: Any) -> str:
 
 def translate_error(error: Exception, where: str) -> Exception:
     """The Cloudify error for a project or unexpected exception."""
-    if isinstance(error, (NonRecoverableError, RecoverableError, OperationRetry)):
-        return error
     message = redact(f"{where}: {error}")
-    if isinstance(error, TransientError):
-        return RecoverableError(message, retry_after=error.retry_after)
-    if isinstance(error, TRANSIENT_BUILTINS):
-        return RecoverableError(redact(f"{where}: {type(error).__name__}: {error}"))
-    if isinstance(error, FATAL):
-        return NonRecoverableError(message)
-    return NonRecoverableError(redact(f"{where}: unexpected {type(error).__name__}: {error}"))
+    translated: Exception  # (Cloudify's exceptions are untyped)
+    if isinstance(error, (NonRecoverableError, RecoverableError, OperationRetry)):
+        translated = error
+    elif isinstance(error, TransientError):
+        translated = RecoverableError(message, retry_after=error.retry_after)
+    elif isinstance(error, TRANSIENT_BUILTINS):
+        translated = RecoverableError(redact(f"{where}: {type(error).__name__}: {error}"))
+    elif isinstance(error, FATAL):
+        translated = NonRecoverableError(message)
+    else:
+        translated = NonRecoverableError(
+            redact(f"{where}: unexpected {type(error).__name__}: {error}"))
+    return translated
 
 
 def accepted_inputs(func: Callable[..., Any], declared: Iterable[str]) -> frozenset[str] | None:
@@ -75,7 +81,7 @@ def accepted_inputs(func: Callable[..., Any], declared: Iterable[str]) -> frozen
     return frozenset(named | declared)
 
 
-def reject_unknown_inputs(ctx: Any, given: Iterable[str], accepted: frozenset[str] | None) -> None:
+def reject_unknown_inputs(ctx: Ctx, given: Iterable[str], accepted: frozenset[str] | None) -> None:
     """A UserError naming the operation and every input it does not take (never dropped)."""
     unknown = sorted(set(given) - {"ctx"} - (accepted if accepted is not None else set(given)))
     if not unknown:
@@ -89,16 +95,26 @@ def reject_unknown_inputs(ctx: Any, given: Iterable[str], accepted: frozenset[st
                     f"(it takes: {takes})")
 
 
-def task(func: F | None = None, *, inputs: Iterable[str] = ()) -> Any:
-    """Wrap an operation: resumable, secrets masked in its log, unknown inputs refused, errors
-    translated. `@task` or `@task(inputs=NAMES)` for an operation whose `**inputs` passes NAMES on."""
+@overload
+def task(func: Callable[P, R], /) -> Callable[P, R]: ...
 
-    def decorate(func: F) -> F:
+
+@overload
+def task(*, inputs: Iterable[str] = ()) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def task(func: Callable[P, R] | None = None, /, *, inputs: Iterable[str] = ()
+         ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+    """Wrap an operation: resumable, secrets masked in its log, unknown inputs refused, errors
+    translated. `@task` or `@task(inputs=NAMES)` for an operation whose `**inputs` passes NAMES on.
+    The operation keeps its signature for mypy (ParamSpec)."""
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
         accepted = accepted_inputs(func, inputs)
 
         @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            ctx = kwargs.get("ctx") or ctx_proxy
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            ctx = cast(Ctx, kwargs.get("ctx") or ctx_proxy)
             install_filter(ctx.logger)
             token = _FILES.set(None)
             try:
@@ -116,12 +132,13 @@ def task(func: F | None = None, *, inputs: Iterable[str] = ()) -> Any:
                 _FILES.reset(token)
 
         wrapper.accepted_inputs = accepted  # type: ignore[attr-defined]
-        return operation(resumable=True)(wrapper)  # type: ignore[no-any-return,unused-ignore]
+        operation_: Callable[P, R] = operation(resumable=True)(wrapper)  # Cloudify's: untyped
+        return operation_
 
     return decorate(func) if func is not None else decorate
 
 
-def on_manager(ctx: Any) -> bool:
+def on_manager(ctx: Ctx) -> bool:
     """Whether the operation runs on a manager. cloudify.workflows.local (the cfy local profile)
     marks every operation's context local (cloudify_shared.internals.is_local); a manager's
     mgmtworker (or agent) never does. Anything not marked local counts as a manager: the
@@ -129,7 +146,7 @@ def on_manager(ctx: Any) -> bool:
     return not is_local(ctx)
 
 
-def resource_getter(ctx: Any) -> Callable[[str], bytes]:
+def resource_getter(ctx: Ctx) -> Callable[[str], bytes]:
     """ctx.get_resource (a blueprint resource, relative to the blueprint) with a missing
     resource as a UserError naming it."""
     def get(path: str) -> bytes:
@@ -142,7 +159,7 @@ def resource_getter(ctx: Any) -> Callable[[str], bytes]:
     return get
 
 
-def local_files(ctx: Any) -> LocalFiles:
+def local_files(ctx: Ctx) -> LocalFiles:
     """How this operation reads the files its node names (cloudify_shared.local_files): one per
     operation, its private copies removed when the operation ends."""
     files = _FILES.get()
@@ -152,13 +169,13 @@ def local_files(ctx: Any) -> LocalFiles:
     return files
 
 
-def reach_policy(ctx: Any) -> ReachPolicy:
+def reach_policy(ctx: Ctx) -> ReachPolicy:
     """The endpoints this operation's blueprint may reach (cloudify_shared.reach): the
     administrator's allowlists on a manager, everything in the local profile."""
     return ReachPolicy.for_operation(on_manager(ctx))
 
 
-def tenant_of(ctx: Any) -> str | None:
+def tenant_of(ctx: Ctx) -> str | None:
     """The tenant the operation runs in (ownership labels carry it); None where the context
     has none (the local profile)."""
     try:
@@ -167,7 +184,7 @@ def tenant_of(ctx: Any) -> str | None:
         return None
 
 
-def instance_count(ctx: Any) -> int:
+def instance_count(ctx: Ctx) -> int:
     """How many instances the operation's node has, counting those a running scale workflow adds:
     on a manager, the scale workflow raises the node's planned_number_of_instances first and its
     number_of_instances only when done. ctx.node offers only the latter; the node record behind
@@ -178,7 +195,7 @@ def instance_count(ctx: Any) -> int:
     return max(current, int(planned or 0))
 
 
-def writable_target(ctx: Any, target: Any) -> Any:
+def writable_target(ctx: Ctx, target: SubjectContext) -> SubjectContext:
     """A relationship target (from ctx.instance.relationships) whose runtime properties a node
     operation may write, as a relationship operation writes ctx.target's: Cloudify hands node
     operations their targets read-only. Built as Cloudify builds a relationship operation's
@@ -186,4 +203,6 @@ def writable_target(ctx: Any, target: Any) -> Any:
     cloudify_shared.internals.operation_endpoint)."""
     from cloudify.context import RelationshipSubjectContext
     subject = {"node_name": target.node.id, "node_id": target.instance.id}
-    return RelationshipSubjectContext(subject, operation_endpoint(ctx), modifiable=True)
+    writable: SubjectContext = RelationshipSubjectContext(subject, operation_endpoint(ctx),
+                                                          modifiable=True)
+    return writable

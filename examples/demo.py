@@ -71,7 +71,8 @@ class Chain:
 
     def outputs(self, name: str) -> dict[str, Any]:
         text = self.cfy("deployments", "outputs", "-b", self.deployment(name))
-        return json.loads(text[text.index("{"):text.rindex("}") + 1])
+        outputs: dict[str, Any] = json.loads(text[text.index("{"):text.rindex("}") + 1])
+        return outputs
 
     def installed(self, name: str) -> bool:
         return (self.workdir / ".cloudify" / "profiles" / "local" / "deployments"

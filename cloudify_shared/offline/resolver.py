@@ -50,7 +50,7 @@ def plugin_yaml_for(plugin_yaml: Path, dsl_version: str | None) -> Path:
     return older[max(older)] if older else plugin_yaml
 
 
-class OfflineImportResolver(DefaultImportResolver):
+class OfflineImportResolver(DefaultImportResolver):  # type: ignore[misc]  # dsl_parser: untyped
     """Resolve official types and `plugin:` imports from local files."""
 
     def __init__(
