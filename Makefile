@@ -31,8 +31,9 @@ status:
 	bash scripts/local-clusters status
 	bash scripts/real-manager status
 
-lint: setup
+lint: setup       ## ruff, and the layer contracts of pyproject.toml (import-linter)
 	$(VENV)/bin/ruff check $(PACKAGES) tests benchmarks scripts
+	$(VENV)/bin/lint-imports
 
 typecheck: setup  ## mypy on the service and adapter layers (tasks modules excluded)
 	$(VENV)/bin/mypy $(PACKAGES) examples --exclude '(^|/)tasks(_[a-z_]+)?\.py$$'
@@ -65,4 +66,4 @@ soak: clusters    ## 20 install/uninstall cycles of the hybrid example with a le
 	bash scripts/soak 20
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info .pytest_cache .mypy_cache .ruff_cache .cfy-work
+	rm -rf $(VENV) dist build *.egg-info .pytest_cache .mypy_cache .ruff_cache .grimp_cache .cfy-work

@@ -27,6 +27,7 @@ setup(
     ],
     extras_require={
         "dev": ["cloudify==7.0.5", "pytest", "ruff", "mypy", "types-PyYAML", "wagon",
+                "import-linter", "grimp",  # the layer contracts (pyproject.toml) and the import graph
                 "matplotlib"],  # matplotlib: the benchmark plot (benchmarks/results/results.png)
     },
 )
