@@ -13,8 +13,10 @@ Two views, each printed as a markdown table:
   HTTP requests it made to the cluster (count and summed time), CPU of the whole process.
 
 Run (holding the cluster lock):
-    .venv/bin/python -m benchmarks.operation_breakdown manager k8s|swarm N [ROOT]
-        (ROOT: the tree whose wagon is measured, or a .wgn file kept from before a change)
+    .venv/bin/python -m benchmarks.operation_breakdown manager k8s|swarm|floor-k8s N [ROOT]
+        (ROOT: the tree whose wagon and plugin yamls are measured, or a .wgn file kept from
+        before a change; floor-k8s: the k8s graph with each operation that ROOT's
+        plugin_1_5.yaml maps an empty one of benchmarks/noop_plugin, the floor of issue 28)
     .venv/bin/python -m benchmarks.operation_breakdown process k8s [PYTHON]
         (Kubernetes only: a Swarm Container's operations need a Microservice's relationship ctx,
         which the mock does not give; its import costs are measured as in the results file)
@@ -35,6 +37,8 @@ from collections import defaultdict
 from datetime import UTC
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGER_STATE = Path(os.environ.get("REAL_MANAGER_STATE", "/var/lib/cloudify-vnf-manager"))
@@ -95,13 +99,16 @@ def access_lines() -> int:
 def manager_run(platform: str, count: int, root: Path = ROOT) -> dict[str, Any]:
     """`root`: the tree whose wagon is uploaded first, or a wagon (.wgn) kept from before a change."""
     from benchmarks import scale_blueprints
-    from examples.manager import ManagerCfy, ensure_wagon
     workdir = Path(tempfile.mkdtemp(prefix="opbreak-"))
-    cli = ManagerCfy(workdir / "cfy-manager")
-    cli.ensure_plugin(root if root.suffix == ".wgn" else ensure_wagon(root))
     deployment = f"opbreak-{uuid.uuid4().hex[:6]}"
-    text = (scale_blueprints.kubernetes_blueprint(count, deployment) if platform == "k8s"
-            else scale_blueprints.swarm_blueprint(count))
+    cli = upload_plugin(platform, root, workdir)
+    if platform == "floor-k8s":
+        text = scale_blueprints.noop_kubernetes_blueprint(
+            count, yaml.safe_load((tree(root) / "plugin_1_5.yaml").read_text()))
+    elif platform == "k8s":
+        text = scale_blueprints.kubernetes_blueprint(count, deployment)
+    else:
+        text = scale_blueprints.swarm_blueprint(count)
     blueprint = workdir / "blueprint.yaml"
     blueprint.write_text(text)
     result: dict[str, Any] = {"platform": platform, "count": count, "load": os.getloadavg()[0],
@@ -121,6 +128,28 @@ def manager_run(platform: str, count: int, root: Path = ROOT) -> dict[str, Any]:
     finally:
         cli.uninstall(deployment)
     return result
+
+
+def tree(root: Path) -> Path:
+    """The source tree of `root` (a .wgn is measured with this tree's plugin yamls)."""
+    return ROOT if root.suffix == ".wgn" else root
+
+
+def upload_plugin(platform: str, root: Path, workdir: Path) -> Any:
+    """Ours (the wagon of `root` with `root`'s plugin yamls, so a tree kept from before a change
+    maps what it mapped then), or for floor-k8s the no-op plugin (benchmarks/noop_plugin)."""
+    from benchmarks.manager_compare import NOOP, noop_wagon
+    from examples.manager import ManagerCfy, ensure_wagon
+    cli = ManagerCfy(workdir / "cfy-manager")
+    if platform == "floor-k8s":
+        client = cli.access.client()
+        if not list(client.plugins.list(package_name="cloudify-noop-bench")):
+            cli.run("plugins", "upload", str(noop_wagon(workdir)), "-y", str(NOOP / "plugin.yaml"),
+                    "--visibility", "global")
+    else:
+        yamls = tuple(tree(root) / name for name in ("plugin.yaml", "plugin_1_4.yaml", "plugin_1_5.yaml"))
+        cli.ensure_plugin(root if root.suffix == ".wgn" else ensure_wagon(root), yamls)
+    return cli
 
 
 def manager_table(result: dict[str, Any]) -> str:

@@ -93,3 +93,37 @@ def mixed_blueprint(count: int, prefix: str, stability: float = 1.5) -> str:
     return render_blueprint({"master": master_node(), "swarm": {"type": "cloudify.swarm.Manager"},
                              **kubernetes_nodes(range(kube), prefix),
                              **swarm_nodes(range(kube, count), stability)})
+
+
+NOOP_IMPLEMENTATION = "noop_bench.cloudify_noop_bench.noop"
+KUBERNETES_TYPES = ("cloudify.kubernetes.Master", "cloudify.kubernetes.Microservice")
+KUBERNETES_RELATIONSHIP = "cloudify.kubernetes.relationships.connected_to_master"
+
+
+def noop_interfaces(interfaces: dict[str, Any]) -> dict[str, Any]:
+    """The same interfaces and operations, each mapped to the empty operation, no inputs."""
+    return {name: {op: NOOP_IMPLEMENTATION for op in operations}
+            for name, operations in (interfaces or {}).items()}
+
+
+def noop_kubernetes_blueprint(count: int, plugin_yaml: dict[str, Any]) -> str:
+    """The floor of kubernetes_blueprint (issue 28): the same nodes and relationship, each
+    operation that `plugin_yaml` (a parsed plugin_1_5.yaml) maps for the Master, the
+    Microservice and connected_to_master mapped to benchmarks/noop_plugin's empty operation.
+    What Cloudify's dispatch costs for the same graph and the same tasks."""
+    types, relationships = plugin_yaml["node_types"], plugin_yaml["relationships"]
+    relationship = relationships[KUBERNETES_RELATIONSHIP]
+    header = {**HEADER, "imports": [HEADER["imports"][0], "plugin:cloudify-noop-bench"]}
+    node_types = {f"floor.{name.rsplit('.', 1)[1]}": {
+        "derived_from": "cloudify.nodes.Root",
+        "interfaces": noop_interfaces(types[name].get("interfaces"))} for name in KUBERNETES_TYPES}
+    nodes: dict[str, Any] = {"master": {"type": "floor.Master"}}
+    nodes.update({f"svc{index}": {
+        "type": "floor.Microservice",
+        "relationships": [{"type": "floor.connected_to_master", "target": "master"}],
+    } for index in range(count)})
+    return yaml.safe_dump({**header, "node_types": node_types, "relationships": {
+        "floor.connected_to_master": {
+            "derived_from": relationship["derived_from"],
+            "source_interfaces": noop_interfaces(relationship.get("source_interfaces"))}},
+        "node_templates": nodes}, sort_keys=False)

@@ -27,3 +27,33 @@ def test_a_failed_attempt_is_not_counted_and_the_retry_is() -> None:
     events = [event("sending_task", 1.0), event("task_started", 1.5), event("task_failed", 2.0),
               event("sending_task", 3.0), event("task_started", 3.5), event("task_succeeded", 4.0)]
     assert operation_times(events)["svc lifecycle.start"]["run"] == [0.5]
+
+
+def test_the_floor_maps_exactly_what_the_plugin_yaml_maps_each_to_the_empty_operation() -> None:
+    """The floor of issue 28: the k8s scale graph, each operation the given plugin yaml maps for
+    the Master, the Microservice and connected_to_master an empty one, and nothing else."""
+    import yaml
+
+    from benchmarks.scale_blueprints import NOOP_IMPLEMENTATION, noop_kubernetes_blueprint
+    plugin = {"node_types": {
+        "cloudify.kubernetes.Master": {"interfaces": {"cloudify.interfaces.lifecycle": {
+            "create": {"implementation": "x.master_create"}}}},
+        "cloudify.kubernetes.Microservice": {"interfaces": {"cloudify.interfaces.lifecycle": {
+            "start": {"implementation": "x.start", "inputs": {"env": {"default": None}}},
+            "delete": "x.delete"}}}},
+        "relationships": {"cloudify.kubernetes.relationships.connected_to_master": {
+            "derived_from": "cloudify.relationships.connected_to",
+            "source_interfaces": {"cloudify.interfaces.relationship_lifecycle": {
+                "preconfigure": "x.connect"}}}}}
+    floor = yaml.safe_load(noop_kubernetes_blueprint(3, plugin))
+    assert floor["node_types"]["floor.Master"]["interfaces"] == {
+        "cloudify.interfaces.lifecycle": {"create": NOOP_IMPLEMENTATION}}
+    assert floor["node_types"]["floor.Microservice"]["interfaces"] == {
+        "cloudify.interfaces.lifecycle": {"start": NOOP_IMPLEMENTATION, "delete": NOOP_IMPLEMENTATION}}
+    assert floor["relationships"]["floor.connected_to_master"]["source_interfaces"] == {
+        "cloudify.interfaces.relationship_lifecycle": {"preconfigure": NOOP_IMPLEMENTATION}}
+    assert sorted(floor["node_templates"]) == ["master", "svc0", "svc1", "svc2"]
+    assert floor["node_templates"]["svc2"]["relationships"] == [
+        {"type": "floor.connected_to_master", "target": "master"}]
+    assert "plugin:cloudify-noop-bench" in floor["imports"]
+    assert "plugin:cloudify-vnf-suite" not in floor["imports"]
