@@ -203,7 +203,7 @@ def ssh_transport() -> None:
     if hasattr(docker.api.client, "SSHHTTPAdapter"):
         return
     try:
-        from docker.transport.sshconn import SSHHTTPAdapter
+        from docker.transport.sshconn import SSHHTTPAdapter  # here: paramiko, for ssh:// only
     except ImportError:
         return
     for module in (docker.transport, docker.api.client):

@@ -1,7 +1,7 @@
 """Runtime properties the Swarm node types write: what `get_attribute` can read.
 
 A declared list, kept next to the code that writes them (tasks.py, tasks_lifecycle.py,
-context_links.py, and the facts of docker_engine.swarm_facts / services.service_facts /
+context/links.py, and the facts of docker_engine.swarm_facts / services.service_facts /
 stacks.deploy_stack). The reference pages (docs/reference, made by
 `python -m cloudify_shared.offline.reference`) show PUBLISHED; INTERNAL names bookkeeping the
 operations keep for themselves (not an interface: it may change). Plain data, no imports.

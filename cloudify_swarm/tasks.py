@@ -1,7 +1,7 @@
 """Operations named in plugin.yaml for the Swarm types. Thin: read ctx, call the layer below,
 write runtime properties. The only modules of this plugin that import cloudify. How an
-operation finds its Manager, Microservice and Ports is in context_links.py, how it opens the
-Engine in engine_links.py, how it reads a compose file in compose_resources.py.
+operation finds its Manager, Microservice and Ports is in context/links.py, how it opens the
+Engine in context/engine.py, how it reads a compose file in context/compose_file.py.
 
 How a service comes together, given Cloudify's install order (a host before what it contains,
 a relationship target before its source):
@@ -30,8 +30,9 @@ from cloudify_shared.errors import UserError
 from cloudify_shared.tasks import local_files, on_manager, task, writable_target
 from cloudify_shared.validation import string_mapping
 from cloudify_swarm import lifecycle, naming, services
-from cloudify_swarm.compose_resources import compose_copy, compose_options
-from cloudify_swarm.context_links import (
+from cloudify_swarm.context.compose_file import compose_copy, compose_options
+from cloudify_swarm.context.engine import checked_endpoint, connect, engine_for
+from cloudify_swarm.context.links import (
     CREATE_ENV,
     CREATE_ENV_KEYS,
     check_host,
@@ -51,7 +52,6 @@ from cloudify_swarm.context_links import (
 )
 from cloudify_swarm.drift import keep_live_env
 from cloudify_swarm.endpoint import parse_endpoint, warn_if_insecure
-from cloudify_swarm.engine_links import checked_endpoint, connect, engine_for
 from cloudify_swarm.spec.container import parse_container
 from cloudify_swarm.spec.microservice import Microservice, microservice_from_dict
 from cloudify_swarm.spec.ports import parse_port
@@ -67,8 +67,8 @@ REMOVING = "removing"  # set by stop (service removed, containers may linger) un
 def manager_create(ctx: Any, **_: Any) -> None:
     endpoint = parse_endpoint(ctx.node.properties.get("endpoint"), "properties.endpoint")
     warn_if_insecure(endpoint, ctx.logger)
-    from cloudify_swarm import docker_engine
-    # checked against the administrator's allowlist before anything is opened (engine_links)
+    from cloudify_swarm import docker_engine  # here: docker-py loads only where it is used
+    # checked against the administrator's allowlist before anything is opened (context.engine)
     client = docker_engine.open_client(checked_endpoint(ctx, endpoint, "properties.endpoint"),
                                        on_manager(ctx))
     try:
@@ -108,10 +108,10 @@ def microservice_create(ctx: Any, **_: Any) -> None:
     warn_if_insecure(endpoint, ctx.logger)
     services.object_data(service, local_files(ctx).read_text)  # files checked before start makes anything
     if service.compose_file:
-        from cloudify_swarm import stacks
+        from cloudify_swarm.compose.stack import parse_compose_file  # yaml only for a stack
         with compose_copy(ctx, service.compose_file) as path:
-            stacks.parse_compose_file(path, "properties.compose_file",  # validate before any call
-                                      logger=ctx.logger, **compose_options(ctx, service))
+            parse_compose_file(path, "properties.compose_file",  # validate before any call
+                               logger=ctx.logger, **compose_options(ctx, service))
     props = ctx.instance.runtime_properties
     props["endpoint"] = endpoint.public()
     props["service_config"] = service.to_dict()
@@ -146,7 +146,7 @@ def apply_objects(ctx: Any, props: Any, service: Microservice) -> None:
         props["object_ids"] = services.ensure_objects(engine, service, owner, ctx.logger,
                                                       local_files(ctx).read_text)
         if service.compose_file:
-            from cloudify_swarm import stacks
+            from cloudify_swarm import stacks  # here: the compose parser (yaml) only for a stack
             with compose_copy(ctx, service.compose_file) as path:
                 props["stack"] = stacks.deploy_stack(engine, path, props["service_name"], owner,
                                                      service.convergence, ctx.logger,
@@ -345,7 +345,7 @@ def write_conflicts() -> tuple[type[Exception], ...]:
     only now: cloudify.workflows.local loads dsl_parser and networkx)."""
     found: list[type[Exception]] = []
     try:
-        from cloudify.workflows.local import StorageConflictError
+        from cloudify.workflows.local import StorageConflictError  # here: see the docstring
         found.append(StorageConflictError)
     except ImportError:  # pragma: no cover
         pass
@@ -360,7 +360,7 @@ def write_conflicts() -> tuple[type[Exception], ...]:
 def is_write_conflict(error: Exception) -> bool:
     """Of what write_conflicts() catches: the local profile's conflict, or a manager's HTTP 409
     (another status, e.g. 403 or 500, is not a conflict and is raised)."""
-    from cloudify_rest_client.exceptions import CloudifyClientError
+    from cloudify_rest_client.exceptions import CloudifyClientError  # as write_conflicts
     return not isinstance(error, CloudifyClientError) or error.status_code == 409
 
 

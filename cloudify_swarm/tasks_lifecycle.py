@@ -22,8 +22,9 @@ from typing import Any
 from cloudify_shared.errors import UserError
 from cloudify_shared.tasks import task
 from cloudify_swarm import lifecycle, services
-from cloudify_swarm.compose_resources import compose_copy, compose_options
-from cloudify_swarm.context_links import (
+from cloudify_swarm.context.compose_file import compose_copy, compose_options
+from cloudify_swarm.context.engine import engine_for
+from cloudify_swarm.context.links import (
     host_of,
     instance_microservice,
     own_properties,
@@ -32,7 +33,6 @@ from cloudify_swarm.context_links import (
 )
 from cloudify_swarm.drift import keep_live_env
 from cloudify_swarm.engine_api import EngineApi
-from cloudify_swarm.engine_links import engine_for
 from cloudify_swarm.spec.container import parse_container
 from cloudify_swarm.spec.microservice import Microservice, microservice_from_dict
 from cloudify_swarm.spec.ports import PortSpec
@@ -156,7 +156,7 @@ def microservice_check_drift(ctx: Any, **_: Any) -> dict[str, str] | None:
     drift = lifecycle.config_drift(recorded, current)
     with engine_for(ctx, props) as engine:
         if current.compose_file:
-            from cloudify_swarm import stacks
+            from cloudify_swarm import stacks  # here: the compose parser (yaml) only for a stack
             with compose_copy(ctx, current.compose_file) as path:
                 drift.update(stacks.stack_drift(engine, path, props["service_name"],
                                                 owner_of(ctx, ctx.instance.id),

@@ -28,8 +28,10 @@ import yaml
 from cloudify_shared.errors import PluginError, UserError
 from cloudify_shared.ownership import ownership_labels
 from cloudify_swarm import stacks
-from cloudify_swarm.compose_files import ComposeFiles
-from cloudify_swarm.compose_interpolation import dotenv_variables
+from cloudify_swarm.compose.engine_spec import NAMESPACE
+from cloudify_swarm.compose.files import ComposeFiles
+from cloudify_swarm.compose.interpolation import dotenv_variables
+from cloudify_swarm.compose.stack import parse_compose_file
 from cloudify_swarm.docker_engine import Engine
 from tests.helpers.clusters import docker_client, wait_gone
 from tests.helpers.paths import ROOT
@@ -69,8 +71,10 @@ def our_deploy(engine: Engine, path: Path, stack: str, owner: dict[str, str]) ->
     """(None, True) when we deploy it, else (our error, whether it is a UserError: the clear
     refusal the issue asks for, naming the file and the field)."""
     try:
-        parsed = stacks.parse_compose_file(str(path), "compose", stack, {}, LOG)
-        stacks.create_stack(engine, parsed, stack, owner, LOG)
+        parsed = parse_compose_file(str(path), "compose", stack, {}, LOG)
+        stacks.check_external(engine, parsed, owner)
+        stacks.check_external_exist(engine, parsed)
+        list(stacks.apply_stack(engine, parsed, stack, owner, LOG))  # no wait, as docker's --detach
     except UserError as error:
         return str(error), True
     except PluginError as error:  # an engine error where docker had none is a difference too
@@ -96,7 +100,7 @@ def live_specs(stack: str) -> dict[str, dict[str, Any]]:
     client = docker_client()
     try:
         networks = {n["Id"]: n["Name"] for n in client.api.networks()}
-        found = client.api.services(filters={"label": f"{stacks.NAMESPACE}={stack}"})
+        found = client.api.services(filters={"label": f"{NAMESPACE}={stack}"})
         return {s["Spec"]["Name"][len(stack) + 1:]: normalize(s["Spec"], stack, networks) for s in found}
     finally:
         client.close()
@@ -158,7 +162,7 @@ def differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
 def stack_left(stack: str) -> list[str]:
     client = docker_client()
     try:
-        filters = {"label": f"{stacks.NAMESPACE}={stack}"}
+        filters = {"label": f"{NAMESPACE}={stack}"}
         return [f"service/{s['Spec']['Name']}" for s in client.api.services(filters=filters)] + \
             [f"network/{n['Name']}" for n in client.api.networks(filters=filters)]
     finally:

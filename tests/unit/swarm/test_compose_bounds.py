@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm import compose_ports
-from cloudify_swarm.compose_ports import MAX_PORTS, parse_ports
-from cloudify_swarm.stacks import parse_compose_file
+from cloudify_swarm.compose import ports as compose_ports
+from cloudify_swarm.compose.ports import MAX_PORTS, parse_ports
+from cloudify_swarm.compose.stack import parse_compose_file
 
 BOMB = """version: "3.8"
 x-bomb:

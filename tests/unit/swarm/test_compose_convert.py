@@ -11,12 +11,9 @@ import pytest
 import yaml
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm.compose_values import normalize_image, restart_policy
-from cloudify_swarm.stacks import (
-    NAMESPACE,
-    parse_compose_file,
-    stack_service_spec,
-)
+from cloudify_swarm.compose.engine_spec import NAMESPACE, stack_service_spec
+from cloudify_swarm.compose.stack import parse_compose_file
+from cloudify_swarm.compose.values import normalize_image, restart_policy
 
 
 def write(folder: Path, service: dict[str, Any], **top: Any) -> str:

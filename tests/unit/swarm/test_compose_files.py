@@ -11,8 +11,9 @@ import yaml
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.local_files import LocalFiles
-from cloudify_swarm.compose_files import ComposeFiles
-from cloudify_swarm.stacks import NAMESPACE, parse_compose_file, stack_service_spec
+from cloudify_swarm.compose.engine_spec import NAMESPACE, stack_service_spec
+from cloudify_swarm.compose.files import ComposeFiles
+from cloudify_swarm.compose.stack import parse_compose_file
 
 CONTENT = "secret_key=do-not-leak-this"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm.compose_interpolation import (
+from cloudify_swarm.compose.interpolation import (
     dotenv_variables,
     interpolate,
     parse_env_lines,

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm.compose_strings import go_float, string_map
-from cloudify_swarm.stacks import NAMESPACE, parse_compose_file, stack_service_spec
+from cloudify_swarm.compose.engine_spec import NAMESPACE, stack_service_spec
+from cloudify_swarm.compose.stack import parse_compose_file
+from cloudify_swarm.compose.strings import go_float, string_map
 
 
 def write(folder: Path, text: str) -> str:

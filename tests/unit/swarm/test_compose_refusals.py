@@ -12,10 +12,11 @@ import pytest
 import requests
 
 from cloudify_shared.errors import TransientError, UserError
-from cloudify_swarm.compose_refusals import refused_key
+from cloudify_swarm.compose.refusals import refused_key
 from cloudify_swarm.docker_engine import engine_errors, refused_for_its_content
 from cloudify_swarm.engine_api import EngineRefused
-from cloudify_swarm.stacks import create_stack, parse_compose_file
+from cloudify_swarm.spec.microservice import Convergence
+from cloudify_swarm.stacks import deploy_stack
 
 LOG = logging.getLogger(__name__)
 
@@ -87,10 +88,21 @@ class RefusingEngine:
     def service_by_name(self, name: str) -> None:
         return None
 
+    def find_services(self, labels: dict[str, str], name: str | None = None) -> list[dict[str, Any]]:
+        return []
+
+    def containers(self, labels: dict[str, str]) -> list[dict[str, Any]]:
+        return []
+
     def create_service(self, spec: dict[str, Any]) -> str:
         with engine_errors(f"creating service {spec['Name']}"):
             raise api_error(500, self.said)
         raise AssertionError("unreachable")
+
+
+def deploy(engine: RefusingEngine, path: str) -> None:
+    """deploy_stack on an engine with no stack: a refusal removes what it made (nothing here)."""
+    deploy_stack(engine, path, "st", {"owner": "me"}, Convergence(), LOG)  # type: ignore[arg-type]
 
 
 def write(folder: Path, text: str) -> str:
@@ -100,28 +112,30 @@ def write(folder: Path, text: str) -> str:
 
 
 def test_an_engine_refusal_names_the_file_the_service_and_the_key(tmp_path: Path) -> None:
-    stack = parse_compose_file(write(tmp_path, 'version: "3.8"\nservices:\n  web:\n    image: busybox\n'
-                                               '    deploy: {placement: {constraints: [""]}}\n'), "compose", "st")
+    path = write(tmp_path, 'version: "3.8"\nservices:\n  web:\n    image: busybox\n'
+                           '    deploy: {placement: {constraints: [""]}}\n')
     engine = RefusingEngine("rpc error: code = Unknown desc = constraint expected one operator from ==, !=")
     with pytest.raises(UserError) as refused:
-        create_stack(engine, stack, "st", {"owner": "me"}, LOG)  # type: ignore[arg-type]
+        deploy(engine, path)
     assert type(refused.value) is UserError
     assert str(refused.value).startswith(
-        "compose (stack.yml).services.web.deploy.placement.constraints: the Docker Engine refused the service: "
+        "properties.compose_file (stack.yml).services.web.deploy.placement.constraints: "
+        "the Docker Engine refused the service: "
         "creating service st_web: rpc error: code = Unknown desc = constraint expected one operator")
 
 
 def test_an_engine_outage_stays_transient(tmp_path: Path) -> None:
-    stack = parse_compose_file(write(tmp_path, 'version: "3.8"\nservices: {web: {image: busybox}}\n'), "compose", "st")
+    path = write(tmp_path, 'version: "3.8"\nservices: {web: {image: busybox}}\n')
     engine = RefusingEngine("rpc error: code = Unavailable desc = connection refused")
     with pytest.raises(TransientError):
-        create_stack(engine, stack, "st", {"owner": "me"}, LOG)  # type: ignore[arg-type]
+        deploy(engine, path)
 
 
 @pytest.mark.parametrize("kind", ["network", "secret", "config"])
 def test_a_missing_external_object_is_named_with_the_file(tmp_path: Path, kind: str) -> None:
     service_ref = {"network": "networks: [x]", "secret": "secrets: [x]", "config": "configs: [x]"}[kind]
-    stack = parse_compose_file(write(tmp_path, f'version: "3.8"\nservices:\n  web:\n    image: busybox\n'
-                                               f'    {service_ref}\n{kind}s:\n  x:\n    external: true\n'), "compose", "st")
-    with pytest.raises(UserError, match=rf"^compose \(stack\.yml\)\.{kind}s\.x: the external {kind} 'x' does not exist"):
-        create_stack(RefusingEngine("unused"), stack, "st", {"owner": "me"}, LOG)  # type: ignore[arg-type]
+    path = write(tmp_path, f'version: "3.8"\nservices:\n  web:\n    image: busybox\n'
+                           f'    {service_ref}\n{kind}s:\n  x:\n    external: true\n')
+    with pytest.raises(UserError, match=rf"^properties\.compose_file \(stack\.yml\)\.{kind}s\.x: "
+                                        rf"the external {kind} 'x' does not exist"):
+        deploy(RefusingEngine("unused"), path)

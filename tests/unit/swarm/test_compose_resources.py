@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cloudify_swarm.compose_resources import compose_options
+from cloudify_swarm.context.compose_file import compose_options
 from cloudify_swarm.spec.microservice import parse_microservice
 
 

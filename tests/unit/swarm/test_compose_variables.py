@@ -13,10 +13,10 @@ import yaml
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.redaction import redact
-from cloudify_swarm.compose_interpolation import hide_values
-from cloudify_swarm.compose_resources import compose_options
+from cloudify_swarm.compose.interpolation import hide_values
+from cloudify_swarm.compose.stack import parse_compose_file
+from cloudify_swarm.context.compose_file import compose_options
 from cloudify_swarm.spec.microservice import parse_microservice
-from cloudify_swarm.stacks import parse_compose_file
 
 SECRET = "Tr0ub4dor-compose-value"
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm.compose_strings import go_string
-from cloudify_swarm.compose_yaml import load_compose_yaml
+from cloudify_swarm.compose.strings import go_string
+from cloudify_swarm.compose.yaml import load_compose_yaml
 
 # (plain scalar, the label value docker stored for it)
 SEEN = [

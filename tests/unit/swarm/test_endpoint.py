@@ -11,7 +11,7 @@ import pytest
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.redaction import MASK, redact
-from cloudify_swarm import context_links
+from cloudify_swarm.context import links as context_links
 from cloudify_swarm.endpoint import parse_endpoint, parse_published, with_material
 
 CA = "-----BEGIN CERTIFICATE-----\nMIIBunitTestCaBodyLineOne0123456789abcdef\n-----END CERTIFICATE-----\n"

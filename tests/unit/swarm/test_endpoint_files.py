@@ -1,5 +1,5 @@
 """How inline TLS material reaches docker-py: private files for the operation only
-(LocalFiles.private_file via engine_links.checked_endpoint), never a PEM handed to the client;
+(LocalFiles.private_file via context_engine.checked_endpoint), never a PEM handed to the client;
 a TLS handshake failure is a user error (not retried); the CA given is kept even where
 REQUESTS_CA_BUNDLE is set."""
 from __future__ import annotations
@@ -15,7 +15,8 @@ import pytest
 import requests.exceptions
 
 from cloudify_shared.local_files import LocalFiles
-from cloudify_swarm import docker_engine, engine_links
+from cloudify_swarm import docker_engine
+from cloudify_swarm.context import engine as context_engine
 from cloudify_swarm.endpoint import parse_endpoint
 from tests.unit.swarm.test_endpoint import CA, CERT, KEY, inline
 
@@ -39,8 +40,8 @@ def test_private_file_is_mode_600_in_a_mode_700_folder_and_removed_on_close() ->
 
 def test_checked_endpoint_writes_the_inline_pem_to_private_files(monkeypatch: pytest.MonkeyPatch) -> None:
     files = LocalFiles(True, no_resources)
-    monkeypatch.setattr(engine_links, "local_files", lambda ctx: files)
-    endpoint = engine_links.checked_endpoint(LOCAL_CTX, parse_endpoint(inline(), "properties.endpoint"),
+    monkeypatch.setattr(context_engine, "local_files", lambda ctx: files)
+    endpoint = context_engine.checked_endpoint(LOCAL_CTX, parse_endpoint(inline(), "properties.endpoint"),
                                              "properties.endpoint")
     try:
         tls = endpoint.tls
@@ -107,10 +108,10 @@ def test_the_given_ca_wins_over_requests_ca_bundle(monkeypatch: pytest.MonkeyPat
 def test_connect_reads_the_material_through_the_microservice_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
     """A Container (or the Container -> Microservice relationship) passes the Microservice: the
     Manager is found through that instance's relationships, not the operation's own."""
-    from cloudify_swarm.context_links import MANAGER
+    from cloudify_swarm.context.links import MANAGER
     from tests.unit.swarm.test_endpoint import node_ctx
     files = LocalFiles(True, no_resources)
-    monkeypatch.setattr(engine_links, "local_files", lambda ctx: files)
+    monkeypatch.setattr(context_engine, "local_files", lambda ctx: files)
     opened: list[Any] = []
     monkeypatch.setattr(docker_engine.Engine, "connect",
                         classmethod(lambda cls, endpoint, on_manager: opened.append(endpoint) or "engine"))
@@ -118,12 +119,12 @@ def test_connect_reads_the_material_through_the_microservice_it_is_given(monkeyp
     microservice = node_ctx(MANAGER, {"endpoint": inline()}, {})
     container_ctx = type("Ctx", (), {"instance": None, "_local": True})()  # its own instance has no Manager
     try:
-        assert engine_links.connect(container_ctx, {"endpoint": published}, microservice) == "engine"
+        assert context_engine.connect(container_ctx, {"endpoint": published}, microservice) == "engine"
         (endpoint,) = opened
         assert [Path(p).read_text() for p in (endpoint.tls.ca_cert, endpoint.tls.client_cert,
                                               endpoint.tls.client_key)] == [CA, CERT, KEY]
         assert endpoint.tls.pem_items() == [] and endpoint.tls.missing_material() == []
-        assert engine_links.connect(microservice, {"endpoint": published}) == "engine"  # its own ctx
-        assert engine_links.connect(microservice, {}) is None  # create never ran
+        assert context_engine.connect(microservice, {"endpoint": published}) == "engine"  # its own ctx
+        assert context_engine.connect(microservice, {}) is None  # create never ran
     finally:
         files.close()

@@ -14,7 +14,9 @@ import pytest
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.reach import DOCKER, ReachPolicy
-from cloudify_swarm import context_links, docker_engine, engine_links
+from cloudify_swarm import docker_engine
+from cloudify_swarm.context import engine as context_engine
+from cloudify_swarm.context import links as context_links
 from cloudify_swarm.endpoint import parse_endpoint, reach, ssh_identity_warning
 from tests.unit.swarm.test_endpoint import node_ctx
 
@@ -110,10 +112,10 @@ def manager_ctx(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def test_checked_endpoint_refuses_before_any_file_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = manager_ctx(monkeypatch)
-    monkeypatch.setattr(engine_links, "local_files", lambda ctx: pytest.fail("a file was read"))
+    monkeypatch.setattr(context_engine, "local_files", lambda ctx: pytest.fail("a file was read"))
     given = endpoint("tcp://127.0.0.1:2375", tls={"ca_cert": "/etc/vnf/ca.pem"})
     with pytest.raises(UserError, match=r"^properties.endpoint.docker_host: 'tcp://127.0.0.1:2375' "):
-        engine_links.checked_endpoint(ctx, given, WHERE)
+        context_engine.checked_endpoint(ctx, given, WHERE)
 
 
 def test_a_published_endpoint_is_checked_at_every_connect(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +127,7 @@ def test_a_published_endpoint_is_checked_at_every_connect(monkeypatch: pytest.Mo
     published = endpoint("unix:///tmp/vnf-other.sock").public()
     with pytest.raises(UserError, match=r"^node 'app' runtime property endpoint.docker_host: "
                                         r"'unix:///tmp/vnf-other.sock' .*CLOUDIFY_VNF_ALLOWED_DOCKER_HOSTS"):
-        engine_links.connect(ctx, {"endpoint": published}, microservice)
+        context_engine.connect(ctx, {"endpoint": published}, microservice)
 
 
 def test_a_microservice_refuses_a_published_endpoint_at_create(monkeypatch: pytest.MonkeyPatch) -> None:

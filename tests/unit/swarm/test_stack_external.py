@@ -13,8 +13,9 @@ import yaml
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import ownership_labels
+from cloudify_swarm.compose.stack import parse_compose_file
 from cloudify_swarm.spec.microservice import Convergence
-from cloudify_swarm.stacks import check_external, deploy_stack, parse_compose_file
+from cloudify_swarm.stacks import check_external, deploy_stack
 
 OURS = ownership_labels("dep-a", "stack_1", "tenant-a")
 LOG = logging.getLogger(__name__)

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm.stacks import NAMESPACE, duration, parse_compose, stack_service_spec
+from cloudify_swarm.compose.engine_spec import NAMESPACE, stack_service_spec
+from cloudify_swarm.compose.stack import parse_compose
+from cloudify_swarm.compose.values import duration
 
 COMPOSE = {
     "version": "3.8",

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm import compose_keys as keys
+from cloudify_swarm.compose import keys
 from cloudify_swarm.spec.ports import PortSpec, parse_port
 
 _SHORT = re.compile(r"^(?:(?:(?P<ip>[^:]*|\[[^\]]*\]):)?(?P<published>\d{1,5}(?:-\d{1,5})?)?:)?"

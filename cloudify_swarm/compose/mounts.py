@@ -4,18 +4,16 @@ written, a named volume scoped to the stack, an anonymous volume, tmpfs with its
 I/O, no ctx.
 
 A bind source is a path on the Engine's host, which the worker never opens: it is not under the
-local-file policy (why: compose_files.py)."""
+local-file policy (why: files.py)."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm import compose_keys as keys
+from cloudify_swarm.compose import keys
+from cloudify_swarm.compose.context import ServiceContext
 from cloudify_swarm.spec.values import parse_bytes
-
-if TYPE_CHECKING:
-    from cloudify_swarm.compose_service import ServiceContext
 
 PROPAGATIONS = {"shared", "rshared", "slave", "rslave", "private", "rprivate"}
 IGNORED_MODES = {"rw", "z", "Z", "consistent", "cached", "delegated"}

@@ -1,7 +1,7 @@
 """Where a compose file and the files it names are read from, under the local-file policy
 (cloudify_shared.local_files), checked on the path that is actually opened (issue 24, class 2).
 
-The parser (stacks.py) interpolates the whole file first (`${VAR}`, from compose_variables, the
+The parser (stack.py) interpolates the whole file first (`${VAR}`, from compose_variables, the
 `.env` beside the file and, offline, the operation's environment) and only then asks this module
 for a file, by its final value; this module expands `~` and hands that path to the policy. So a
 `configs.x.file: ${DIR}/rest-security.conf` with DIR=/opt/manager is checked (and refused on a
@@ -16,7 +16,7 @@ a compose file names before it is interpolated.
   of an allowed directory are refused) when the compose file is on the host, else a blueprint
   resource (refused when it points outside the blueprint).
 - Compose 3 for `docker stack deploy` has no `extends` or `include`: both are unknown keys and
-  refused (compose_keys.py), so no other compose file is ever opened.
+  refused (keys.py), so no other compose file is ever opened.
 - Bind mount sources are not files the worker opens: the Engine mounts them from its own host,
   which is not the manager's unless the Swarm endpoint is the manager's own Engine. So the file
   policy (a rule about the manager's files) does not apply to them; what a blueprint may mount is
@@ -24,7 +24,7 @@ a compose file names before it is interpolated.
   CLOUDIFY_VNF_ALLOWED_DOCKER_HOSTS): an administrator who allows the manager's own Engine allows
   everything that Engine can mount. A bind source is resolved as the docker CLI resolves it
   (`~` expanded, relative to the compose file's folder) and sent as it is; a relative one in a
-  compose file that is a blueprint resource is refused (compose_mounts.py). Likewise
+  compose file that is a blueprint resource is refused (mounts.py). Likewise
   `credential_spec.file` names a file on the Engine's (Windows) host.
 
 Plain Python: no ctx (the tasks layer hands in its LocalFiles), no YAML.

@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudify_shared import limits
 from cloudify_shared.errors import UserError
-from cloudify_swarm import compose_keys as keys
+from cloudify_swarm.compose import keys
 from cloudify_swarm.spec.values import nanos, parse_bytes
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
@@ -56,7 +56,7 @@ def number(value: Any, path: str) -> float:
         raise UserError(f"{path}: {value!r} is not a number") from error
 
 
-def str_list(value: Any, path: str) -> list[str]:
+def compose_str_list(value: Any, path: str) -> list[str]:
     """A string or a list of strings; docker's schema refuses a number in such a list
     (`command: [sleep, 3600]`: "command.1 must be a string"), and so do we, naming it."""
     items = [value] if isinstance(value, str) else value

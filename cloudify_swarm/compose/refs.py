@@ -6,13 +6,16 @@ import re
 from typing import Any
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm import compose_keys as keys
-from cloudify_swarm.compose_strings import string_map
-from cloudify_swarm.compose_values import str_list
+from cloudify_swarm.compose import keys
+from cloudify_swarm.compose.strings import string_map
+from cloudify_swarm.compose.values import compose_str_list
 
 
-def file_refs(value: Any, kind: str, names: dict[tuple[str, str], str], path: str) -> list[dict[str, Any]]:
-    """Secrets/configs a service mounts: target defaults to the source's key, uid/gid 0, mode 0444."""
+def parse_file_refs(value: Any, kind: str, names: dict[tuple[str, str], str],
+                    path: str) -> list[dict[str, Any]]:
+    """The secrets/configs a compose service mounts (`kind`: secret or config), each by its
+    engine name with the File it is mounted as: target defaults to the source's key, uid/gid 0,
+    mode 0444 (spec.service.file_refs adds the ids)."""
     result = []
     for index, item in enumerate(value or []):
         where = f"{path}[{index}]"
@@ -52,14 +55,14 @@ def service_networks(value: Any, service: str, names: dict[tuple[str, str], str]
             raise UserError(f"{path}: network {key!r} is not declared under networks")
         keys.check_keys(options or {}, keys.SERVICE_NETWORK_KEYS, f"{path}.{key}")
         name = names[("network", key)]
-        aliases = str_list((options or {}).get("aliases") or [], f"{path}.{key}.aliases")
+        aliases = compose_str_list((options or {}).get("aliases") or [], f"{path}.{key}.aliases")
         result.append({"name": name, "aliases": [*aliases, service] if user_defined(name) else aliases})
     return sorted(result, key=lambda n: n["name"])
 
 
 def network_driver_opts(value: Any, names: dict[tuple[str, str], str], path: str) -> dict[str, dict[str, str]]:
     """A service's per-network driver_opts (format 3.13), by the network's engine name, as
-    strings (compose_strings.py); service_networks checked the networks are declared."""
+    strings (strings.py); service_networks checked the networks are declared."""
     if not isinstance(value, dict):
         return {}
     return {names[("network", key)]: string_map(options["driver_opts"], f"{path}.{key}.driver_opts",

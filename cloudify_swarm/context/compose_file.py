@@ -13,7 +13,7 @@ from typing import Any
 from cloudify_shared.local_files import is_host_path
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.tasks import local_files, on_manager
-from cloudify_swarm.compose_files import ComposeFiles
+from cloudify_swarm.compose.files import ComposeFiles
 
 
 def compose_options(ctx: Any, service: Any) -> dict[str, Any]:

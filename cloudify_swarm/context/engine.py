@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.tasks import local_files, on_manager, reach_policy
-from cloudify_swarm.context_links import manager_endpoint
+from cloudify_swarm.context.links import manager_endpoint
 from cloudify_swarm.endpoint import Endpoint, parse_published, reach, ssh_identity_warning
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def connect(ctx: Any, props: Any, microservice: Any = None) -> Engine | None:
     found when the endpoint's TLS material is inline."""
     if not props.get("endpoint"):
         return None
-    from cloudify_swarm.docker_engine import Engine
+    from cloudify_swarm.docker_engine import Engine  # here: docker-py loads only when opened
     where = published_where(microservice or ctx)
     endpoint = parse_published(props["endpoint"], where)
     if endpoint.tls.missing_material():

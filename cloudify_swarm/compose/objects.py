@@ -1,13 +1,13 @@
 """The creation options of a stack's networks, volumes, configs and secrets, as the docker
-CLI's compose loader reads them (labels and driver_opts as strings: compose_strings.py; ipam as
+CLI's compose loader reads them (labels and driver_opts as strings: strings.py; ipam as
 format 3's schema has it). Pure: no I/O, no ctx."""
 from __future__ import annotations
 
 from typing import Any
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm import compose_keys as keys
-from cloudify_swarm.compose_strings import string_map
+from cloudify_swarm.compose import keys
+from cloudify_swarm.compose.strings import string_map
 
 
 def object_options(kind: str, values: dict[str, Any], path: str) -> dict[str, Any]:

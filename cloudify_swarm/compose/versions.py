@@ -4,7 +4,7 @@
 Read from docker/cli's cli/compose/schema/data/config_schema_v3.*.json (docker 28): a key a
 later format added is refused in an earlier one, as `docker stack deploy` refuses it ("Additional
 property tmpfs is not allowed"). Keys Swarm does not use are logged, never refused
-(compose_keys.py), but docker still checks their types: a format-3 `depends_on` must be a list
+(keys.py), but docker still checks their types: a format-3 `depends_on` must be a list
 (the mapping with conditions is format 2's), `privileged` a boolean, and so on. Pure: no I/O.
 """
 from __future__ import annotations

@@ -10,47 +10,31 @@ Engine API fields in `StackService.extra`, merged by stacks.stack_service_spec.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cloudify_shared.errors import UserError
-from cloudify_swarm import compose_keys as keys
-from cloudify_swarm.compose_files import ComposeFiles
-from cloudify_swarm.compose_interpolation import parse_env_lines
-from cloudify_swarm.compose_ports import parse_ports
-from cloudify_swarm.compose_strings import string_map
-from cloudify_swarm.compose_values import (
+from cloudify_swarm.compose import keys
+from cloudify_swarm.compose.context import ServiceContext
+from cloudify_swarm.compose.interpolation import parse_env_lines
+from cloudify_swarm.compose.mounts import parse_mounts
+from cloudify_swarm.compose.ports import parse_ports
+from cloudify_swarm.compose.refs import network_driver_opts, parse_file_refs, service_networks
+from cloudify_swarm.compose.strings import string_map
+from cloudify_swarm.compose.values import (
     compose_duration,
+    compose_str_list,
     integer,
     normalize_image,
     resources,
     restart_policy,
-    str_list,
     update_config,
 )
-from cloudify_swarm.compose_versions import check_service_types
+from cloudify_swarm.compose.versions import check_service_types
 from cloudify_swarm.spec.container import ContainerSpec, parse_container
 from cloudify_swarm.spec.microservice import Microservice, parse_microservice
 from cloudify_swarm.spec.ports import PortSpec
 from cloudify_swarm.spec.values import nanos
-
-
-@dataclass(frozen=True)
-class ServiceContext:
-    """What a service refers to: the stack, the compose file's folder, engine names of the
-    declared objects ((kind, key) -> name), declared volumes' options, the variables; whether
-    a relative bind source may be resolved (not for a compose file that is a blueprint
-    resource); where the files it names are read, under the local-file policy."""
-
-    stack: str
-    base: Path
-    names: dict[tuple[str, str], str]
-    volumes: dict[str, dict[str, Any]]
-    variables: Mapping[str, str]
-    files: ComposeFiles
-    relative_binds: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,12 +56,12 @@ def split_command(value: Any, path: str) -> list[str] | None:
             return shlex.split(value)
         except ValueError as error:
             raise UserError(f"{path}: {error}") from error
-    return str_list(value, path)
+    return compose_str_list(value, path)
 
 
 def capabilities(value: Any, path: str) -> list[str]:
     """cap_add / cap_drop as docker sends them: upper case, with the CAP_ prefix (ALL as it is)."""
-    names = [name.upper() for name in str_list(value or [], path)]
+    names = [name.upper() for name in compose_str_list(value or [], path)]
     return [name if name == "ALL" or name.startswith("CAP_") else f"CAP_{name}" for name in names]
 
 
@@ -109,7 +93,7 @@ def healthcheck(value: Any, path: str) -> dict[str, Any] | None:
     test = value.get("test")
     check: dict[str, Any] = {}
     if test is not None:
-        check["Test"] = ["CMD-SHELL", test] if isinstance(test, str) else str_list(test, f"{path}.test")
+        check["Test"] = ["CMD-SHELL", test] if isinstance(test, str) else compose_str_list(test, f"{path}.test")
     for name, api in (("interval", "Interval"), ("timeout", "Timeout"),
                       ("start_period", "StartPeriod"), ("start_interval", "StartInterval")):
         if value.get(name) is not None:
@@ -128,7 +112,7 @@ def extra_hosts(value: Any, path: str) -> list[str]:
                        if ip is not None)
     else:
         pairs = []
-        for item in str_list(value or [], path):
+        for item in compose_str_list(value or [], path):
             host, sep, ip = item.partition("=") if "=" in item else item.partition(":")
             if sep:
                 pairs.append(f"{host}:{ip}")
@@ -167,8 +151,6 @@ def credential_spec(value: Any, path: str) -> dict[str, str] | None:
 
 
 def container_extra(service: dict[str, Any], c: ServiceContext, path: str) -> dict[str, Any]:
-    from cloudify_swarm.compose_mounts import parse_mounts
-
     # DNSConfig and Privileges as the docker CLI always sends them, empty when not set
     extra: dict[str, Any] = {"Env": environment(service, c, path), "DNSConfig": {},
                              "Privileges": {"CredentialSpec": credential_spec(service.get("credential_spec"),
@@ -184,7 +166,7 @@ def container_extra(service: dict[str, Any], c: ServiceContext, path: str) -> di
         extra["Hosts"] = extra_hosts(service["extra_hosts"], f"{path}.extra_hosts")
     for name, api in (("dns", "Nameservers"), ("dns_search", "Search")):
         if service.get(name):
-            extra["DNSConfig"][api] = str_list(service[name], f"{path}.{name}")
+            extra["DNSConfig"][api] = compose_str_list(service[name], f"{path}.{name}")
     if service.get("sysctls"):
         extra["Sysctls"] = string_map(service["sysctls"], f"{path}.sysctls")
     if service.get("ulimits"):
@@ -227,7 +209,7 @@ def deploy_settings(deploy: dict[str, Any], path: str) -> tuple[dict[str, Any], 
     placement = deploy.get("placement") or {}
     keys.check_keys(placement, keys.PLACEMENT_KEYS, f"{path}.placement", extensions=False)
     settings: dict[str, Any] = {
-        "constraints": str_list(placement.get("constraints") or [], f"{path}.placement.constraints"),
+        "constraints": compose_str_list(placement.get("constraints") or [], f"{path}.placement.constraints"),
         "preferences": preferences(placement.get("preferences"), f"{path}.placement.preferences"),
         "labels": string_map(deploy.get("labels"), f"{path}.labels"),
     }
@@ -244,8 +226,6 @@ def deploy_settings(deploy: dict[str, Any], path: str) -> tuple[dict[str, Any], 
 
 
 def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackService:
-    from cloudify_swarm.compose_refs import file_refs, network_driver_opts, service_networks
-
     if not isinstance(value, dict):
         raise UserError(f"{path}: expected a mapping")
     keys.check_keys(value, keys.SERVICE_USED | keys.SERVICE_IGNORED, path)
@@ -275,8 +255,8 @@ def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackSe
     extra = {"container": container_extra(value, c, path), "task": task, "service": service_extra,
              "labels": {"com.docker.stack.image": str(value.get("image") or "")},
              "network_opts": network_driver_opts(value.get("networks"), c.names, f"{path}.networks"),
-             "refs": {"Secrets": file_refs(value.get("secrets"), "secret", c.names, f"{path}.secrets"),
-                      "Configs": file_refs(value.get("configs"), "config", c.names, f"{path}.configs")}}
+             "refs": {"Secrets": parse_file_refs(value.get("secrets"), "secret", c.names, f"{path}.secrets"),
+                      "Configs": parse_file_refs(value.get("configs"), "config", c.names, f"{path}.configs")}}
     ports = parse_ports(value.get("ports"), f"{path}.ports")
     return StackService(key, microservice, container, ports, keys.ignored_keys(value), extra)
 

@@ -1,0 +1,10 @@
+"""The tasks layer's helpers for reading the operation's context, one place: how an operation
+finds what it works on (links: the node's own properties, its Ports, the Microservice a
+Container is in, the Manager whose endpoint it uses, names and ownership labels), how it opens
+the Docker Engine (engine) and how it reads a compose file (compose_file).
+
+They read the ctx they are handed and follow its relationships; they import no cloudify module
+(only tasks.py and tasks_lifecycle.py do) and load no client library until it is used: docker-py
+when an Engine is opened, the compose parser (yaml) when a stack is parsed. Below them: spec,
+compose, services, stacks, docker_engine; nothing below imports them.
+"""
