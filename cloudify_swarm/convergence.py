@@ -36,7 +36,8 @@ STOPPING_STATES = {"new", "allocated", "pending", "assigned", "accepted", "prepa
 MISSING_IMAGE = ("no such image", "pull access denied", "manifest unknown", "not found: manifest",
                  "repository does not exist", "unauthorized", "denied:", "invalid reference format")
 REGISTRY_UNREACHABLE = ("dial tcp", "i/o timeout", "connection refused", "connection reset",
-                        "no such host", "tls handshake timeout", "temporary failure in name resolution",
+                        "no such host", "tls handshake timeout",
+                        "temporary failure in name resolution",
                         "network is unreachable", "context deadline exceeded",
                         "net/http: request canceled", "server misbehaving", "toomanyrequests",
                         "502 bad gateway", "503 service unavailable", "504 gateway timeout")
@@ -192,7 +193,8 @@ def service_converged(service: dict[str, Any], tasks: list[dict[str, Any]],
     verdict = count_tasks(service, tasks)
     unreachable = unreachable_registry(tasks, baseline) if not verdict.is_done else []
     if unreachable:
-        return Verdict.waiting(f"{verdict.message}; registry unreachable, waiting: {'; '.join(unreachable)}")
+        return Verdict.waiting(f"{verdict.message}; registry unreachable, waiting: "
+                               f"{'; '.join(unreachable)}")
     return verdict
 
 
@@ -208,19 +210,22 @@ def service_status(service: dict[str, Any], tasks: list[dict[str, Any]]) -> Verd
     replaced do not count once the service runs as asked."""
     status = service.get("UpdateStatus") or {}
     if status.get("State") in ("paused", "rollback_paused"):
-        return Verdict.failed(f"update {status['State'].replace('_', ' ')}: {status.get('Message', '')}")
+        state = status["State"].replace("_", " ")
+        return Verdict.failed(f"update {state}: {status.get('Message', '')}")
     verdict = count_tasks(service, tasks)
     if verdict.is_done:
         return verdict
     current = [t for t in tasks if is_current(t, service) and task_state(t) in FAILED_STATES]
     latest = sorted(current, key=lambda t: str((t.get("Status") or {}).get("Timestamp", "")))[-1:]
-    return Verdict.failed(verdict.message + (f"; last failure: {describe_task(latest[0])}" if latest else ""))
+    last = f"; last failure: {describe_task(latest[0])}" if latest else ""
+    return Verdict.failed(verdict.message + last)
 
 
 def count_tasks(service: dict[str, Any], tasks: list[dict[str, Any]]) -> Verdict:
     wanted = desired_replicas(service, tasks)
     desired = [t for t in tasks if t.get("DesiredState") == "running"]
-    running = sorted(t["ID"] for t in desired if task_state(t) == "running" and is_current(t, service))
+    running = sorted(t["ID"] for t in desired
+                     if task_state(t) == "running" and is_current(t, service))
     starting = [t for t in desired if task_state(t) != "running"]
     outdated = [t for t in desired if task_state(t) == "running" and not is_current(t, service)]
     stopping = stopping_tasks(tasks)

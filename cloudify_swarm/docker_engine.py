@@ -139,13 +139,14 @@ def check_tls_files(endpoint: Endpoint) -> None:
         if tls.ca_cert:
             context.load_verify_locations(tls.ca_cert)
     except (ssl.SSLError, OSError) as error:
-        raise UserError(f"tls.ca_cert / ca_cert_pem: not a CA certificate in PEM ({error})") from None
+        raise UserError(f"tls.ca_cert / ca_cert_pem: not a CA certificate in PEM ({error})"
+                        ) from None
     try:
         if tls.client_cert:
             context.load_cert_chain(tls.client_cert, tls.client_key)
     except (ssl.SSLError, OSError) as error:
-        raise UserError("tls.client_cert / client_cert_pem and tls.client_key / client_key_pem: not "
-                        f"a PEM certificate and its private key ({error})") from None
+        raise UserError("tls.client_cert / client_cert_pem and tls.client_key / client_key_pem: "
+                        f"not a PEM certificate and its private key ({error})") from None
 
 
 def tls_failure(error: BaseException) -> bool:
@@ -161,8 +162,9 @@ def tls_failure(error: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, ssl.SSLError) and not isinstance(current, ssl.SSLEOFError):
             return True
-        pending += [e for e in (current.__cause__, current.__context__, getattr(current, "reason", None),
-                                *current.args) if isinstance(e, BaseException)]
+        linked = (current.__cause__, current.__context__, getattr(current, "reason", None),
+                  *current.args)
+        pending += [e for e in linked if isinstance(e, BaseException)]
     return False
 
 
@@ -173,8 +175,8 @@ def open_client(endpoint: Endpoint, on_manager: bool = False) -> docker.DockerCl
     if endpoint.tls.pem_items() or endpoint.tls.missing_material():
         raise ValueError("inline TLS material reached open_client: write it to files first")
     tls: Any = False
-    if endpoint.docker_host.startswith("tcp://") and (endpoint.tls.ca_cert or endpoint.tls.client_cert
-                                                     or not endpoint.tls.verify):
+    tls_asked = endpoint.tls.ca_cert or endpoint.tls.client_cert or not endpoint.tls.verify
+    if endpoint.docker_host.startswith("tcp://") and tls_asked:
         check_tls_files(endpoint)
         client_cert = ((endpoint.tls.client_cert, endpoint.tls.client_key)
                        if endpoint.tls.client_cert else None)
@@ -280,7 +282,8 @@ def drop_ambient_config(api: docker.APIClient) -> None:
 
 def set_version(api: docker.APIClient, version: str) -> None:
     if docker.utils.version_lt(version, docker.constants.MINIMUM_DOCKER_API_VERSION):
-        raise docker.errors.InvalidVersion(f"API versions below {docker.constants.MINIMUM_DOCKER_API_VERSION} "
+        minimum = docker.constants.MINIMUM_DOCKER_API_VERSION
+        raise docker.errors.InvalidVersion(f"API versions below {minimum} "
                                            "are no longer supported by this library.")
     api._version = version
 
@@ -338,7 +341,8 @@ class Engine:
         self.client.close()
 
     # -- services and tasks
-    def find_services(self, labels: dict[str, str], name: str | None = None) -> list[dict[str, Any]]:
+    def find_services(self, labels: dict[str, str],
+                      name: str | None = None) -> list[dict[str, Any]]:
         filters = label_filters(labels)
         if name:
             filters["name"] = name
@@ -384,7 +388,8 @@ class Engine:
 
     def containers(self, labels: dict[str, str]) -> list[dict[str, Any]]:
         with engine_errors("listing containers"):
-            found: list[dict[str, Any]] = self.client.api.containers(all=True, filters=label_filters(labels))
+            found: list[dict[str, Any]] = self.client.api.containers(
+                all=True, filters=label_filters(labels))
             return found
 
     def container_logs(self, container_id: str, tail: int) -> str:
@@ -410,7 +415,8 @@ class Engine:
 
     def create_object(self, kind: str, name: str, labels: dict[str, str], **options: Any) -> str:
         with engine_errors(f"creating {kind} {name}"):
-            item = getattr(self.client, COLLECTIONS[kind]).create(name=name, labels=labels, **options)
+            collection = getattr(self.client, COLLECTIONS[kind])
+            item = collection.create(name=name, labels=labels, **options)
         return str(item.id)
 
     def remove_object(self, kind: str, object_id: str) -> None:

@@ -99,7 +99,8 @@ def spec_drift(desired: dict[str, Any], live: dict[str, Any],
     return found
 
 
-def keep_live_env(desired: dict[str, Any], live: dict[str, Any] | None, names: list[str]) -> dict[str, Any]:
+def keep_live_env(desired: dict[str, Any], live: dict[str, Any] | None,
+                  names: list[str]) -> dict[str, Any]:
     """`desired` with the live values of env `names` (given at start as an operation input, so
     not in the properties; their values are kept as they run)."""
     if not live or not names:

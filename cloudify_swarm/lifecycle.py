@@ -64,7 +64,8 @@ def heal_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str],
         return str(service["ID"]), "healthy, untouched"
     live = service["Spec"]
     template = live["TaskTemplate"]
-    forced = {**live, "TaskTemplate": {**template, "ForceUpdate": int(template.get("ForceUpdate", 0)) + 1}}
+    force = int(template.get("ForceUpdate", 0)) + 1
+    forced = {**live, "TaskTemplate": {**template, "ForceUpdate": force}}
     return services.change_service(engine, service, forced, owner, settings, logger,
                                    "force-updating the unhealthy service"), "force-updated"
 
@@ -83,10 +84,11 @@ def update_in_place(engine: EngineApi, spec: dict[str, Any], owner: dict[str, st
         logger.info("service %s already runs the desired spec", spec["Name"])
         return str(service["ID"])
     logger.info("service %s differs in %s", spec["Name"], ", ".join(sorted(drift)))
-    return services.change_service(engine, service, spec, owner, settings, logger, "updating in place")
+    return services.change_service(engine, service, spec, owner, settings, logger,
+                                   "updating in place")
 
 
-# ----------------------------------------------------------------------------- a Microservice's own objects
+# ----------------------------------------------------------------- a Microservice's own objects
 
 def object_refs(service: Microservice) -> list[tuple[str, str, bool]]:
     """(kind, name, create) of every network, secret and config the settings name."""
@@ -99,7 +101,8 @@ def objects_drift(engine: EngineApi, service: Microservice) -> dict[str, str]:
     found = {}
     for kind, name, create in object_refs(service):
         if not engine.find_objects(kind, name=name):
-            found[f"{kind}s.{name}"] = "missing" + ("" if create else " (create: false: it must exist)")
+            found[f"{kind}s.{name}"] = ("missing" if create
+                                        else "missing (create: false: it must exist)")
     return found
 
 
@@ -118,6 +121,7 @@ def config_drift(recorded: Microservice, current: Microservice) -> dict[str, str
     found = masked_drift("properties.labels", new["labels"], old.get("labels") or {})
     for key in sorted(set(new) - {"labels"}):
         if old.get(key) != new[key]:
-            found[f"properties.{key}"] = ("changed" if key in ("secrets", "configs")
-                                          else f"applied {old.get(key)!r}, properties now {new[key]!r}")
+            found[f"properties.{key}"] = (
+                "changed" if key in ("secrets", "configs")
+                else f"applied {old.get(key)!r}, properties now {new[key]!r}")
     return found

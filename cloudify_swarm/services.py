@@ -46,7 +46,8 @@ def owned(labels: dict[str, str], owner: dict[str, str]) -> bool:
 def is_subset(wanted: Any, actual: Any) -> bool:
     """True when every key we set is present with the same value (the engine adds defaults)."""
     if isinstance(wanted, dict):
-        return isinstance(actual, dict) and all(is_subset(v, actual.get(k)) for k, v in wanted.items())
+        return isinstance(actual, dict) and all(is_subset(v, actual.get(k))
+                                                for k, v in wanted.items())
     return bool(wanted == actual)
 
 
@@ -67,7 +68,8 @@ def last_output(engine: EngineApi, failed: list[dict[str, Any]]) -> str:
         except (NotFound, TransientError, UserError):
             return ""
         if text:
-            return f"\n  last output lines of container {container[:12]}:\n  " + text.replace("\n", "\n  ")
+            lines = text.replace("\n", "\n  ")
+            return f"\n  last output lines of container {container[:12]}:\n  {lines}"
         return ""
     return ""
 
@@ -192,7 +194,8 @@ def undo_rollout(engine: EngineApi, rollout: Rollout, owner: dict[str, str], set
         remove_services(engine, owner, logger, rollout.name)
         return f"service {rollout.name} removed (this run created it)"
     if rollout.previous is not None:
-        return restore_spec(engine, rollout.service_id, rollout.name, rollout.previous, settings, logger)
+        return restore_spec(engine, rollout.service_id, rollout.name, rollout.previous, settings,
+                            logger)
     return f"service {rollout.name} left as it was (it existed before and was not changed)"
 
 
@@ -230,7 +233,8 @@ def deploy_service(engine: EngineApi, spec: dict[str, Any], owner: dict[str, str
     """Apply the spec and wait for convergence. On failure, what this run made is removed,
     what it changed is put back, and a service it found and left alone stays (a re-run or
     resumed start never removes a service that was there before it)."""
-    return rollout_or_undo(engine, apply_service(engine, spec, owner, logger), owner, settings, logger)
+    rollout = apply_service(engine, spec, owner, logger)
+    return rollout_or_undo(engine, rollout, owner, settings, logger)
 
 
 def adopt(engine: EngineApi, existing: dict[str, Any], spec: dict[str, Any],
@@ -301,7 +305,8 @@ def updated_spec(spec: dict[str, Any], image: Any, env: dict[str, str] | None,
         current.update(env)
         container["Env"] = [f"{k}={v}" for k, v in sorted(current.items())]
     if ports is not None:
-        new["EndpointSpec"] = {**(spec.get("EndpointSpec") or {}), "Ports": [p.api() for p in ports]}
+        new["EndpointSpec"] = {**(spec.get("EndpointSpec") or {}),
+                               "Ports": [p.api() for p in ports]}
     return new
 
 
@@ -430,9 +435,11 @@ def task_facts(task: dict[str, Any], nodes: dict[str, str]) -> dict[str, Any]:
     return {
         "id": task["ID"], "slot": task.get("Slot"), "state": status.get("State"),
         "desired_state": task.get("DesiredState"), "error": status.get("Err"),
-        "node_id": task.get("NodeID"), "node": nodes.get(task.get("NodeID", ""), task.get("NodeID")),
+        "node_id": task.get("NodeID"),
+        "node": nodes.get(task.get("NodeID", ""), task.get("NodeID")),
         "container_id": (status.get("ContainerStatus") or {}).get("ContainerID"),
-        "addresses": [a for net in task.get("NetworksAttachments") or [] for a in net.get("Addresses") or []],
+        "addresses": [a for net in task.get("NetworksAttachments") or []
+                      for a in net.get("Addresses") or []],
         "ports": unique_ports((status.get("PortStatus") or {}).get("Ports") or []),
     }
 

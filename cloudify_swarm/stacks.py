@@ -68,8 +68,8 @@ def check_external(engine: EngineApi, stack: Stack, owner: dict[str, str]) -> No
             if other:
                 raise UserError(hide_values(
                     f"{stack.where}.{obj.kind}s.{obj.key}: the external {obj.kind} {obj.name!r} "
-                    f"belongs to {other}, not to this deployment: a stack uses by name only its own "
-                    "deployment's objects or those no deployment owns (made by an operator)",
+                    f"belongs to {other}, not to this deployment: a stack uses by name only its "
+                    "own deployment's objects or those no deployment owns (made by an operator)",
                     stack.substituted))
 
 

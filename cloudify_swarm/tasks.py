@@ -60,7 +60,8 @@ from cloudify_swarm.spec.service import build_service_spec, note_update_order
 if TYPE_CHECKING:
     from cloudify_swarm.docker_engine import Engine
 
-REMOVING = "removing"  # set by stop (service removed, containers may linger) until delete or start waits
+# set by stop (service removed, containers may linger) until delete or start waits
+REMOVING = "removing"
 
 
 @task
@@ -106,7 +107,8 @@ def microservice_create(ctx: Any, **_: Any) -> None:
     service = dataclasses.replace(service, ports=service.ports + [p for p, _ in linked])
     endpoint = resolve_endpoint(ctx, service.swarm_info_key)
     warn_if_insecure(endpoint, ctx.logger)
-    services.object_data(service, local_files(ctx).read_text)  # files checked before start makes anything
+    # the files are checked before start makes anything
+    services.object_data(service, local_files(ctx).read_text)
     if service.compose_file:
         from cloudify_swarm.compose.stack import parse_compose_file  # yaml only for a stack
         with compose_copy(ctx, service.compose_file) as path:
@@ -446,7 +448,8 @@ def invalidate_microservice(ctx: Any, host: Any, reason: str) -> None:
 @task
 def container_publish(ctx: Any, **_: Any) -> None:
     """Copy the service facts onto the Microservice, where get_attribute users look."""
-    ctx.target.instance.runtime_properties["service"] = ctx.source.instance.runtime_properties.get("service")
+    facts = ctx.source.instance.runtime_properties.get("service")
+    ctx.target.instance.runtime_properties["service"] = facts
 
 
 @task

@@ -67,8 +67,8 @@ def desired_spec(ctx: Any, engine: EngineApi, host_props: dict[str, Any],
         if missing:
             raise UserError(f"{kind.lower()}(s) {', '.join(missing)} not created yet (the "
                             "Microservice's start, update or heal creates them)")
-    spec = build_service_spec(service, name, container, service.ports + related_ports(ctx), owner, ids,
-                              keep_up=True)
+    spec = build_service_spec(service, name, container, service.ports + related_ports(ctx), owner,
+                              ids, keep_up=True)
     live = lifecycle.find_service(engine, owner, name)
     return keep_live_env(spec, live["Spec"] if live else None,
                          list(ctx.instance.runtime_properties.get("env_input_keys") or []))
@@ -88,7 +88,8 @@ def container_check_drift(ctx: Any, **_: Any) -> dict[str, str] | None:
     host, host_props, service, owner = container_target(ctx)
     with engine_for(ctx, host_props, host) as engine:
         spec = desired_spec(ctx, engine, host_props, service, owner)
-        drift = lifecycle.drift_of(engine, owner, spec, (host_props.get("object_ids") or {}).get("Network"))
+        networks = (host_props.get("object_ids") or {}).get("Network")
+        drift = lifecycle.drift_of(engine, owner, spec, networks)
     ctx.logger.info("drift of service %s: %s", spec["Name"], drift or "none")
     return drift or None
 
@@ -98,7 +99,8 @@ def container_heal(ctx: Any, **_: Any) -> None:
     host, host_props, service, owner = container_target(ctx)
     with engine_for(ctx, host_props, host) as engine:
         spec = desired_spec(ctx, engine, host_props, service, owner)
-        service_id, done = lifecycle.heal_service(engine, spec, owner, service.convergence, ctx.logger)
+        service_id, done = lifecycle.heal_service(engine, spec, owner, service.convergence,
+                                                  ctx.logger)
         publish_service(ctx, host, services.service_facts(engine, service_id))
     ctx.logger.info("service %s: %s", spec["Name"], done)
 

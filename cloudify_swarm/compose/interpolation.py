@@ -90,16 +90,19 @@ _SERVICE_CASTS = {
     ("deploy", "restart_policy", "max_attempts"): _INTEGER,
     ("deploy", "placement", "max_replicas_per_node"): _INTEGER,
     ("ports", "[]", "target"): _INTEGER, ("ports", "[]", "published"): _INTEGER,
-    ("ulimits", "*"): _INTEGER, ("ulimits", "*", "hard"): _INTEGER, ("ulimits", "*", "soft"): _INTEGER,
+    ("ulimits", "*"): _INTEGER, ("ulimits", "*", "hard"): _INTEGER,
+    ("ulimits", "*", "soft"): _INTEGER,
     ("privileged",): _BOOLEAN, ("oom_score_adj",): _INTEGER, ("read_only",): _BOOLEAN,
     ("stdin_open",): _BOOLEAN, ("tty",): _BOOLEAN, ("volumes", "[]", "read_only"): _BOOLEAN,
     ("volumes", "[]", "volume", "nocopy"): _BOOLEAN,
 }
-_CASTS: dict[tuple[str, ...], str] = {**{("services", "*", *k): v for k, v in _SERVICE_CASTS.items()},
-          **{(kind, "*", key): _BOOLEAN for kind, key in (
-              ("networks", "external"), ("networks", "internal"), ("networks", "attachable"),
-              ("volumes", "external"), ("secrets", "external"), ("configs", "external"))}}
-_BOOLEANS = {"y": True, "yes": True, "true": True, "on": True, "n": False, "no": False, "false": False, "off": False}
+_CASTS: dict[tuple[str, ...], str] = {
+    **{("services", "*", *k): v for k, v in _SERVICE_CASTS.items()},
+    **{(kind, "*", key): _BOOLEAN for kind, key in (
+        ("networks", "external"), ("networks", "internal"), ("networks", "attachable"),
+        ("volumes", "external"), ("secrets", "external"), ("configs", "external"))}}
+_BOOLEANS = {"y": True, "yes": True, "true": True, "on": True,
+             "n": False, "no": False, "false": False, "off": False}
 _GO_FLOAT = re.compile(r"[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)", re.I)
 
 
@@ -153,7 +156,8 @@ def parse_env_lines(text: str, path: str, strip_quotes: bool = True) -> dict[str
         if not match:
             raise UserError(f"{path}:{number}: {line!r} is not KEY=value")
         value = match.group(2)
-        if strip_quotes and value is not None and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        if (strip_quotes and value is not None and len(value) >= 2
+                and value[0] == value[-1] and value[0] in "'\""):
             value = value[1:-1]
         found[match.group(1)] = value
     return found

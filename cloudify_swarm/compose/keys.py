@@ -43,7 +43,8 @@ PORT_KEYS = {"target", "published", "protocol", "mode"}
 MOUNT_KEYS = {"type", "source", "target", "read_only", "consistency", "bind", "volume", "tmpfs"}
 FILE_REF_KEYS = {"source", "target", "uid", "gid", "mode"}
 SERVICE_NETWORK_KEYS = {"aliases", "ipv4_address", "ipv6_address", "driver_opts"}
-NETWORK_KEYS = {"driver", "driver_opts", "ipam", "external", "internal", "attachable", "labels", "name"}
+NETWORK_KEYS = {"driver", "driver_opts", "ipam", "external", "internal", "attachable", "labels",
+                "name"}
 VOLUME_KEYS = {"driver", "driver_opts", "external", "labels", "name"}
 FILE_KEYS = {"file", "external", "labels", "name", "template_driver", "driver", "driver_opts"}
 

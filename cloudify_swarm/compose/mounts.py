@@ -54,15 +54,16 @@ def bind_source(source: str, c: ServiceContext, path: str) -> str:
     if os.path.isabs(expanded):
         return expanded
     if not c.relative_binds:
-        raise UserError(f"{path}: the relative bind source {source!r} would be resolved against the "
-                        "compose file's folder, and this compose file is a blueprint resource, in no "
-                        "folder of the Engine's host: give compose_file as an absolute path on the "
-                        "host, or the source as an absolute path")
+        raise UserError(f"{path}: the relative bind source {source!r} would be resolved against "
+                        "the compose file's folder, and this compose file is a blueprint resource, "
+                        "in no folder of the Engine's host: give compose_file as an absolute path "
+                        "on the host, or the source as an absolute path")
     return go_clean(str(c.base / expanded))
 
 
 def go_clean(path: str) -> str:
-    """Go's filepath.Clean of an absolute path: as os.path.normpath, but a leading `//` is one `/`."""
+    """Go's filepath.Clean of an absolute path: as os.path.normpath, but a leading `//` is one
+    `/`."""
     cleaned = os.path.normpath(path)
     return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
 
@@ -80,8 +81,9 @@ def volume_mount(mount: dict[str, Any], item: dict[str, Any], c: ServiceContext,
         if not declared.get("external"):
             options["Labels"] = dict(declared.get("labels") or {})
             if declared.get("driver") or declared.get("driver_opts"):
+                driver_opts = declared.get("driver_opts")
                 options["DriverConfig"] = {"Name": declared.get("driver") or "",
-                                           **({"Options": declared["driver_opts"]} if declared.get("driver_opts") else {})}
+                                           **({"Options": driver_opts} if driver_opts else {})}
     if source or options:
         mount["VolumeOptions"] = options
 

@@ -13,7 +13,8 @@ from cloudify_swarm.compose.strings import string_map
 def object_options(kind: str, values: dict[str, Any], path: str) -> dict[str, Any]:
     """Creation options; labels and driver_opts as the strings docker's loader makes of them."""
     labels = string_map(values.get("labels"), f"{path}.labels")
-    driver_opts = string_map(values.get("driver_opts"), f"{path}.driver_opts", lists=False, nulls=False) or None
+    driver_opts = string_map(values.get("driver_opts"), f"{path}.driver_opts", lists=False,
+                             nulls=False) or None
     if kind == "network":
         options: dict[str, Any] = {"driver": values.get("driver") or "overlay",
                                    "attachable": bool(values.get("attachable")),

@@ -49,7 +49,8 @@ def short_ports(text: str, path: str, room: int = MAX_PORTS) -> list[dict[str, A
         LOGGER.warning("%s: ignoring the host IP address: the service listens on 0.0.0.0", path)
     if first is None:
         return [{"target": t, "protocol": protocol} for t in range(low, high + 1)]
-    return [{"target": t, "published": first + t - low, "protocol": protocol} for t in range(low, high + 1)]
+    return [{"target": t, "published": first + t - low, "protocol": protocol}
+            for t in range(low, high + 1)]
 
 
 def long_port(value: dict[str, Any], path: str) -> dict[str, Any]:
@@ -70,6 +71,7 @@ def parse_ports(value: Any, path: str) -> list[PortSpec]:
         room = MAX_PORTS - len(ports)
         if room < 1:
             raise UserError(f"{where}: a service publishes at most {MAX_PORTS} ports in all")
-        raw = [long_port(item, where)] if isinstance(item, dict) else short_ports(str(item), where, room)
+        raw = ([long_port(item, where)] if isinstance(item, dict)
+               else short_ports(str(item), where, room))
         ports.extend(parse_port(p, where) for p in raw)
     return sorted(ports, key=lambda p: p.published or 0)

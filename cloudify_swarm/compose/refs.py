@@ -30,7 +30,8 @@ def parse_file_refs(value: Any, kind: str, names: dict[tuple[str, str], str],
             raise UserError(f"{where}.mode: {mode!r} is not a file mode (e.g. 0440)")
         result.append({"name": names[(kind, source)], "File": {
             "Name": str(item.get("target") or source), "UID": str(item.get("uid") or "0"),
-            "GID": str(item.get("gid") or "0"), "Mode": int(mode, 8) if isinstance(mode, str) else int(mode)}})
+            "GID": str(item.get("gid") or "0"),
+            "Mode": int(mode, 8) if isinstance(mode, str) else int(mode)}})
     return result
 
 
@@ -56,15 +57,18 @@ def service_networks(value: Any, service: str, names: dict[tuple[str, str], str]
         keys.check_keys(options or {}, keys.SERVICE_NETWORK_KEYS, f"{path}.{key}")
         name = names[("network", key)]
         aliases = compose_str_list((options or {}).get("aliases") or [], f"{path}.{key}.aliases")
-        result.append({"name": name, "aliases": [*aliases, service] if user_defined(name) else aliases})
+        result.append({"name": name,
+                       "aliases": [*aliases, service] if user_defined(name) else aliases})
     return sorted(result, key=lambda n: n["name"])
 
 
-def network_driver_opts(value: Any, names: dict[tuple[str, str], str], path: str) -> dict[str, dict[str, str]]:
+def network_driver_opts(value: Any, names: dict[tuple[str, str], str],
+                        path: str) -> dict[str, dict[str, str]]:
     """A service's per-network driver_opts (format 3.13), by the network's engine name, as
     strings (strings.py); service_networks checked the networks are declared."""
     if not isinstance(value, dict):
         return {}
     return {names[("network", key)]: string_map(options["driver_opts"], f"{path}.{key}.driver_opts",
                                                 lists=False, nulls=False)
-            for key, options in value.items() if isinstance(options, dict) and options.get("driver_opts")}
+            for key, options in value.items()
+            if isinstance(options, dict) and options.get("driver_opts")}

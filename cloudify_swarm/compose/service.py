@@ -1,11 +1,12 @@
 """One compose service -> the Engine API settings `docker stack deploy` gives it.
 
 Pure except reading the env_file files a service names, which it asks the compose file's
-ComposeFiles for by their interpolated value (the path checked is the path opened). The core (image, command, labels,
-replicas, placement, update config, ports) goes through the Microservice/Container parsers a
-Microservice node uses; what only compose has (env without a value, mounts with their options,
-healthcheck disable, extra_hosts, dns, sysctls, ulimits, logging, pids, ...) is kept as raw
-Engine API fields in `StackService.extra`, merged by stacks.stack_service_spec.
+ComposeFiles for by their interpolated value (the path checked is the path opened). The core
+(image, command, labels, replicas, placement, update config, ports) goes through the
+Microservice/Container parsers a Microservice node uses (cloudify_swarm.spec); what only compose
+has (env without a value, mounts with their options, healthcheck disable, extra_hosts, dns,
+sysctls, ulimits, logging, pids, ...) is kept as raw Engine API fields in `StackService.extra`,
+merged by engine_spec.stack_service_spec.
 """
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ def healthcheck(value: Any, path: str) -> dict[str, Any] | None:
     test = value.get("test")
     check: dict[str, Any] = {}
     if test is not None:
-        check["Test"] = ["CMD-SHELL", test] if isinstance(test, str) else compose_str_list(test, f"{path}.test")
+        check["Test"] = (["CMD-SHELL", test] if isinstance(test, str)
+                         else compose_str_list(test, f"{path}.test"))
     for name, api in (("interval", "Interval"), ("timeout", "Timeout"),
                       ("start_period", "StartPeriod"), ("start_interval", "StartInterval")):
         if value.get(name) is not None:
@@ -108,8 +110,8 @@ def extra_hosts(value: Any, path: str) -> list[str]:
     order, each entry cut at its first `=`, else its first `:` (an entry with neither is left
     out, as docker leaves it); an IP's brackets taken off ([::1] -> ::1); sent as `IP HOST`."""
     if isinstance(value, dict):
-        pairs = sorted(f"{host}:{ip}" for host, ip in string_map(value, path, lists=False, null_as=None).items()
-                       if ip is not None)
+        mapping = string_map(value, path, lists=False, null_as=None)
+        pairs = sorted(f"{host}:{ip}" for host, ip in mapping.items() if ip is not None)
     else:
         pairs = []
         for item in compose_str_list(value or [], path):
@@ -147,14 +149,15 @@ def credential_spec(value: Any, path: str) -> dict[str, str] | None:
     keys.check_keys(value, {"config", "file", "registry"}, path, extensions=False)
     if value.get("config"):
         raise UserError(f"{path}.config: not supported here (use file or registry)")
-    return {api: str(value[k]) for k, api in (("file", "File"), ("registry", "Registry")) if value.get(k)}
+    return {api: str(value[k]) for k, api in (("file", "File"), ("registry", "Registry"))
+            if value.get(k)}
 
 
 def container_extra(service: dict[str, Any], c: ServiceContext, path: str) -> dict[str, Any]:
     # DNSConfig and Privileges as the docker CLI always sends them, empty when not set
+    credentials = credential_spec(service.get("credential_spec"), f"{path}.credential_spec")
     extra: dict[str, Any] = {"Env": environment(service, c, path), "DNSConfig": {},
-                             "Privileges": {"CredentialSpec": credential_spec(service.get("credential_spec"),
-                                                                              f"{path}.credential_spec"),
+                             "Privileges": {"CredentialSpec": credentials,
                                             "SELinuxContext": None}}
     mounts = parse_mounts(service.get("volumes"), c, f"{path}.volumes")
     if mounts:
@@ -183,9 +186,10 @@ def task_extra(service: dict[str, Any], deploy: dict[str, Any], path: str) -> di
     logging = service.get("logging")
     if logging is not None:
         keys.check_keys(logging, keys.LOGGING_KEYS, f"{path}.logging", extensions=False)
+        options = (string_map(logging["options"], f"{path}.logging.options", lists=False)
+                   if logging.get("options") else None)
         extra["LogDriver"] = {"Name": logging.get("driver") or "",
-                              **({"Options": string_map(logging["options"], f"{path}.logging.options", lists=False)}
-                                 if logging.get("options") else {})}
+                              **({"Options": options} if options is not None else {})}
     policy = restart_policy(service.get("restart"), deploy.get("restart_policy"), path)
     if policy:
         extra["RestartPolicy"] = policy
@@ -209,7 +213,8 @@ def deploy_settings(deploy: dict[str, Any], path: str) -> tuple[dict[str, Any], 
     placement = deploy.get("placement") or {}
     keys.check_keys(placement, keys.PLACEMENT_KEYS, f"{path}.placement", extensions=False)
     settings: dict[str, Any] = {
-        "constraints": compose_str_list(placement.get("constraints") or [], f"{path}.placement.constraints"),
+        "constraints": compose_str_list(placement.get("constraints") or [],
+                                        f"{path}.placement.constraints"),
         "preferences": preferences(placement.get("preferences"), f"{path}.placement.preferences"),
         "labels": string_map(deploy.get("labels"), f"{path}.labels"),
     }
@@ -225,6 +230,24 @@ def deploy_settings(deploy: dict[str, Any], path: str) -> tuple[dict[str, Any], 
     return settings, extra
 
 
+def container_settings(value: dict[str, Any], path: str) -> ContainerSpec:
+    """The service's Container settings, through the parser a Container node's go through."""
+    grace = value.get("stop_grace_period")
+    return parse_container({
+        "image": normalize_image(value.get("image"), f"{path}.image"),
+        "entrypoint": split_command(value.get("entrypoint"), f"{path}.entrypoint"),
+        "command": split_command(value.get("command"), f"{path}.command"),
+        "labels": string_map(value.get("labels"), f"{path}.labels"),
+        "workdir": value.get("working_dir"), "user": value.get("user"),
+        "hostname": value.get("hostname"),
+        "stop_grace_period": (compose_duration(grace, f"{path}.stop_grace_period")
+                              if grace is not None else None),
+        **{k: value.get(k) for k in ("stop_signal", "init") if value.get(k) is not None},
+        **{k: capabilities(value.get(k), f"{path}.{k}") for k in ("cap_add", "cap_drop")},
+        **{k: bool(value.get(k)) for k in ("tty", "read_only")},
+    }, path)
+
+
 def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackService:
     if not isinstance(value, dict):
         raise UserError(f"{path}: expected a mapping")
@@ -234,29 +257,21 @@ def parse_service(key: str, value: Any, c: ServiceContext, path: str) -> StackSe
     settings, placement = deploy_settings(deploy, f"{path}.deploy")
     settings["networks"] = service_networks(value.get("networks"), key, c.names, f"{path}.networks")
     microservice = parse_microservice(settings, f"{path}.deploy")
-    container = parse_container({
-        "image": normalize_image(value.get("image"), f"{path}.image"),
-        "entrypoint": split_command(value.get("entrypoint"), f"{path}.entrypoint"),
-        "command": split_command(value.get("command"), f"{path}.command"),
-        "labels": string_map(value.get("labels"), f"{path}.labels"),
-        "workdir": value.get("working_dir"), "user": value.get("user"), "hostname": value.get("hostname"),
-        "stop_grace_period": compose_duration(value["stop_grace_period"], f"{path}.stop_grace_period")
-        if value.get("stop_grace_period") is not None else None,
-        **{k: value.get(k) for k in ("stop_signal", "init") if value.get(k) is not None},
-        **{k: capabilities(value.get(k), f"{path}.{k}") for k in ("cap_add", "cap_drop")},
-        **{k: bool(value.get(k)) for k in ("tty", "read_only")},
-    }, path)
+    container = container_settings(value, path)
     task = task_extra(value, deploy, path)
     if placement:
         task["Placement"] = placement
     service_extra = {name: update_config(deploy[key_], f"{path}.deploy.{key_}")
-                     for key_, name in (("update_config", "UpdateConfig"), ("rollback_config", "RollbackConfig"))
+                     for key_, name in (("update_config", "UpdateConfig"),
+                                        ("rollback_config", "RollbackConfig"))
                      if deploy.get(key_) is not None}
     extra = {"container": container_extra(value, c, path), "task": task, "service": service_extra,
              "labels": {"com.docker.stack.image": str(value.get("image") or "")},
-             "network_opts": network_driver_opts(value.get("networks"), c.names, f"{path}.networks"),
-             "refs": {"Secrets": parse_file_refs(value.get("secrets"), "secret", c.names, f"{path}.secrets"),
-                      "Configs": parse_file_refs(value.get("configs"), "config", c.names, f"{path}.configs")}}
+             "network_opts": network_driver_opts(value.get("networks"), c.names,
+                                                 f"{path}.networks"),
+             "refs": {f"{kind.title()}s": parse_file_refs(value.get(f"{kind}s"), kind, c.names,
+                                                          f"{path}.{kind}s")
+                      for kind in ("secret", "config")}}
     ports = parse_ports(value.get("ports"), f"{path}.ports")
     return StackService(key, microservice, container, ports, keys.ignored_keys(value), extra)
 

@@ -90,7 +90,8 @@ def parse_compose_file(source: ComposeFiles | str, where: str, stack: str = "sta
         raise UserError(hide_values(str(error), substituted)) from None
     parsed = dataclasses.replace(parsed, substituted=substituted)
     for service, ignored in parsed.ignored().items():
-        log.info("%s.services.%s: ignoring what Swarm does not use: %s", where, service, ", ".join(ignored))
+        log.info("%s.services.%s: ignoring what Swarm does not use: %s", where, service,
+                 ", ".join(ignored))
     return parsed
 
 
@@ -116,9 +117,11 @@ def parse_compose(data: Any, stack: str, base: Path, where: str,
                                    {"driver": "overlay", "attachable": False}))
         names[("network", "default")] = f"{stack}_default"
     volumes = {o.key: {"external": o.external, "labels": o.options.get("extra_labels"),
-                       "driver": o.options.get("declared_driver"), "driver_opts": o.options.get("driver_opts")}
+                       "driver": o.options.get("declared_driver"),
+                       "driver_opts": o.options.get("driver_opts")}
                for o in objects if o.kind == "volume"}
-    context = ServiceContext(stack, base, names, volumes, dict(variables or {}), files, relative_binds)
+    context = ServiceContext(stack, base, names, volumes, dict(variables or {}), files,
+                             relative_binds)
     parsed = [parse_service(key, value, context, f"{where}.services.{key}")
               for key, value in data["services"].items()]
     return Stack(parsed, objects, where)
@@ -139,7 +142,8 @@ def check_sections(data: dict[str, Any], where: str) -> None:
 def check_version(version: Any, path: str) -> None:
     """As docker 28's stack deploy: a string, 3 or 3.0 to 3.13 (absent: the latest)."""
     if not isinstance(version, str):
-        raise UserError(f"{path}: must be a string (quote it: '{version}'), as docker's compose schema says")
+        raise UserError(f"{path}: must be a string (quote it: '{version}'), as docker's compose "
+                        "schema says")
     if not re.fullmatch(r"3(\.([0-9]|1[0-3]))?", version):
         raise UserError(f"{path}: unsupported compose file version {version}: only format 3 "
                         "(3.0 to 3.13) is deployed as a stack, as docker stack deploy says")
@@ -155,7 +159,8 @@ def external_name(value: Any, key: str, path: str) -> tuple[bool, str | None]:
     return bool(value), None
 
 
-def stack_objects(data: dict[str, Any], stack: str, files: ComposeFiles, where: str) -> list[StackObject]:
+def stack_objects(data: dict[str, Any], stack: str, files: ComposeFiles,
+                  where: str) -> list[StackObject]:
     found: list[StackObject] = []
     for kind, section in SECTIONS:
         for key, value in (data.get(section) or {}).items():

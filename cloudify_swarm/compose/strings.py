@@ -68,7 +68,8 @@ def string_map(value: Any, path: str, *, lists: bool = True, nulls: bool = True,
         result: dict[str, Any] = {}
         for index, item in enumerate(value):
             if not isinstance(item, str):
-                raise UserError(f"{path}[{index}]: must be a string NAME=value, as docker's compose schema says")
+                raise UserError(f"{path}[{index}]: must be a string NAME=value, as docker's "
+                                "compose schema says")
             name, sep, text = item.partition("=")
             result[name] = text if sep else null_as
         return result
@@ -76,5 +77,6 @@ def string_map(value: Any, path: str, *, lists: bool = True, nulls: bool = True,
         raise UserError(f"{path}: expected a mapping{' or a list of NAME=value' if lists else ''}")
     if lists and "" in value:  # docker's schema: a name of one character at least
         raise UserError(f"{path}: a key that is empty, which docker's compose schema refuses")
-    return {str(key): (null_as if item is None and nulls else go_string(item, f"{path}.{key}", null=nulls))
+    return {str(key): (null_as if item is None and nulls
+                       else go_string(item, f"{path}.{key}", null=nulls))
             for key, item in value.items()}

@@ -42,7 +42,8 @@ def compose_duration(value: Any, path: str) -> float:
 
 def integer(value: Any, path: str) -> int:
     """An integer, or a string of one (interpolation leaves strings: replicas: ${N})."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().lstrip("-").isdigit():
+    if (isinstance(value, bool) or not isinstance(value, (int, str))
+            or not str(value).strip().lstrip("-").isdigit()):
         raise UserError(f"{path}: {value!r} is not an integer")
     return int(value)
 
@@ -64,7 +65,8 @@ def compose_str_list(value: Any, path: str) -> list[str]:
         raise UserError(f"{path}: expected a string or a list of strings")
     for index, item in enumerate(items):
         if not isinstance(item, str):
-            raise UserError(f"{path}[{index}]: must be a string (quote it: '{item}'), as docker's compose schema says")
+            raise UserError(f"{path}[{index}]: must be a string (quote it: '{item}'), as "
+                            "docker's compose schema says")
     return list(items)
 
 
@@ -81,7 +83,8 @@ def normalize_image(image: Any, path: str) -> str:
         domain, remainder = "docker.io", name
     repository, colon, tag = remainder.rpartition(":") if ":" in remainder else (remainder, "", "")
     if not repository or repository != repository.lower() or " " in image:
-        raise UserError(f"{path}: {image!r}: invalid reference format (the repository name must be lowercase)")
+        raise UserError(f"{path}: {image!r}: invalid reference format (the repository name "
+                        "must be lowercase)")
     if domain in ("docker.io", "index.docker.io"):
         domain = ""
         if repository.startswith("library/") and repository.count("/") == 1:
@@ -113,7 +116,8 @@ def resources(value: Any, path: str) -> dict[str, Any]:
             result["NanoCPUs"] = _cpus(values["cpus"], f"{path}.{part}.cpus")
         if values.get("memory") is not None:
             result["MemoryBytes"] = parse_bytes(values["memory"], f"{path}.{part}.memory")
-        generic = generic_resources(values.get("generic_resources"), f"{path}.{part}.generic_resources")
+        generic = generic_resources(values.get("generic_resources"),
+                                    f"{path}.{part}.generic_resources")
         if generic:
             result["GenericResources"] = generic
         if result:
@@ -126,9 +130,11 @@ def generic_resources(value: Any, path: str) -> list[dict[str, Any]]:
     for index, item in enumerate(value or []):
         keys.check_keys(item, {"discrete_resource_spec"}, f"{path}[{index}]", extensions=False)
         spec = item.get("discrete_resource_spec") or {}
-        keys.check_keys(spec, {"kind", "value"}, f"{path}[{index}].discrete_resource_spec", extensions=False)
+        keys.check_keys(spec, {"kind", "value"}, f"{path}[{index}].discrete_resource_spec",
+                        extensions=False)
         result.append({"DiscreteResourceSpec": {
-            "Kind": str(spec.get("kind")), "Value": integer(spec.get("value"), f"{path}[{index}].value")}})
+            "Kind": str(spec.get("kind")),
+            "Value": integer(spec.get("value"), f"{path}[{index}].value")}})
     return result
 
 
@@ -136,7 +142,8 @@ def restart_policy(restart: Any, policy: Any, path: str) -> dict[str, Any]:
     """deploy.restart_policy, else the service's `restart` (docker's fallback: always and
     unless-stopped -> any, on-failure[:N] -> on-failure with N attempts, no -> not set)."""
     if policy is not None:
-        keys.check_keys(policy, keys.RESTART_KEYS, f"{path}.deploy.restart_policy", extensions=False)
+        where = f"{path}.deploy.restart_policy"
+        keys.check_keys(policy, keys.RESTART_KEYS, where, extensions=False)
         result: dict[str, Any] = {}
         if policy.get("condition") is not None:
             if policy["condition"] not in ("none", "on-failure", "any"):
@@ -145,9 +152,9 @@ def restart_policy(restart: Any, policy: Any, path: str) -> dict[str, Any]:
             result["Condition"] = policy["condition"]
         for key, api in (("delay", "Delay"), ("window", "Window")):
             if policy.get(key) is not None:
-                result[api] = nanos(compose_duration(policy[key], f"{path}.deploy.restart_policy.{key}"))
+                result[api] = nanos(compose_duration(policy[key], f"{where}.{key}"))
         if policy.get("max_attempts") is not None:
-            result["MaxAttempts"] = integer(policy["max_attempts"], f"{path}.deploy.restart_policy.max_attempts")
+            result["MaxAttempts"] = integer(policy["max_attempts"], f"{where}.max_attempts")
         return result
     if restart in (None, "", "no"):
         return {}
@@ -164,7 +171,8 @@ def update_config(value: Any, path: str) -> dict[str, Any]:
     """update_config / rollback_config; parallelism 1 unless given, as docker sends it."""
     value = value or {}
     keys.check_keys(value, keys.UPDATE_KEYS, path, extensions=False)
-    result: dict[str, Any] = {"Parallelism": integer(value.get("parallelism", 1), f"{path}.parallelism")}
+    result: dict[str, Any] = {"Parallelism": integer(value.get("parallelism", 1),
+                                                     f"{path}.parallelism")}
     for key, api in (("delay", "Delay"), ("monitor", "Monitor")):
         if value.get(key) is not None:
             result[api] = nanos(compose_duration(value[key], f"{path}.{key}"))

@@ -9,7 +9,7 @@ property tmpfs is not allowed"). Keys Swarm does not use are logged, never refus
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from cloudify_shared.errors import UserError
@@ -43,7 +43,8 @@ SINCE: dict[str, int] = {
 STRING, BOOLEAN, STRINGS = "a string", "true or false", "a list of strings"
 # keys Swarm uses whose scalar type docker's schema checks (a YAML number or `yes` is refused)
 USED_TYPES: dict[str, str] = {
-    "user": STRING, "working_dir": STRING, "hostname": STRING, "stop_signal": STRING, "isolation": STRING,
+    "user": STRING, "working_dir": STRING, "hostname": STRING, "stop_signal": STRING,
+    "isolation": STRING,
     "tty": BOOLEAN, "read_only": BOOLEAN, "stdin_open": BOOLEAN, "init": BOOLEAN,
 }
 # keys Swarm ignores, with the type docker's schema checks them for (build and expose: below)
@@ -88,12 +89,14 @@ def check_version_keys(data: dict[str, Any], version: str, where: str) -> None:
     for rule, since in SINCE.items():
         if minor < since:
             for path in found(data, rule.split("."), where):
-                raise UserError(f"{path}: not allowed in a version {version} file (docker's schema has it "
-                                f"from 3.{since}): raise the file's version, or take it out")
+                raise UserError(f"{path}: not allowed in a version {version} file (docker's "
+                                f"schema has it from 3.{since}): raise the file's version, or "
+                                "take it out")
 
 
 def is_unique_strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(i, str) for i in value) and len(set(value)) == len(value)
+    return (isinstance(value, list) and all(isinstance(i, str) for i in value)
+            and len(set(value)) == len(value))
 
 
 def check_service_types(service: dict[str, Any], path: str) -> None:
@@ -103,18 +106,47 @@ def check_service_types(service: dict[str, Any], path: str) -> None:
         if key not in service:
             continue
         value = service[key]
-        ok = (isinstance(value, str) if kind == STRING else isinstance(value, bool) if kind == BOOLEAN
+        ok = (isinstance(value, str) if kind == STRING
+              else isinstance(value, bool) if kind == BOOLEAN
               else is_unique_strings(value))
         if not ok:
-            hint = " (format 3 has no mapping with conditions)" if key == "depends_on" and isinstance(value, dict) else ""
-            raise UserError(f"{path}.{key}: must be {kind}{' without repeats' if kind == STRINGS else ''}"
-                            f"{hint}, as docker's compose schema for format 3 says")
-    checks = (("pid", lambda v: v is None or isinstance(v, str), "a string or null"),
-              ("shm_size", lambda v: isinstance(v, (str, int, float)) and not isinstance(v, bool), "a string or a number"),
-              ("tmpfs", lambda v: isinstance(v, str) or is_unique_strings(v), "a string or a list of strings"),
-              ("build", lambda v: isinstance(v, (str, dict)), "a string or a mapping"),
-              ("expose", lambda v: isinstance(v, list) and all(isinstance(i, (str, int)) and not isinstance(i, bool)
-                                                               for i in v), "a list of strings or numbers"))
-    for key, test, kind in checks:
+            hint = (" (format 3 has no mapping with conditions)"
+                    if key == "depends_on" and isinstance(value, dict) else "")
+            repeats = " without repeats" if kind == STRINGS else ""
+            raise UserError(f"{path}.{key}: must be {kind}{repeats}{hint}, as docker's compose "
+                            "schema for format 3 says")
+    for key, (test, kind) in OTHER_TYPES.items():
         if key in service and not test(service[key]):
-            raise UserError(f"{path}.{key}: must be {kind}, as docker's compose schema for format 3 says")
+            raise UserError(f"{path}.{key}: must be {kind}, as docker's compose schema for "
+                            "format 3 says")
+
+
+def is_string_or_null(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def is_string_or_number(value: Any) -> bool:
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def is_string_or_strings(value: Any) -> bool:
+    return isinstance(value, str) or is_unique_strings(value)
+
+
+def is_string_or_mapping(value: Any) -> bool:
+    return isinstance(value, (str, dict))
+
+
+def is_strings_or_numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(i, (str, int)) and not isinstance(i, bool)
+                                           for i in value)
+
+
+# other keys Swarm ignores whose type docker's schema checks: the test and what it takes
+OTHER_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "pid": (is_string_or_null, "a string or null"),
+    "shm_size": (is_string_or_number, "a string or a number"),
+    "tmpfs": (is_string_or_strings, "a string or a list of strings"),
+    "build": (is_string_or_mapping, "a string or a mapping"),
+    "expose": (is_strings_or_numbers, "a list of strings or numbers"),
+}

@@ -43,7 +43,9 @@ def checked_endpoint(ctx: Any, endpoint: Endpoint, where: str) -> Endpoint:
     for file_field, inline, text in endpoint.tls.pem_items():
         tls[file_field] = files.private_file(text.encode("utf-8"), f"{file_field}.pem")
         tls[inline] = None
-    return dataclasses.replace(endpoint, tls=dataclasses.replace(endpoint.tls, **tls)) if tls else endpoint
+    if not tls:
+        return endpoint
+    return dataclasses.replace(endpoint, tls=dataclasses.replace(endpoint.tls, **tls))
 
 
 def connect(ctx: Any, props: Any, microservice: Any = None) -> Engine | None:

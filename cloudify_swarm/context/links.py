@@ -129,9 +129,9 @@ def resolve_endpoint(ctx: Any, key: str) -> Endpoint:
     so an endpoint naming some is refused from any other node.
 
     A node whose only relationship besides publishes and contained_in_microservice is one
-    containment (the usual form: contained_in its Manager) takes that host's endpoint without reading the host's
-    node, which in the local profile parses the whole deployment (issue 15). A host without
-    the endpoint is read after all, so a wrong host fails as manager_target says.
+    containment (the usual form: contained_in its Manager) takes that host's endpoint without
+    reading the host's node, which in the local profile parses the whole deployment (issue 15).
+    A host without the endpoint is read after all, so a wrong host fails as manager_target says.
 
     The endpoint must be one the administrator allows (endpoint.reach), whichever node
     published it: refused here, at the Microservice's create, before anything is made."""
