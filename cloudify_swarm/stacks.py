@@ -18,7 +18,7 @@ from typing import Any
 
 from cloudify_shared.errors import UserError, WaitTimeout, WorkloadFailed
 from cloudify_shared.ownership import foreign_owner
-from cloudify_swarm import services
+from cloudify_swarm import objects, services
 from cloudify_swarm.compose.engine_spec import NAMESPACE, stack_service_spec
 from cloudify_swarm.compose.files import ComposeFiles
 from cloudify_swarm.compose.interpolation import hide_values
@@ -47,7 +47,7 @@ def ensure_stack_objects(engine: EngineApi, stack: Stack, labels: dict[str, str]
             options["data"] = obj.data
         all_labels = {**obj.options.get("extra_labels", {}), **labels}
         try:
-            ids.setdefault(obj.kind.title(), {})[obj.name] = services.ensure_object(
+            ids.setdefault(obj.kind.title(), {})[obj.name] = objects.ensure_object(
                 engine, obj.kind, obj.name, not obj.external, owner, options, logger, all_labels)
         except UserError as error:  # named with the file and the key (the Engine's refusal too)
             refused = (f"the Docker Engine refused the {obj.kind}: "
@@ -173,4 +173,4 @@ def stack_drift(engine: EngineApi, path: ComposeFiles | str, stack_name: str,
 def remove_stack(engine: EngineApi, owner: dict[str, str], logger: logging.Logger) -> None:
     """Remove the stack's services, wait until their containers are gone, then its objects."""
     services.remove_services(engine, owner, logger)
-    services.remove_objects(engine, owner, logger, ("secret", "config", "network", "volume"))
+    objects.remove_objects(engine, owner, logger, ("secret", "config", "network", "volume"))

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from cloudify_shared.errors import UserError
 from cloudify_shared.tasks import local_files, on_manager, task, writable_target
 from cloudify_shared.validation import string_mapping
-from cloudify_swarm import lifecycle, naming, services
+from cloudify_swarm import lifecycle, naming, objects, services
 from cloudify_swarm.context.compose_file import compose_copy, compose_options
 from cloudify_swarm.context.engine import checked_endpoint, connect, engine_for
 from cloudify_swarm.context.links import (
@@ -108,7 +108,7 @@ def microservice_create(ctx: Any, **_: Any) -> None:
     endpoint = resolve_endpoint(ctx, service.swarm_info_key)
     warn_if_insecure(endpoint, ctx.logger)
     # the files are checked before start makes anything
-    services.object_data(service, local_files(ctx).read_text)
+    objects.object_data(service, local_files(ctx).read_text)
     if service.compose_file:
         from cloudify_swarm.compose.stack import parse_compose_file  # yaml only for a stack
         with compose_copy(ctx, service.compose_file) as path:
@@ -145,7 +145,7 @@ def apply_objects(ctx: Any, props: Any, service: Microservice) -> None:
     stack, if it has one; records their ids in `props`. Start, update and heal share it."""
     owner = owner_of(ctx, ctx.instance.id)
     with engine_for(ctx, props) as engine:
-        props["object_ids"] = services.ensure_objects(engine, service, owner, ctx.logger,
+        props["object_ids"] = objects.ensure_objects(engine, service, owner, ctx.logger,
                                                       local_files(ctx).read_text)
         if service.compose_file:
             from cloudify_swarm import stacks  # here: the compose parser (yaml) only for a stack
@@ -177,7 +177,7 @@ def microservice_delete(ctx: Any, **_: Any) -> None:
         owner = owner_of(ctx, ctx.instance.id)
         try:
             services.remove_services(engine, owner, ctx.logger)
-            services.remove_objects(engine, owner, ctx.logger,
+            objects.remove_objects(engine, owner, ctx.logger,
                                     ("secret", "config", "network", "volume"))
         finally:
             engine.close()

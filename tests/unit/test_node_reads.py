@@ -20,7 +20,7 @@ from cloudify.workflows import local
 
 from benchmarks.scale_blueprints import kubernetes_blueprint, render_blueprint, swarm_blueprint
 from cloudify_kubernetes import tasks as k8s_tasks
-from cloudify_swarm import services
+from cloudify_swarm import objects, services
 from cloudify_swarm import tasks as swarm_tasks
 from tests.helpers.local_workflows import offline_resolver
 
@@ -106,11 +106,11 @@ def swarm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CountingStorage:
 
     monkeypatch.setattr(swarm_tasks, "engine_for", engine_for)
     monkeypatch.setattr(swarm_tasks, "connect", lambda *_: engine)
-    monkeypatch.setattr(services, "ensure_objects", lambda *_: {})
+    monkeypatch.setattr(objects, "ensure_objects", lambda *_: {})
     monkeypatch.setattr(services, "deploy_service", lambda *_: "service-id")
     monkeypatch.setattr(services, "service_facts", lambda *_: {"id": "service-id"})
     monkeypatch.setattr(services, "remove_services", lambda *_, **__: None)
-    monkeypatch.setattr(services, "remove_objects", lambda *_, **__: None)
+    monkeypatch.setattr(objects, "remove_objects", lambda *_, **__: None)
     return storage
 
 

@@ -166,7 +166,7 @@ def test_a_blueprint_kubeconfig_on_a_manager_runs_no_command_and_names_only_allo
 
 
 def test_swarm_files_are_read_with_their_field_before_anything_is_made() -> None:
-    from cloudify_swarm.services import object_data
+    from cloudify_swarm.objects import object_data
     from cloudify_swarm.spec.microservice import parse_microservice
 
     service = parse_microservice({"secrets": [{"name": "s", "data": "inline"}, {"name": "e"}],

@@ -15,7 +15,7 @@ from cloudify.exceptions import NonRecoverableError
 from cloudify.workflows import local
 
 from benchmarks.scale_blueprints import render_blueprint
-from cloudify_swarm import services
+from cloudify_swarm import objects, services
 from cloudify_swarm import tasks as swarm_tasks
 from tests.helpers.local_workflows import offline_resolver
 from tests.unit.test_node_reads import (
@@ -59,7 +59,7 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     engine = FakeEngine()
     monkeypatch.setattr(swarm_tasks, "connect", lambda *_: engine)
     monkeypatch.setattr(swarm_tasks, "check_valid", lambda host: None)
-    monkeypatch.setattr(services, "ensure_objects", lambda *_: {})
+    monkeypatch.setattr(objects, "ensure_objects", lambda *_: {})
     monkeypatch.setattr(services, "deploy_service", lambda engine, spec, *_: specs.append(spec) or "sid")
     monkeypatch.setattr(services, "service_facts", lambda *_: {"id": "sid"})
     return specs

@@ -12,7 +12,7 @@ import pytest
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import ownership_labels
-from cloudify_swarm import services
+from cloudify_swarm import objects, services
 from cloudify_swarm.spec.microservice import parse_microservice
 
 LOG = logging.getLogger("test")
@@ -73,14 +73,14 @@ def test_an_object_of_another_deployment_or_tenant_used_by_name_is_refused_befor
     properties[f"{kind}s"] = [*properties.get(f"{kind}s", []), "shared"]
     service = settings(**properties)
     with pytest.raises(UserError, match=rf"^{kind} 'shared' belongs to {re.escape(who)}, not to this deployment"):
-        services.ensure_objects(engine, service, OURS, LOG, no_files)
+        objects.ensure_objects(engine, service, OURS, LOG, no_files)
     assert engine.made == []  # the network it would create first was not made
 
 
 @pytest.mark.parametrize("labels", [{}, {"team": "ops"}, SAME_DEPLOYMENT])
 def test_an_operators_or_this_deployments_object_is_used_by_name(labels: dict[str, str]) -> None:
     engine = ObjectEngine({("network", "shared"): labels, ("secret", "token"): labels})
-    ids = services.ensure_objects(engine, settings(networks=["shared"], secrets=["token"]), OURS, LOG, no_files)
+    ids = objects.ensure_objects(engine, settings(networks=["shared"], secrets=["token"]), OURS, LOG, no_files)
     assert ids["Network"] == {"shared": "network-shared"} and ids["Secret"] == {"token": "secret-token"}
     assert engine.made == []
 
@@ -88,20 +88,20 @@ def test_an_operators_or_this_deployments_object_is_used_by_name(labels: dict[st
 def test_an_object_to_create_that_another_deployment_owns_names_the_owner() -> None:
     engine = ObjectEngine({("config", "conf"): OTHER_DEPLOYMENT})
     with pytest.raises(UserError, match=r"config 'conf' belongs to deployment bank"):
-        services.ensure_objects(engine, settings(configs=[{"name": "conf", "data": "x"}]), OURS, LOG, no_files)
+        objects.ensure_objects(engine, settings(configs=[{"name": "conf", "data": "x"}]), OURS, LOG, no_files)
 
 
 def test_ensure_object_refuses_a_foreign_external_too() -> None:
     """The one-object path (compose externals use it) refuses the same way."""
     engine = ObjectEngine({("network", "ext"): OTHER_TENANT})
     with pytest.raises(UserError, match=r"network 'ext' belongs to deployment shop \(tenant tenant-b\)"):
-        services.ensure_object(engine, "network", "ext", False, OURS, {}, LOG)
+        objects.ensure_object(engine, "network", "ext", False, OURS, {}, LOG)
 
 
 def test_removal_removes_only_what_carries_our_labels_even_if_the_filter_answers_more() -> None:
     engine = ObjectEngine({("network", "mine"): OURS, ("network", "theirs"): OTHER_DEPLOYMENT,
                            ("secret", "ops"): {}, ("secret", "tok"): OURS}, ignore_filters=True)
-    removed = services.remove_objects(engine, OURS, LOG)
+    removed = objects.remove_objects(engine, OURS, LOG)
     assert sorted(removed) == ["network/mine", "secret/tok"]
     assert set(engine.objects) == {("network", "theirs"), ("secret", "ops")}
 
@@ -142,6 +142,6 @@ def test_a_service_of_another_deployment_is_not_adopted_and_its_owner_is_named()
 
 def test_an_object_created_by_one_entry_is_used_by_name_by_the_next() -> None:
     engine = ObjectEngine({})
-    ids = services.ensure_objects(engine, settings(networks=[{"name": "n", "create": True}, "n"]),
+    ids = objects.ensure_objects(engine, settings(networks=[{"name": "n", "create": True}, "n"]),
                                   OURS, LOG, no_files)
     assert ids["Network"] == {"n": "network-n"} and engine.made == [("network", "n")]
