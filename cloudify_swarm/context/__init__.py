@@ -4,7 +4,7 @@ Container is in, the Manager whose endpoint it uses, names and ownership labels)
 the Docker Engine (engine) and how it reads a compose file (compose_file).
 
 They read the ctx they are handed and follow its relationships; they import no cloudify module
-(only tasks.py and tasks_lifecycle.py do) and load no client library until it is used: docker-py
-when an Engine is opened, the compose parser (yaml) when a stack is parsed. Below them: spec,
-compose, services, stacks, docker_engine; nothing below imports them.
+(only the tasks modules may) and load no client library until it is used: docker-py when an
+Engine is opened. What they use: spec, naming, endpoint, compose.files, docker_engine; nothing
+but the tasks layer imports them (tests/unit/swarm/test_layers.py).
 """
