@@ -352,7 +352,7 @@ def write_conflicts() -> tuple[type[Exception], ...]:
     except ImportError:  # pragma: no cover
         pass
     try:
-        from cloudify_rest_client.exceptions import CloudifyClientError
+        from cloudify_rest_client.exceptions import CloudifyClientError  # here: as the one above
         found.append(CloudifyClientError)
     except ImportError:  # pragma: no cover
         pass

@@ -79,3 +79,24 @@ def test_arrows_point_down(path: Path) -> None:
 def test_the_import_scan_sees_imports() -> None:
     assert "cloudify_swarm.spec.microservice" in swarm_imports(PACKAGE / "compose" / "service.py")
     assert "cloudify_swarm.stacks" in swarm_imports(PACKAGE / "tasks.py")  # inside a function
+
+
+def local_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of each import inside a function."""
+    lines = path.read_text().splitlines()
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found += [(inner.lineno, lines[inner.lineno - 1]) for inner in ast.walk(node)
+                      if isinstance(inner, (ast.Import, ast.ImportFrom))]
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=name)
+def test_a_function_local_import_says_why(path: Path) -> None:
+    silent = [f"{line}: {text.strip()}" for line, text in local_imports(path) if "#" not in text]
+    assert not silent, f"{name(path)}: an import inside a function without a comment: {silent}"
+
+
+def test_local_imports_are_found() -> None:
+    assert any("docker_engine" in text for _, text in local_imports(PACKAGE / "tasks.py"))
