@@ -35,8 +35,8 @@ lint: setup       ## ruff, and the layer contracts of pyproject.toml (import-lin
 	$(VENV)/bin/ruff check $(PACKAGES) tests benchmarks scripts
 	$(VENV)/bin/lint-imports
 
-typecheck: setup  ## mypy on the service and adapter layers (tasks modules excluded)
-	$(VENV)/bin/mypy $(PACKAGES) examples --exclude '(^|/)tasks(_[a-z_]+)?\.py$$'
+typecheck: setup  ## mypy --strict (pyproject.toml) on every module, the tasks modules included
+	$(VENV)/bin/mypy $(PACKAGES) examples
 
 unit: setup
 	$(PY) -m pytest tests/unit
