@@ -138,12 +138,14 @@ def tree(root: Path) -> Path:
 def upload_plugin(platform: str, root: Path, workdir: Path) -> Any:
     """Ours (the wagon of `root` with `root`'s plugin yamls, so a tree kept from before a change
     maps what it mapped then), or for floor-k8s the no-op plugin (benchmarks/noop_plugin)."""
+    from benchmarks import scale_blueprints
     from benchmarks.manager_compare import NOOP, noop_wagon
     from examples.manager import ManagerCfy, ensure_wagon
     cli = ManagerCfy(workdir / "cfy-manager")
     if platform == "floor-k8s":
         client = cli.access.client()
-        if not list(client.plugins.list(package_name="cloudify-noop-bench")):
+        if not list(client.plugins.list(package_name="cloudify-noop-bench",
+                                        package_version=scale_blueprints.NOOP_VERSION)):
             cli.run("plugins", "upload", str(noop_wagon(workdir)), "-y", str(NOOP / "plugin.yaml"),
                     "--visibility", "global")
     else:

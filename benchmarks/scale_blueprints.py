@@ -96,6 +96,7 @@ def mixed_blueprint(count: int, prefix: str, stability: float = 1.5) -> str:
 
 
 NOOP_IMPLEMENTATION = "noop_bench.cloudify_noop_bench.noop"
+NOOP_VERSION = "0.2.0"  # benchmarks/noop_plugin's: its operation also runs as a relationship's
 KUBERNETES_TYPES = ("cloudify.kubernetes.Master", "cloudify.kubernetes.Microservice")
 KUBERNETES_RELATIONSHIP = "cloudify.kubernetes.relationships.connected_to_master"
 
@@ -113,7 +114,7 @@ def noop_kubernetes_blueprint(count: int, plugin_yaml: dict[str, Any]) -> str:
     What Cloudify's dispatch costs for the same graph and the same tasks."""
     types, relationships = plugin_yaml["node_types"], plugin_yaml["relationships"]
     relationship = relationships[KUBERNETES_RELATIONSHIP]
-    header = {**HEADER, "imports": [HEADER["imports"][0], "plugin:cloudify-noop-bench"]}
+    header = {**HEADER, "imports": [HEADER["imports"][0], f"plugin:cloudify-noop-bench?version={NOOP_VERSION}"]}
     node_types = {f"floor.{name.rsplit('.', 1)[1]}": {
         "derived_from": "cloudify.nodes.Root",
         "interfaces": noop_interfaces(types[name].get("interfaces"))} for name in KUBERNETES_TYPES}

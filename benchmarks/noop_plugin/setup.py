@@ -2,5 +2,5 @@
 mgmtworker (benchmarks/manager_compare.py). Not part of the suite."""
 from setuptools import setup
 
-setup(name="cloudify-noop-bench", version="0.1.0", packages=["cloudify_noop_bench"],
+setup(name="cloudify-noop-bench", version="0.2.0", packages=["cloudify_noop_bench"],
       install_requires=[])

@@ -55,5 +55,5 @@ def test_the_floor_maps_exactly_what_the_plugin_yaml_maps_each_to_the_empty_oper
     assert sorted(floor["node_templates"]) == ["master", "svc0", "svc1", "svc2"]
     assert floor["node_templates"]["svc2"]["relationships"] == [
         {"type": "floor.connected_to_master", "target": "master"}]
-    assert "plugin:cloudify-noop-bench" in floor["imports"]
+    assert "plugin:cloudify-noop-bench?version=0.2.0" in floor["imports"]
     assert "plugin:cloudify-vnf-suite" not in floor["imports"]
