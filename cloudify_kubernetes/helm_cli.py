@@ -216,13 +216,31 @@ class HelmCli:
         return release_of(out, "upgrade --install")
 
     def status(self, release: str, namespace: str) -> Release:
-        out = self.run(["status", release, "--namespace", namespace, "--output", "json"], MARGIN,
-                       "status")
-        return release_of(out, "status")
+        """The latest revision's metadata (`helm get metadata`: helm 4's `status` lists every
+        object of the release and no longer names the chart)."""
+        out = self.run(["get", "metadata", release, "--namespace", namespace, "--output", "json"],
+                       MARGIN, "get metadata")
+        try:
+            data = json.loads(out)
+            return Release(str(data["name"]), str(data["namespace"]), int(data["revision"]),
+                           str(data["status"]), str(data["chart"]), str(data["version"]),
+                           str(data.get("appVersion") or ""))
+        except (ValueError, TypeError, KeyError):
+            raise UserError("helm get metadata: its output is not the release's metadata") from None
 
     def manifest(self, release: str, namespace: str) -> str:
         return self.run(["get", "manifest", release, "--namespace", namespace], MARGIN,
                         "get manifest")
+
+    def values(self, release: str, namespace: str) -> dict[str, Any]:
+        """The user-supplied values of the release's latest revision (never logged)."""
+        out = self.run(["get", "values", release, "--namespace", namespace, "--output", "json"],
+                       MARGIN, "get values")
+        try:
+            data = json.loads(out)
+        except ValueError:
+            raise UserError("helm get values: its output is not JSON") from None
+        return dict(data) if isinstance(data, dict) else {}
 
     def uninstall(self, release: str, namespace: str, timeout: float) -> None:
         self.run(["uninstall", release, "--namespace", namespace, "--ignore-not-found",

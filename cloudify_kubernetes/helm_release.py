@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import logging
 import os
+import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import yaml
+
 from cloudify_kubernetes import drift, engine
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
 from cloudify_kubernetes.helm_cli import Release
-from cloudify_kubernetes.helm_values import manifest_objects, placed_ref_fields
+from cloudify_kubernetes.helm_values import differing_paths, manifest_objects, placed_ref_fields
 from cloudify_kubernetes.waits import PodSet, problem, wait_gone, wait_ready
 from cloudify_shared.errors import PluginError, UserError, WaitTimeout, WorkloadFailed
 from cloudify_shared.ownership import MANAGED_BY, MANAGED_BY_VALUE, NODE_INSTANCE, foreign_owner
@@ -36,6 +39,7 @@ from cloudify_shared.ownership import MANAGED_BY, MANAGED_BY_VALUE, NODE_INSTANC
 PENDING = ("pending-install", "pending-upgrade", "pending-rollback")
 FAILURES = (UserError, WorkloadFailed, WaitTimeout)
 MAX_CHART_ENTRIES = 10_000
+MAX_CHART_YAML = 1_000_000  # bytes of a Chart.yaml read for its name and version
 
 
 class Helm(Protocol):
@@ -46,6 +50,8 @@ class Helm(Protocol):
     def status(self, release: str, namespace: str) -> Release: ...
 
     def manifest(self, release: str, namespace: str) -> str: ...
+
+    def values(self, release: str, namespace: str) -> dict[str, Any]: ...
 
     def uninstall(self, release: str, namespace: str, timeout: float) -> None: ...
 
@@ -61,6 +67,16 @@ class ReleaseSpec:
     values_files: list[str]
     labels: dict[str, str]
     timeout: float
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the node's current properties ask for: the chart's name and version and the
+    user-supplied values (merged as helm merges them); None where it is not known."""
+
+    chart: str | None
+    chart_version: str | None
+    values: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -297,9 +313,12 @@ def rollback(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec, revision: i
     return helm.status(spec.name, spec.namespace), with_uids(backend, refs)
 
 
-def release_drift(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec) -> list[str]:
+def release_drift(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec,
+                  wanted: Wanted | None = None) -> list[str]:
     """The live objects against the release's manifest, one line per difference (secret and
-    env values only as "differs"), and a release that is not deployed."""
+    env values only as "differs"), a release that is not deployed, and (`wanted`) a chart or
+    values the node's properties now name that the release was not made with (what a
+    deployment update changed: Cloudify updates an instance only when its check_drift says)."""
     history = release_history(backend, spec.namespace, spec.name)
     if not history:
         return [f"release {spec.name} in namespace {spec.namespace}: missing"]
@@ -307,9 +326,50 @@ def release_drift(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec) -> lis
     found = []
     if history[-1].status != "deployed":
         found.append(f"release {spec.name}: {history[-1].status} (revision {history[-1].number})")
+    if wanted is not None:
+        found += properties_drift(helm, spec, wanted)
     objects = manifest_objects(helm.manifest(spec.name, spec.namespace),
                                f"the manifest of release {spec.name}")
     return found + drift.drift(backend, objects, spec.namespace)
+
+
+def properties_drift(helm: Helm, spec: ReleaseSpec, wanted: Wanted) -> list[str]:
+    """The chart (name, version) and values paths where the release's latest revision differs
+    from the node's properties (paths only: a value may be secret)."""
+    release = helm.status(spec.name, spec.namespace)
+    found = []
+    made = (release.chart, release.chart_version)
+    asked = (wanted.chart or release.chart, wanted.chart_version or release.chart_version)
+    if asked != made:
+        found.append(f"release {spec.name}: chart {' '.join(made)} (revision "
+                     f"{release.revision}), the node's properties name {' '.join(asked)}")
+    paths = differing_paths(wanted.values, helm.values(spec.name, spec.namespace))
+    found += [f"release {spec.name}: values {path}: differs from the node's properties"
+              for path in paths]
+    return found
+
+
+def chart_metadata(path: str) -> tuple[str | None, str | None]:
+    """The name and version in the Chart.yaml of a chart directory or packaged chart (None,
+    None when it has none that reads)."""
+    try:
+        if os.path.isdir(path):
+            with open(os.path.join(path, "Chart.yaml"), "rb") as handle:
+                text = handle.read(MAX_CHART_YAML)
+        else:
+            with tarfile.open(path) as package:
+                member = next((m for m in package
+                               if m.isfile() and m.name.count("/") == 1
+                               and m.name.endswith("/Chart.yaml")), None)
+                extracted = package.extractfile(member) if member else None
+                text = extracted.read(MAX_CHART_YAML) if extracted else b""
+        data = yaml.safe_load(text)
+    except (OSError, tarfile.TarError, yaml.YAMLError):
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    return (str(data["name"]) if data.get("name") else None,
+            str(data["version"]) if data.get("version") else None)
 
 
 def describe(backend: ClusterBackend, release: Release, refs: Sequence[ObjectRef],

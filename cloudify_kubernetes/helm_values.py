@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,3 +282,35 @@ def placed_ref_fields(obj: Mapping[str, Any], namespaced: Callable[[str, str], b
     api_version, kind = str(obj["apiVersion"]), str(obj["kind"])
     where = (meta.get("namespace") or namespace) if namespaced(api_version, kind) else None
     return api_version, kind, str(meta.get("name")), where
+
+
+def merge_values(layers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The values files as helm merges them (`--values` a, b: b's mappings merged into a's,
+    anything else replaced): what helm keeps as the release's user-supplied values."""
+    result: dict[str, Any] = {}
+    for layer in layers:
+        result = _merged(result, layer)
+    return result
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    result = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def differing_paths(wanted: Any, given: Any, path: str = "", limit: int = 20) -> list[str]:
+    """The dotted paths where two values trees differ (never the values: they may be secret)."""
+    if isinstance(wanted, Mapping) and isinstance(given, Mapping):
+        found: list[str] = []
+        for key in sorted(set(wanted) | set(given), key=str):
+            found += differing_paths(wanted.get(key), given.get(key),
+                                     f"{path}.{key}" if path else str(key), limit)
+            if len(found) >= limit:
+                return found[:limit]
+        return found
+    return [] if wanted == given else [path or "(all)"]

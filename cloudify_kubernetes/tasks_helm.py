@@ -21,6 +21,7 @@ from cloudify_kubernetes.helm_values import (
     HelmSettings,
     kubeconfig_for,
     load_values_file,
+    merge_values,
     parse_settings,
     register_secret_values,
     release_name_for,
@@ -176,6 +177,20 @@ def _values_files(files: LocalFiles, settings: HelmSettings) -> list[str]:
     return paths
 
 
+def _wanted(files: LocalFiles, settings: HelmSettings) -> helm_release.Wanted:
+    """The chart and values the node's properties ask for now (a chart of a repository or
+    registry by its exact version, a chart of the blueprint or host by its Chart.yaml)."""
+    layers = [load_values_file(files.read_text(item, f"properties.values_files[{index}]"),
+                               f"properties.values_files[{index}] ({item})")
+              for index, item in enumerate(settings.values_files)]
+    values = merge_values([*layers, settings.values, set_values(settings.set)])
+    if settings.repository or is_oci(settings.chart):
+        name = settings.chart.rstrip("/").rsplit("/", 1)[-1]
+        return helm_release.Wanted(name, settings.chart_version, values)
+    return helm_release.Wanted(*helm_release.chart_metadata(_chart(files, settings.chart)),
+                               values)
+
+
 def _spec(ctx: Any, settings: HelmSettings, chart: str = "", values: list[str] | None = None
           ) -> helm_release.ReleaseSpec:
     source = (f"{settings.chart} {settings.chart_version} of {settings.repository}"
@@ -282,12 +297,14 @@ def helm_check_status(ctx: Any, **_: Any) -> None:
 @task
 def helm_check_drift(ctx: Any, **_: Any) -> list[str]:
     """Differences between the live objects and the release's manifest (secret and env values
-    only as "differs"); returned for Cloudify's check_drift workflow (empty: no drift) and kept
+    only as "differs"), and the chart or values paths the node's properties changed since the
+    release's latest revision (a deployment update); returned for Cloudify's check_drift workflow (empty: no drift) and kept
     in the runtime property drift."""
     settings = _settings(ctx)
+    wanted = _wanted(local_files(ctx), settings)
     with connected(ctx, _connection(ctx), INFO) as backend, \
             _helm(ctx, settings, backend) as (helm, _version):
-        found = helm_release.release_drift(backend, helm, _spec(ctx, settings))
+        found = helm_release.release_drift(backend, helm, _spec(ctx, settings), wanted)
     ctx.instance.runtime_properties["drift"] = found
     for line in found:
         ctx.logger.warning("drift: %s", line)

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from examples.manager import ManagerCfy
+from examples.manager import CfyFailed, ManagerCfy
 from tests.helpers import clusters
 from tests.helpers.paths import LOCAL_API, TEST_BLUEPRINTS
+from tests.helpers.sampling import Watch
 from tests.integration.kubernetes.test_helm import registry_credentials, release_leftovers
+from tests.integration.manager.test_lifecycle import events_of_last, instances, timed, update
 from tests.integration.manager.test_microservices import failed_install_events
 from tests.integration.manager.test_secrets import cloudify_secrets, log_sizes, logs_since
 
@@ -95,3 +99,102 @@ def test_an_oci_registry_the_administrator_has_not_allowed_is_refused_at_create(
     assert "properties.chart: 'oci://127.0.0.1:15001/charts/web' (oci://127.0.0.1:15001) is a " \
            "chart repository or registry that this manager does not allow" in events, events[-3000:]
     assert clusters.leftovers(manager_deployment) == []
+
+
+def ready_replicas(name: str) -> int:
+    result = clusters.kubectl("get", "deployment", name, "-o", "json", check=False)
+    return int(json.loads(result.stdout).get("status", {}).get("readyReplicas") or 0) \
+        if result.returncode == 0 else 0
+
+
+def live_of(kind: str, name: str) -> dict[str, Any]:
+    return dict(json.loads(clusters.kubectl("get", kind, name, "-o", "json").stdout))
+
+
+def test_day_two_of_a_release_on_the_manager(on_manager: ManagerCfy, manager_deployment: str,
+                                             tmp_path: Path) -> None:
+    """One deployment, one install and one uninstall: check_status fails naming a Service
+    deleted out of band, check_drift reports it and a ConfigMap changed by hand, heal puts both
+    back; a deployment update to new values and chart 0.2.0 in place, never fewer than 2 ready
+    replicas; scale +1 (a second release, its own name) and -1 (that release gone); the
+    rollback operation to revision 1; a failing update (an image that is not there) rolled
+    back, the previous revision still running; uninstall until every object is gone."""
+    cli, dep = on_manager, manager_deployment
+    release = f"m-{uuid.uuid4().hex[:8]}"
+    name = f"{release}-web"
+    inputs: dict[str, Any] = {"api": LOCAL_API, "release_name": release, "timeout": 120,
+                              "values": {"replicaCount": 2, "greeting": "first"}}
+    timed("helm install", lambda: cli.install(BLUEPRINT, dep, inputs))
+    assert ready_replicas(name) == 2
+    uid = live_of("deployment", name)["metadata"]["uid"]
+
+    clusters.kubectl("delete", "service", name)
+    clusters.kubectl("patch", "configmap", name, "-p", '{"data": {"index.html": "by-hand"}}')
+    with pytest.raises(CfyFailed):
+        timed("helm check_status (Service deleted)", lambda: cli.execute("check_status", dep))
+    assert f"Service default/{name}: missing" in events_of_last(cli, dep, "check_status")
+    timed("helm check_drift", lambda: cli.execute("check_drift", dep))
+    (web,) = instances(cli, dep, "web")
+    drift = json.dumps(web.system_properties.get("configuration_drift"))
+    assert f"Service default/{name}: missing" in drift and "by-hand" in drift, drift
+    timed("helm heal", lambda: cli.execute("heal", dep))
+    assert live_of("configmap", name)["data"]["index.html"] == "first"
+    assert clusters.kubectl("get", "service", name, check=False).returncode == 0
+    cli.execute("check_status", dep)
+
+    # a deployment update: new values and the chart's next version, in place
+    inputs = {**inputs, "chart": "resources/web-0.2.0.tgz",
+              "values": {"replicaCount": 2, "greeting": "second"}}
+    with Watch(lambda: ready_replicas(name)) as watch:
+        timed("helm deployments update (values, chart 0.1.0 -> 0.2.0)",
+              lambda: update(cli, dep, inputs, tmp_path))
+    print(f"\nMEASURE helm update: fewest ready replicas {watch.minimum} over "
+          f"{len(watch.seen)} samples")
+    assert watch.minimum >= 2
+    (web,) = instances(cli, dep, "web")
+    props = web.runtime_properties
+    assert (props["chart_version"], props["revision"], props["status"]) == ("0.2.0", 3, "deployed")
+    assert live_of("deployment", name)["metadata"]["uid"] == uid
+    assert live_of("configmap", name)["data"]["index.html"] == "second"
+
+    # scale +1: a second release of its own name; -1 removes exactly that one
+    timed("helm scale +1", lambda: cli.execute("scale", dep, {"scalable_entity_name": "web",
+                                                               "delta": 1}))
+    both = instances(cli, dep, "web")
+    names = {i.id: i.runtime_properties["release_name"] for i in both}
+    assert len(set(names.values())) == 2 and release in names.values(), names
+    (added_id, added), = [(k, v) for k, v in names.items() if v != release]
+    assert added.startswith(f"{release}-") and ready_replicas(f"{added}-web") == 2
+    timed("helm scale -1", lambda: cli.execute("scale", dep, {
+        "scalable_entity_name": "web", "delta": -1, "include_instances": [added_id]}))
+    assert release_leftovers(added) == []  # gone when scale ends
+    assert [i.runtime_properties["release_name"] for i in instances(cli, dep, "web")] == [release]
+
+    # the rollback operation to revision 1 (chart 0.1.0, the first values), as revision 4
+    timed("helm rollback to revision 1", lambda: cli.execute("execute_operation", dep, {
+        "operation": "cloudify.interfaces.helm.rollback", "operation_kwargs": {"revision": 1},
+        "allow_kwargs_override": True,
+        "node_ids": ["web"]}))
+    (web,) = instances(cli, dep, "web")
+    assert (web.runtime_properties["revision"], web.runtime_properties["chart_version"]) == (4, "0.1.0")
+    assert live_of("configmap", name)["data"]["index.html"] == "first"
+
+    # a failing update (an image that is not there) rolls back: revision 4's pods still serve
+    # (--skip-reinstall: otherwise Cloudify reinstalls the instance whose update failed)
+    bad = {**inputs, "values": {"replicaCount": 2, "greeting": "third",
+                                "image": {"repository": "local/not-here"}}}
+    with Watch(lambda: ready_replicas(name)) as watch:
+        timed("helm failed deployments update (missing image)",
+              lambda: update(cli, dep, bad, tmp_path, "--skip-reinstall"))
+    events = events_of_last(cli, dep, "update")
+    assert "Task failed 'cloudify_kubernetes.tasks_helm.helm_update'" in events, events[-3000:]
+    assert "ErrImageNeverPull" in events and f"rolling release {release} back to revision 4" \
+        in events, events[-3000:]
+    assert watch.minimum >= 2, watch.seen
+    live = live_of("deployment", name)
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "local/busybox:1"
+    assert live_of("configmap", name)["data"]["index.html"] == "first"
+    assert ready_replicas(name) == 2
+
+    timed("helm uninstall", lambda: cli.execute("uninstall", dep))
+    assert release_leftovers(release) == []  # gone when uninstall ends

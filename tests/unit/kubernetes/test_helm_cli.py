@@ -124,3 +124,21 @@ def test_helm_4_forces_conflicts_helm_3_cannot() -> None:
     args = upgrade_args("web-abc", "/tmp/c.tgz", "ns1", [], {}, 60.0, force_conflicts=True)
     assert "--force-conflicts" in args and "--server-side=true" in args
     assert "--force-conflicts" not in upgrade_args("web-abc", "/tmp/c.tgz", "ns1", [], {}, 60.0)
+
+
+def test_status_reads_helm_get_metadata(tmp_path: Path) -> None:
+    """As helm 4.1.4 prints it (its `status` lists the objects and names no chart)."""
+    printed = ('{"name":"r","chart":"web","version":"0.2.0","appVersion":"1.36","labels":{},'
+               '"namespace":"default","revision":3,"status":"deployed","applyMethod":"ssa"}')
+    helm = HelmCli(executable(tmp_path, body=f"#!/bin/sh\necho '{printed}'\n"), "")
+    try:
+        assert helm.status("r", "default") == Release("r", "default", 3, "deployed", "web",
+                                                      "0.2.0", "1.36")
+    finally:
+        helm.close()
+    broken = HelmCli(executable(tmp_path, "broken", "#!/bin/sh\necho '{}'\n"), "")
+    try:
+        with pytest.raises(UserError, match="helm get metadata: its output is not the release"):
+            broken.status("r", "default")
+    finally:
+        broken.close()

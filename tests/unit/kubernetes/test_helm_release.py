@@ -109,6 +109,9 @@ class FakeHelm:
     def manifest(self, release: str, namespace: str) -> str:
         return manifest(self.revisions[-1]["tag"])
 
+    def values(self, release: str, namespace: str) -> dict[str, Any]:
+        return {}
+
     def uninstall(self, release: str, namespace: str, timeout: float) -> None:
         self.calls.append("uninstall")
         self.revisions = []
@@ -294,3 +297,42 @@ def test_drift_compares_the_live_objects_with_the_manifest() -> None:
     del cluster.objects[ObjectRef("v1", "ConfigMap", "r-v1", "ns")]
     assert helm_release.release_drift(cluster, helm, spec()) == [
         "ConfigMap ns/r-v1: missing", "Deployment ns/r-web: spec.replicas: desired 1, live 3"]
+
+
+class MadeWith:
+    """A helm whose release was made with chart web 0.1.0 and the given values."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.given = values
+
+    def status(self, release: str, namespace: str) -> Release:
+        return Release(release, namespace, 3, "deployed", "web", "0.1.0", "1")
+
+    def values(self, release: str, namespace: str) -> dict[str, Any]:
+        return self.given
+
+
+def test_properties_drift_names_the_chart_version_and_the_values_paths_never_values() -> None:
+    helm = MadeWith({"replicaCount": 2, "image": {"tag": "1", "repository": "local/busybox"},
+                     "token": "s3cret"})
+    same = helm_release.Wanted("web", "0.1.0", {"replicaCount": 2, "token": "s3cret", "image": {
+        "repository": "local/busybox", "tag": "1"}})
+    assert helm_release.properties_drift(helm, spec(), same) == []  # type: ignore[arg-type]
+    changed = helm_release.Wanted("web", "0.2.0", {"replicaCount": 2, "token": "other", "image": {
+        "repository": "local/busybox", "tag": "2"}, "greeting": "hi"})
+    found = helm_release.properties_drift(helm, spec(), changed)  # type: ignore[arg-type]
+    assert found == ["release r: chart web 0.1.0 (revision 3), the node's properties name web 0.2.0",
+                     "release r: values greeting: differs from the node's properties",
+                     "release r: values image.tag: differs from the node's properties",
+                     "release r: values token: differs from the node's properties"]
+    assert "s3cret" not in str(found) and "other" not in str(found)
+    unknown = helm_release.Wanted(None, None, dict(helm.given))  # a Chart.yaml that did not read
+    assert helm_release.properties_drift(helm, spec(), unknown) == []  # type: ignore[arg-type]
+
+
+def test_chart_metadata_of_a_package_and_a_directory(tmp_path: Any) -> None:
+    from tests.helpers.paths import TEST_BLUEPRINTS
+    folder = TEST_BLUEPRINTS / "helm-release"
+    assert helm_release.chart_metadata(str(folder / "resources" / "web-0.2.0.tgz")) == ("web", "0.2.0")
+    assert helm_release.chart_metadata(str(folder / "chart")) == ("web", "0.1.0")
+    assert helm_release.chart_metadata(str(tmp_path)) == (None, None)

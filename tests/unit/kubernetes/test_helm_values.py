@@ -165,3 +165,18 @@ def test_manifest_objects_and_where_they_live() -> None:
             f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
             for p, c in zip("abcdefg", "bcdefgh", strict=True))
         manifest_objects(bomb, "manifest")
+
+
+def test_values_merge_as_helm_merges_values_files() -> None:
+    from cloudify_kubernetes.helm_values import merge_values
+    merged = merge_values([{"a": {"b": 1, "c": [1, 2]}, "d": "x"}, {"a": {"c": [3]}, "d": None},
+                           {"a": {"e": {"f": True}}}])
+    assert merged == {"a": {"b": 1, "c": [3], "e": {"f": True}}, "d": None}
+
+
+def test_differing_paths_name_paths_only() -> None:
+    from cloudify_kubernetes.helm_values import differing_paths
+    assert differing_paths({"a": {"b": 1}, "c": "s"}, {"a": {"b": 1}, "c": "s"}) == []
+    assert differing_paths({"a": {"b": 1}, "c": "s"}, {"a": {"b": 2}, "x": 1}) == ["a.b", "c", "x"]
+    assert differing_paths({"a": 1}, None) == ["(all)"]
+    assert len(differing_paths({str(i): i for i in range(50)}, {})) == 20
