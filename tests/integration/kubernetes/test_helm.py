@@ -5,8 +5,9 @@ reason and leave no release and no object; a release a killed run left pending i
 the retry; another's release or object is never adopted or removed; day 2 (check_status,
 check_drift, heal, rollback); a chart from a chart repository served on this machine (one with
 HTTP basic credentials too); a chart of the local OCI registry (scripts/clusters/registry.sh) with
-its credentials, and with wrong ones; a chart with a subchart in charts/ and a pre-install hook
-Job that fails, named in the error."""
+its credentials, and with wrong ones; a chart with a subchart in charts/, a CRD in crds/ with a
+custom resource of it in its templates, and a pre-install hook Job that fails, named in the
+error."""
 from __future__ import annotations
 
 import base64
@@ -521,11 +522,23 @@ def test_an_oci_chart_over_the_size_bound_is_refused_naming_it_leaving_nothing(
     assert release_status(release) == "none" and release_leftovers(release) == []
 
 
-def write_chart_with_subchart_and_hook(root: Path) -> Path:
-    """A chart 'parent' with its dependency 'child' in charts/ (each a ConfigMap) and a
-    pre-install hook Job that exits 0, or 1 when hookFails is set."""
+def write_chart_with_subchart_and_hook(root: Path, group: str) -> Path:
+    """A chart 'parent' with its dependency 'child' in charts/ (each a ConfigMap), a CRD (kind
+    Widget of `group`) in crds/ with a Widget in its templates, and a pre-install hook Job that
+    exits 0, or 1 when hookFails is set."""
     parent = root / "parent"
     (parent / "templates").mkdir(parents=True)
+    (parent / "crds").mkdir()
+    (parent / "crds" / "widget.yaml").write_text(
+        f"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        f"metadata: {{name: widgets.{group}}}\nspec:\n  group: {group}\n  scope: Namespaced\n"
+        "  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}\n"
+        "  versions:\n    - name: v1\n      served: true\n      storage: true\n"
+        "      schema:\n        openAPIV3Schema:\n          type: object\n"
+        "          x-kubernetes-preserve-unknown-fields: true\n")
+    (parent / "templates" / "widget.yaml").write_text(
+        f"apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: {{{{ .Release.Name }}}}-widget\n"
+        "spec: {size: 3}\n")
     (parent / "charts" / "child" / "templates").mkdir(parents=True)
     (parent / "Chart.yaml").write_text(
         "apiVersion: v2\nname: parent\nversion: 0.1.0\n"
@@ -557,21 +570,33 @@ def hook_jobs(release: str) -> list[str]:
     return [f"Job/{i['metadata']['name']}" for i in listed["items"]]
 
 
-def test_a_subchart_installs_with_its_parent_and_a_failing_hook_is_named(
+def test_a_subchart_and_a_crd_install_with_their_parent_and_a_failing_hook_is_named(
         release: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    chart = str(write_chart_with_subchart_and_hook(tmp_path))
-    error, _, took, _ = failed_install(capsys, release, chart=chart, set={"hookFails": True})
-    assert "node 'web'" in error and "pre-install" in error and f"{release}-setup" in error, error
-    assert release_status(release) == "none"
-    # the hook's Job goes with helm's hook-failed policy; its pod by the garbage collector
-    clusters.wait_gone(lambda: release_leftovers(release) + hook_jobs(release), timeout=30)
-    assert took < 60, took
-    target = deployment(release, chart=chart)
-    target.install()
-    made = sorted(f"{o['kind']}/{o['name']}" for o in target.runtime_properties("web")["objects"])
-    assert made == [f"ConfigMap/{release}-child", f"ConfigMap/{release}-parent"], made
-    target.uninstall()
-    assert release_leftovers(release) == []
+    group = f"{release}.example.com"
+    chart = str(write_chart_with_subchart_and_hook(tmp_path, group))
+    try:
+        error, _, took, _ = failed_install(capsys, release, chart=chart, set={"hookFails": True})
+        assert "node 'web'" in error and "pre-install" in error and f"{release}-setup" in error, error
+        assert release_status(release) == "none"
+        # the hook's Job goes with helm's hook-failed policy; its pod by the garbage collector
+        clusters.wait_gone(lambda: release_leftovers(release) + hook_jobs(release), timeout=30)
+        assert took < 60, took
+        target = deployment(release, chart=chart)
+        target.install()  # the CRD of crds/ first, then the Widget of the templates
+        made = sorted(f"{o['kind']}/{o['name']}" for o in target.runtime_properties("web")["objects"])
+        assert made == [f"ConfigMap/{release}-child", f"ConfigMap/{release}-parent",
+                        f"Widget/{release}-widget"], made
+        widget = json.loads(clusters.kubectl("get", f"widgets.{group}", f"{release}-widget",
+                                             "-o", "json").stdout)
+        assert widget["spec"] == {"size": 3}
+        target.uninstall()
+        assert release_leftovers(release) == []
+        assert json.loads(clusters.kubectl("get", f"widgets.{group}", "--all-namespaces", "-o",
+                                           "json").stdout)["items"] == []  # the Widget is gone
+        # the CRD is left, as helm leaves the CRDs of crds/ (docs/guides/helm.md)
+        assert clusters.kubectl("get", "crd", f"widgets.{group}", check=False).returncode == 0
+    finally:
+        clusters.kubectl("delete", "crd", f"widgets.{group}", "--ignore-not-found")
     print(f"\nfailing hook reported after {took:.1f}s")
 
 
@@ -617,7 +642,7 @@ def test_a_chart_repository_with_credentials_refuses_wrong_ones_and_serves_right
         capsys: pytest.CaptureFixture[str]) -> None:
     url, login = private_chart_repository
     wrong = {**login, "password": f"wrong-{uuid.uuid4().hex}"}
-    common = {"chart": "web", "repository": url, "chart_version": "0.1.0"}
+    common: dict[str, Any] = {"chart": "web", "repository": url, "chart_version": "0.1.0"}
     error, output, took, _ = failed_install(capsys, release, **common, repository_credentials=wrong)
     assert "node 'web'" in error and f"properties.repository_credentials: {url}/index.yaml " \
            "answered 401" in error and "refused them" in error, error
