@@ -1,15 +1,27 @@
-"""Cloudify's private internals, behind one door: the only module of the suite that reaches a
-`_private` name of a cloudify object. Each function says which version it was written against
-and what breaks if that changes; tests/unit/shared/test_internals.py pins what each relies on
-against the installed cloudify-common, with its real context objects (and fails on another
-version). It imports no ctx machinery: the operation's context is handed in.
+"""Cloudify's and docker-py's private internals, behind one door: the only module of the suite
+that reaches a `_private` name of a cloudify or docker object. Each function says which version
+it was written against and what breaks if that changes; tests/unit/shared/test_internals.py pins
+what each relies on against the installed cloudify-common (its real context classes over a real
+local deployment storage) and docker-py (its real clients), and fails on another version.
+
+It imports neither: the context, the clients and the docker-py classes are handed in, so docker
+stays the Swarm adapter's import (cloudify_swarm.docker_engine, which also keeps the one
+dependency on docker-py's module layout: its ssh transport left out while docker loads,
+pinned by tests/unit/test_operation_imports.py).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-# The version every function below was written against (constraints.txt pins it).
+from cloudify_shared.ctx_protocol import Ctx
+
+# The versions every function below was written against (constraints.txt pins them).
 CLOUDIFY_COMMON_VERSION = "7.0.5"
+DOCKER_PY_VERSION = "7.2.0"
+
+T = TypeVar("T")
+
+# ------------------------------------------------------------------------------- cloudify-common
 
 
 def is_local(ctx: object) -> bool:
@@ -40,7 +52,7 @@ def evaluate_functions(ctx: object, payload: dict[str, Any]) -> Any:
     return operation_endpoint(ctx).evaluate_functions(payload)
 
 
-def node_record(ctx: Any) -> Any | None:
+def node_record(ctx: Ctx) -> Any | None:
     """The node as the manager's REST API or the local storage gives it: cloudify-common 7.0.5
     NodeContext._get_node_if_needed (cloudify/context.py) keeps it in `ctx.node._node` once the
     node was read (its properties, its number_of_instances), None before. It has what NodeContext
@@ -61,3 +73,42 @@ def local_storage_dir(ctx: object) -> str | None:
     storage = getattr(getattr(ctx, "_endpoint", None), "storage", None)
     root = getattr(storage, "_root_storage_dir", None)
     return root if isinstance(root, str) else None
+
+
+# ------------------------------------------------------------------------------------- docker-py
+def client_around(client_class: type[T], api: Any) -> T:
+    """A docker.DockerClient (`client_class`) over an APIClient already made, without running
+    DockerClient.__init__, which would make a second APIClient: one that reads the worker's
+    Docker config file and probes the API version sending its HttpHeaders. docker-py 7.2.0:
+    DockerClient.__init__ (docker/client.py) only sets `api`; if a release sets more there, the
+    client's collections (services, configs, ...) fail with AttributeError."""
+    client = client_class.__new__(client_class)
+    client.api = api  # type: ignore[attr-defined]
+    return client
+
+
+def drop_ambient_config(api: Any, auth: Any, proxies: Any) -> None:
+    """Forget what docker-py read from the worker's Docker config file. docker-py 7.2.0:
+    APIClient.__init__ (docker/api/client.py) loads it into `_general_configs` (HttpHeaders sent
+    with every request, detachKeys, proxies), `_proxy_configs` (proxies injected into
+    containers' environment and build args) and `_auth_configs` (registry auths and credential
+    helpers, sent as X-Registry-Auth by service create and update; docker/auth.py
+    get_config_header loads the file again whenever it is empty, so `auth` must never be
+    empty). `proxies`: an empty docker.utils.proxy.ProxyConfig. If a release renames or reloads
+    them, the worker's credentials, headers and proxies travel again."""
+    api._general_configs = {}
+    api._proxy_configs = proxies
+    api._auth_configs = auth
+
+
+def set_api_version(api: Any, version: str) -> None:
+    """The API version an APIClient speaks: docker-py 7.2.0 keeps it in `_version` (read by
+    api_version and by every request's URL). If it moves, the version negotiated after the
+    config file was dropped is not used: requests go to the default version's URLs."""
+    api._version = version
+
+
+def server_api_version(api: Any) -> str:
+    """The Engine's API version, asked as docker-py 7.2.0's version="auto" asks it
+    (APIClient._retrieve_server_version: GET /version). If it is renamed, no client opens."""
+    return str(api._retrieve_server_version())

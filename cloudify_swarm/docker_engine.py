@@ -9,7 +9,8 @@ endpoint endpoint.reach checked, and nothing the worker's account holds besides:
   HttpHeaders with every request, and inject its proxies into containers' environment. The
   plugin takes no registry credentials from a blueprint, so none are sent (an image from a
   private registry needs the Engine's own login). docker-py keeps that file in private
-  attributes: how they are emptied is in one place below (`drop_ambient_config`).
+  attributes: how they are emptied is in one place below (`drop_ambient_config`, through
+  cloudify_shared.internals, the suite's one door to docker-py's private attributes).
 - no ~/.netrc: requests would add the worker's netrc password for the Engine's host as an
   Authorization header (`NoNetrc`).
 - ssh:// endpoints: in the local profile (the user's own machine) the shell `ssh` client, with
@@ -31,6 +32,7 @@ from typing import Any
 import requests.auth
 import requests.exceptions
 
+from cloudify_shared import internals
 from cloudify_shared.errors import NotFound, TransientError, UserError
 from cloudify_swarm.endpoint import Endpoint
 from cloudify_swarm.engine_api import EngineRefused, object_name
@@ -191,10 +193,9 @@ def open_client(endpoint: Endpoint, on_manager: bool = False) -> docker.DockerCl
     if endpoint.docker_host.startswith("ssh://"):
         ssh_transport()
     with engine_errors(f"connecting to {endpoint.docker_host}"):
-        client = docker.DockerClient.__new__(docker.DockerClient)
-        client.api = EngineApiClient(base_url=endpoint.docker_host, tls=tls,
-                                     timeout=endpoint.timeout, version="auto",
-                                     use_ssh_client=shell_ssh)
+        api = EngineApiClient(base_url=endpoint.docker_host, tls=tls, timeout=endpoint.timeout,
+                              version="auto", use_ssh_client=shell_ssh)
+        client: docker.DockerClient = internals.client_around(docker.DockerClient, api)
         return client
 
 
@@ -220,7 +221,7 @@ class NoNetrc(requests.auth.AuthBase):
         return request
 
 
-class EngineApiClient(docker.APIClient):
+class EngineApiClient(docker.APIClient):  # type: ignore[misc]  # (docker-py ships no types)
     """docker-py's API client (a requests Session) without the worker's ambient settings:
     its Docker config file dropped before the first request (drop_ambient_config), no netrc,
     and the CA it was given kept: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the
@@ -246,19 +247,12 @@ class EngineApiClient(docker.APIClient):
 
 
 # ----------------------------------------------------------------------------- docker-py internals
-# The only place this plugin touches docker-py's private attributes. Written against docker-py
-# 7.2.0 (docker/api/client.py APIClient.__init__, docker/auth.py get_config_header). There
-# APIClient.__init__ loads the worker's Docker config file into `_general_configs` (HttpHeaders
-# sent with every request, detachKeys, proxies), `_proxy_configs` (proxies injected into
-# containers' env and build args) and `_auth_configs` (registry auths and credential helpers,
-# sent as X-Registry-Auth by service create/update; reloaded from the file whenever empty, so
-# it is replaced by one that is never empty and resolves nothing), and keeps the API version in
-# `_version`. If a docker-py release renames or reloads them, the worker's credentials travel
-# again: tests/unit/swarm/test_engine_client.py pins each one (and fails on another version).
-DOCKER_PY_VERSION = "7.2.0"
-
-
-class NoAmbientAuth(docker.auth.AuthConfig):
+# docker-py's private attributes are reached through cloudify_shared.internals only (written
+# against docker-py 7.2.0, what breaks if they change is said there): APIClient.__init__ loads
+# the worker's Docker config file into three of them, dropped here, and keeps the API version in
+# a fourth. tests/unit/shared/test_internals.py pins each one on docker-py's own clients and
+# tests/unit/swarm/test_engine_client.py shows the client sending nothing of the worker's.
+class NoAmbientAuth(docker.auth.AuthConfig):  # type: ignore[misc]  # (docker-py ships no types)
     """Registry credentials: none (the plugin takes none from a blueprint, and the worker's own
     never travel). Never empty, so docker-py does not load the config file in its place."""
 
@@ -275,9 +269,7 @@ class NoAmbientAuth(docker.auth.AuthConfig):
 
 def drop_ambient_config(api: docker.APIClient) -> None:
     """Forget what docker-py read from the worker's Docker config file."""
-    api._general_configs = {}
-    api._proxy_configs = ProxyConfig()
-    api._auth_configs = NoAmbientAuth({})
+    internals.drop_ambient_config(api, NoAmbientAuth({}), ProxyConfig())
 
 
 def set_version(api: docker.APIClient, version: str) -> None:
@@ -285,12 +277,12 @@ def set_version(api: docker.APIClient, version: str) -> None:
         minimum = docker.constants.MINIMUM_DOCKER_API_VERSION
         raise docker.errors.InvalidVersion(f"API versions below {minimum} "
                                            "are no longer supported by this library.")
-    api._version = version
+    internals.set_api_version(api, version)
 
 
 def negotiate_version(api: docker.APIClient) -> None:
     """The server's API version, as docker-py's version="auto" asks for it."""
-    set_version(api, str(api._retrieve_server_version()))
+    set_version(api, internals.server_api_version(api))
 
 
 def swarm_facts(client: docker.DockerClient) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudify_shared import internals
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import label_value, ownership_labels
 from cloudify_shared.redaction import register_secret
@@ -271,15 +272,15 @@ def create_env_again(ctx: Any, props: Any) -> dict[str, str]:
     return {name: values[name] for name in names}
 
 
-# Cloudify internals, one place (written against cloudify-common 7.0.5): ctx.node._node is the
-# node as the manager's REST API or the local storage gives it, with its operations and their
-# inputs (get_input resolved, runtime functions as written); ctx._endpoint.evaluate_functions
-# evaluates a payload in the operation's context as Cloudify evaluates operation inputs (the
-# REST /evaluate/functions call on a manager, the local storage offline). If they change,
-# container start fails here (tests/integration/test_dsl_versions.py, the 2016 create env).
+# Both through cloudify_shared.internals (Cloudify's private internals): the node record, with
+# its operations and their inputs (get_input resolved, runtime functions as written), and
+# evaluate_functions, as Cloudify evaluates operation inputs. If they change, container start
+# fails here (tests/integration/test_dsl_versions.py, the 2016 create env).
 def node_operation_input(ctx: Any, operation: str, name: str) -> Any:
     ctx.node.properties  # noqa: B018 (loads the node, as reading the properties does)
-    node = ctx.node._node
+    node = internals.node_record(ctx)
+    if node is None:  # as ctx.node._node failed before it moved behind internals
+        raise AttributeError("ctx.node has no node record (cloudify_shared.internals.node_record)")
     operations = node.get("operations") or {}
     return ((operations.get(operation) or {}).get("inputs") or {}).get(name)
 
@@ -287,4 +288,4 @@ def node_operation_input(ctx: Any, operation: str, name: str) -> Any:
 def evaluated(ctx: Any, raw: dict[str, Any]) -> Any:
     if not any(isinstance(value, (dict, list)) for value in raw.values()):
         return raw  # plain values: nothing to evaluate
-    return ctx._endpoint.evaluate_functions({"env": raw})["env"]
+    return internals.evaluate_functions(ctx, {"env": raw})["env"]

@@ -1,16 +1,22 @@
-"""What the suite takes from cloudify-common beyond its documented API
+"""What the suite takes from cloudify-common and docker-py beyond their documented APIs
 (cloudify_shared.internals), pinned on Cloudify's own context classes over a real local
-deployment storage (cloudify.workflows.local, as the cfy local profile builds them), and on a
-manager's context as the mgmtworker builds it. A failure here means the installed
-cloudify-common no longer does what a function of internals was written against."""
+deployment storage (cloudify.workflows.local, as the cfy local profile builds them), on a
+manager's context as the mgmtworker builds it, and on docker-py's own clients. A failure here
+means the installed library no longer does what a function of internals was written against.
+(tests/unit/swarm/test_engine_client.py shows the Engine client end to end sending nothing of
+the worker's.)"""
 from __future__ import annotations
 
+import base64
 import importlib.metadata
 import inspect
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import docker
+import docker.auth
 import pytest
 from cloudify import context
 from cloudify.endpoint import Endpoint, LocalEndpoint, ManagerEndpoint
@@ -23,6 +29,7 @@ from cloudify_shared.tasks import instance_count, on_manager, writable_target
 from tests.helpers.local_workflows import offline_resolver
 
 CREATE = "cloudify.interfaces.lifecycle.create"
+REGISTRY = "registry.example.net"
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +136,70 @@ def test_a_writable_target_names_the_same_instance_on_the_same_endpoint(storage:
     writable.instance.update()
     (app,) = [i for i in storage.get_node_instances() if i.node_id == "app"]
     assert app.runtime_properties["pinned"] is True
+
+
+# ------------------------------------------------------------------------------------- docker-py
+class NothingToSend(docker.auth.AuthConfig):  # as cloudify_swarm.docker_engine.NoAmbientAuth
+    @property
+    def is_empty(self) -> bool:
+        return False
+
+    def resolve_authconfig(self, registry: Any = None) -> None:
+        return None
+
+
+@pytest.fixture
+def docker_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A worker's Docker config file: a registry password, HttpHeaders and proxies."""
+    auth = base64.b64encode(b"worker:hunter2").decode()
+    (tmp_path / "config.json").write_text(json.dumps({
+        "auths": {REGISTRY: {"auth": auth}}, "HttpHeaders": {"X-Ambient": "worker"},
+        "proxies": {"default": {"httpProxy": "http://proxy.worker:3128"}}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+
+
+def api_client() -> Any:
+    return docker.APIClient(base_url="tcp://127.0.0.1:1", version="1.41")  # sends nothing
+
+
+def test_written_against_this_docker_py() -> None:
+    assert docker.__version__ == internals.DOCKER_PY_VERSION, (
+        "docker-py changed: check the private attributes of cloudify_shared.internals "
+        "against the new release, then update DOCKER_PY_VERSION")
+
+
+def test_a_docker_client_holds_nothing_but_its_api() -> None:
+    made = docker.DockerClient(base_url="tcp://127.0.0.1:1", version="1.41")
+    around = internals.client_around(docker.DockerClient, made.api)
+    assert vars(made) == vars(around) == {"api": made.api}
+    assert around.services.client is around and around.api is made.api
+
+
+def test_the_api_client_keeps_the_config_file_where_it_is_dropped(docker_config: None) -> None:
+    api = api_client()
+    assert api._general_configs["HttpHeaders"] == {"X-Ambient": "worker"}
+    assert api._proxy_configs.get_environment()
+    assert docker.auth.get_config_header(api, REGISTRY)  # the worker's password would travel
+    internals.drop_ambient_config(api, NothingToSend({}), docker.utils.proxy.ProxyConfig())
+    assert api._general_configs == {} and api._proxy_configs.get_environment() == {}
+    assert docker.auth.get_config_header(api, REGISTRY) is None
+
+
+def test_an_empty_auth_config_is_read_again_from_the_file(docker_config: None) -> None:
+    api = api_client()
+    internals.drop_ambient_config(api, docker.auth.AuthConfig({}), docker.utils.proxy.ProxyConfig())
+    assert docker.auth.get_config_header(api, REGISTRY)  # why drop_ambient_config's must not be
+
+
+def test_the_api_version_is_what_requests_use() -> None:
+    api = api_client()
+    internals.set_api_version(api, "1.43")
+    assert api.api_version == "1.43" and api._url("/services").endswith("/v1.43/services")
+
+
+def test_the_server_version_is_asked_as_version_auto_asks_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    api = api_client()
+    asked: list[Any] = []
+    monkeypatch.setattr(api, "version", lambda api_version=True: asked.append(api_version)
+                        or {"ApiVersion": "1.44"})
+    assert internals.server_api_version(api) == "1.44" and asked == [False]
