@@ -30,6 +30,7 @@ from cloudify_kubernetes.helm_values import (
 from cloudify_kubernetes.naming import instance_suffix
 from cloudify_kubernetes.tasks import INFO, RELATIONSHIP, _inline, connected
 from cloudify_shared import limits
+from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
 from cloudify_shared.go_yaml import dump_for_sigs
 from cloudify_shared.local_files import LocalFiles, is_host_path
@@ -45,14 +46,14 @@ WHY_NOT_SSH = ("a HelmRelease needs the Master's api connection: helm talks to t
                "values on its disk; connect it to a Master with api settings")
 
 
-def _settings(ctx: Any) -> HelmSettings:
+def _settings(ctx: Ctx) -> HelmSettings:
     settings = parse_settings(ctx.node.properties)
     register_secret_values(settings.values)
     register_secret_values(set_values(settings.set))
     return settings
 
 
-def _release_name(ctx: Any, settings: HelmSettings) -> str:
+def _release_name(ctx: Ctx, settings: HelmSettings) -> str:
     """Chosen once (create) and kept: a later change of instance count never renames it."""
     props = ctx.instance.runtime_properties
     if RELEASE not in props:
@@ -61,7 +62,7 @@ def _release_name(ctx: Any, settings: HelmSettings) -> str:
     return str(props[RELEASE])
 
 
-def _connection(ctx: Any) -> Any:
+def _connection(ctx: Ctx) -> Any:
     info = ctx.instance.runtime_properties.get(INFO)
     if info is None:
         raise UserError(f"no cluster: add a {RELATIONSHIP} relationship to a Master or a proxy")
@@ -98,7 +99,7 @@ def _kubeconfig(files: LocalFiles, backend: Any) -> str:
     return files.private_file(dump_for_sigs(data).encode(), "kubeconfig")
 
 
-def _repository_chart(ctx: Any, files: LocalFiles, settings: HelmSettings) -> str:
+def _repository_chart(ctx: Ctx, files: LocalFiles, settings: HelmSettings) -> str:
     """The chart of a chart repository, fetched (every URL under the reach policy) into a
     private file."""
     policy = reach_policy(ctx)
@@ -111,7 +112,7 @@ def _repository_chart(ctx: Any, files: LocalFiles, settings: HelmSettings) -> st
     return files.private_file(data, f"{settings.chart}-{settings.chart_version}.tgz")
 
 
-def _check_reach(ctx: Any, settings: HelmSettings) -> None:
+def _check_reach(ctx: Ctx, settings: HelmSettings) -> None:
     """The registry or repository the chart comes from, under the reach policy (checked again
     on each URL when it is used)."""
     policy = reach_policy(ctx)
@@ -123,7 +124,7 @@ def _check_reach(ctx: Any, settings: HelmSettings) -> None:
         policy.check(CHARTS, index, field)
 
 
-def _oci_chart(ctx: Any, files: LocalFiles, settings: HelmSettings, helm: HelmCli) -> str:
+def _oci_chart(ctx: Ctx, files: LocalFiles, settings: HelmSettings, helm: HelmCli) -> str:
     """The chart of an OCI registry, pulled by helm with a registry config of this operation
     (a private file holding the node's registry_credentials for that registry only)."""
     reach_policy(ctx).check(CHARTS, settings.chart, "properties.chart")
@@ -191,7 +192,7 @@ def _wanted(files: LocalFiles, settings: HelmSettings) -> helm_release.Wanted:
                                values)
 
 
-def _spec(ctx: Any, settings: HelmSettings, chart: str = "", values: list[str] | None = None
+def _spec(ctx: Ctx, settings: HelmSettings, chart: str = "", values: list[str] | None = None
           ) -> helm_release.ReleaseSpec:
     source = (f"{settings.chart} {settings.chart_version} of {settings.repository}"
               if settings.repository else f"{settings.chart} {settings.chart_version}"
@@ -202,7 +203,7 @@ def _spec(ctx: Any, settings: HelmSettings, chart: str = "", values: list[str] |
 
 
 @contextmanager
-def _helm(ctx: Any, settings: HelmSettings, backend: Any) -> Iterator[tuple[HelmCli, str]]:
+def _helm(ctx: Ctx, settings: HelmSettings, backend: Any) -> Iterator[tuple[HelmCli, str]]:
     """A HelmCli with a private kubeconfig for `backend`'s cluster, and helm's version."""
     files = local_files(ctx)
     helm = HelmCli(find_helm(settings.helm, files.on_manager), _kubeconfig(files, backend))
@@ -212,12 +213,12 @@ def _helm(ctx: Any, settings: HelmSettings, backend: Any) -> Iterator[tuple[Helm
         helm.close()
 
 
-def _recorded(ctx: Any) -> list[ObjectRef]:
+def _recorded(ctx: Ctx) -> list[ObjectRef]:
     return [ObjectRef.from_dict(d) for d in ctx.instance.runtime_properties.get("objects") or []]
 
 
 @task
-def helm_create(ctx: Any, **_: Any) -> None:
+def helm_create(ctx: Ctx, **_: Any) -> None:
     """Check the settings and the helm binary (found, recent enough) before anything is made
     (the connection comes later: connected_to_master copies it at preconfigure)."""
     settings = _settings(ctx)
@@ -232,7 +233,7 @@ def helm_create(ctx: Any, **_: Any) -> None:
                     settings.namespace, settings.chart, version, helm.binary)
 
 
-def _install(ctx: Any) -> None:
+def _install(ctx: Ctx) -> None:
     """upgrade --install with the node's current properties, then wait until every object of
     the release is ready (a failure leaves the previous revision, or nothing)."""
     settings = _settings(ctx)
@@ -251,13 +252,13 @@ def _install(ctx: Any) -> None:
 
 
 @task
-def helm_start(ctx: Any, **_: Any) -> None:
+def helm_start(ctx: Ctx, **_: Any) -> None:
     """Install (or, on a re-run, upgrade) the release until every object is ready."""
     _install(ctx)
 
 
 @task
-def helm_update(ctx: Any, **_: Any) -> None:
+def helm_update(ctx: Ctx, **_: Any) -> None:
     """Day 2 (heal, or update after a deployment update changed the properties): an upgrade
     to the current properties; objects deleted out of band are made again, a failure rolls
     back to the last deployed revision."""
@@ -265,7 +266,7 @@ def helm_update(ctx: Any, **_: Any) -> None:
 
 
 @task
-def helm_delete(ctx: Any, **_: Any) -> None:
+def helm_delete(ctx: Ctx, **_: Any) -> None:
     """helm uninstall, then wait until every object is gone; then forget the release. helm is
     needed only when the release is there."""
     props = ctx.instance.runtime_properties
@@ -283,7 +284,7 @@ def helm_delete(ctx: Any, **_: Any) -> None:
 
 
 @task
-def helm_check_status(ctx: Any, **_: Any) -> None:
+def helm_check_status(ctx: Ctx, **_: Any) -> None:
     """Fails, naming what is wrong, unless the release is deployed and every object ready."""
     settings = _settings(ctx)
     with connected(ctx, _connection(ctx), INFO) as backend:
@@ -295,7 +296,7 @@ def helm_check_status(ctx: Any, **_: Any) -> None:
 
 
 @task
-def helm_check_drift(ctx: Any, **_: Any) -> list[str]:
+def helm_check_drift(ctx: Ctx, **_: Any) -> list[str]:
     """Differences between the live objects and the release's manifest (secret and env values
     only as "differs"), and the chart or values paths the node's properties changed since the
     release's latest revision (a deployment update); returned for Cloudify's check_drift workflow (empty: no drift) and kept
@@ -313,7 +314,7 @@ def helm_check_drift(ctx: Any, **_: Any) -> list[str]:
 
 
 @task
-def helm_rollback(ctx: Any, revision: Any = None, **_: Any) -> None:
+def helm_rollback(ctx: Ctx, revision: Any = None, **_: Any) -> None:
     """Roll the release back to `revision` and wait until every object is ready (a rollback
     that does not get ready is undone)."""
     if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
