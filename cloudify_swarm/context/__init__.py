@@ -6,5 +6,5 @@ the Docker Engine (engine) and how it reads a compose file (compose_file).
 They read the ctx they are handed and follow its relationships; they import no cloudify module
 (only the tasks modules may) and load no client library until it is used: docker-py when an
 Engine is opened. What they use: spec, naming, endpoint, compose.files, docker_engine; nothing
-but the tasks layer imports them (tests/unit/swarm/test_layers.py).
+but the tasks layer imports them (import-linter contracts in pyproject.toml, `make lint`).
 """
