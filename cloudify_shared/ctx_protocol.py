@@ -7,7 +7,7 @@ No I/O here and no ctx machinery.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 
@@ -34,7 +34,7 @@ class InstanceContext(Protocol):
     def id(self) -> str: ...
 
     @property
-    def runtime_properties(self) -> MutableMapping[str, Any]: ...
+    def runtime_properties(self) -> dict[str, Any]: ...  # a dict subclass that tracks changes
 
     @property
     def relationships(self) -> Sequence[RelationshipContext]: ...

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
 from cloudify_shared.tasks import local_files, on_manager, task, writable_target
 from cloudify_shared.validation import string_mapping
@@ -65,7 +66,7 @@ REMOVING = "removing"
 
 
 @task
-def manager_create(ctx: Any, **_: Any) -> None:
+def manager_create(ctx: Ctx, **_: Any) -> None:
     endpoint = parse_endpoint(ctx.node.properties.get("endpoint"), "properties.endpoint")
     warn_if_insecure(endpoint, ctx.logger)
     from cloudify_swarm import docker_engine  # here: docker-py loads only where it is used
@@ -82,7 +83,7 @@ def manager_create(ctx: Any, **_: Any) -> None:
 
 
 @task
-def manager_delete(ctx: Any, **_: Any) -> None:
+def manager_delete(ctx: Ctx, **_: Any) -> None:
     # The swarm belongs to whoever made it; forgetting it is all that uninstall does.
     ctx.instance.runtime_properties.pop("swarm_info", None)
 
@@ -90,7 +91,7 @@ def manager_delete(ctx: Any, **_: Any) -> None:
 # ----------------------------------------------------------------------------- Port
 
 @task
-def port_create(ctx: Any, **_: Any) -> None:
+def port_create(ctx: Ctx, **_: Any) -> None:
     port = parse_port(own_properties(ctx.node), "properties")
     ctx.instance.runtime_properties["port"] = dataclasses.asdict(port)
 
@@ -98,7 +99,7 @@ def port_create(ctx: Any, **_: Any) -> None:
 # ----------------------------------------------------------------------------- Microservice
 
 @task
-def microservice_create(ctx: Any, **_: Any) -> None:
+def microservice_create(ctx: Ctx, **_: Any) -> None:
     suffix = name_suffix(ctx)
     service = instance_microservice(ctx.node, suffix)
     linked = related_port_paths(ctx)
@@ -123,12 +124,12 @@ def microservice_create(ctx: Any, **_: Any) -> None:
 
 
 @task
-def microservice_start(ctx: Any, **_: Any) -> None:
+def microservice_start(ctx: Ctx, **_: Any) -> None:
     props = ctx.instance.runtime_properties
     apply_objects(ctx, props, start_settings(ctx, props))
 
 
-def start_settings(ctx: Any, props: Any) -> Microservice:
+def start_settings(ctx: Ctx, props: Any) -> Microservice:
     """The settings start applies: those create recorded (this instance's names, from the
     properties create read in the same workflow), unless they name secret or config contents
     or compose variables, which runtime properties never hold: then the properties are parsed
@@ -140,7 +141,7 @@ def start_settings(ctx: Any, props: Any) -> Microservice:
     return instance_microservice(ctx.node, name_suffix(ctx))
 
 
-def apply_objects(ctx: Any, props: Any, service: Microservice) -> None:
+def apply_objects(ctx: Ctx, props: Any, service: Microservice) -> None:
     """Create (or adopt) the networks/secrets/configs `service` names and deploy its compose
     stack, if it has one; records their ids in `props`. Start, update and heal share it."""
     owner = owner_of(ctx, ctx.instance.id)
@@ -156,7 +157,7 @@ def apply_objects(ctx: Any, props: Any, service: Microservice) -> None:
 
 
 @task
-def microservice_stop(ctx: Any, **_: Any) -> None:
+def microservice_stop(ctx: Ctx, **_: Any) -> None:
     props = ctx.instance.runtime_properties
     engine = connect(ctx, props)
     if engine is None:
@@ -170,7 +171,7 @@ def microservice_stop(ctx: Any, **_: Any) -> None:
 
 
 @task
-def microservice_delete(ctx: Any, **_: Any) -> None:
+def microservice_delete(ctx: Ctx, **_: Any) -> None:
     props = ctx.instance.runtime_properties
     engine = connect(ctx, props)
     if engine is not None:
@@ -187,7 +188,7 @@ def microservice_delete(ctx: Any, **_: Any) -> None:
         props.pop(key, None)
 
 
-def day2_settings(ctx: Any) -> tuple[Any, Engine]:
+def day2_settings(ctx: Ctx) -> tuple[Any, Engine]:
     props = ctx.instance.runtime_properties
     if not props.get("service_config"):
         raise UserError("the Microservice is not installed")
@@ -201,7 +202,7 @@ def day2_settings(ctx: Any) -> tuple[Any, Engine]:
 
 
 @task
-def microservice_scale(ctx: Any, replicas: Any = None, **_: Any) -> None:
+def microservice_scale(ctx: Ctx, replicas: Any = None, **_: Any) -> None:
     props = ctx.instance.runtime_properties
     service, engine = day2_settings(ctx)
     try:
@@ -214,7 +215,7 @@ def microservice_scale(ctx: Any, replicas: Any = None, **_: Any) -> None:
 
 
 @task
-def microservice_update(ctx: Any, image: Any = None, env: Any = None, ports: Any = None,
+def microservice_update(ctx: Ctx, image: Any = None, env: Any = None, ports: Any = None,
                         **_: Any) -> None:
     props = ctx.instance.runtime_properties
     env_values = string_mapping(env, "inputs.env") if env else None
@@ -231,7 +232,7 @@ def microservice_update(ctx: Any, image: Any = None, env: Any = None, ports: Any
 # ----------------------------------------------------------------------------- Container
 
 @task
-def container_create(ctx: Any, env: Any = None, **_: Any) -> None:
+def container_create(ctx: Ctx, env: Any = None, **_: Any) -> None:
     """Checks the host and the ports; `env` here is the 2016 blueprints' place for it. Only its
     names are kept (CREATE_ENV_KEYS; a value may be a secret, issue 24): start reads the values
     again from the node's create operation (create_env_again) and merges its own `env` input over
@@ -256,7 +257,7 @@ def check_valid(host: Any) -> None:
         raise UserError(f"microservice '{host.node.id}' is invalid: {reason}")
 
 
-def input_env(ctx: Any, env: Any) -> tuple[dict[str, str], list[str]]:
+def input_env(ctx: Ctx, env: Any) -> tuple[dict[str, str], list[str]]:
     """create's env input (read again, create_env_again) with start's own over it, and the names
     of input env values given at an earlier start that neither input carries now (start run
     again): the service keeps their live values."""
@@ -268,7 +269,7 @@ def input_env(ctx: Any, env: Any) -> tuple[dict[str, str], list[str]]:
 
 
 @task
-def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
+def container_start(ctx: Ctx, env: Any = None, **_: Any) -> None:
     relationship = host_relationship(ctx)
     host = relationship.target
     check_valid(host)
@@ -307,7 +308,7 @@ def container_start(ctx: Any, env: Any = None, **_: Any) -> None:
 
 
 @task
-def container_stop(ctx: Any, **_: Any) -> None:
+def container_stop(ctx: Ctx, **_: Any) -> None:
     """Remove the Container's service; its containers are awaited by delete (container_delete),
     which every Cloudify workflow runs next. Not waiting here lets an uninstall remove all
     services first and wait for their containers while the engine stops them in parallel,
@@ -318,7 +319,7 @@ def container_stop(ctx: Any, **_: Any) -> None:
 
 
 @task
-def container_delete(ctx: Any, **_: Any) -> None:
+def container_delete(ctx: Ctx, **_: Any) -> None:
     """Wait until the service stop removed is gone with its containers (safe to re-run: it
     removes the service again if a stop left it)."""
     remove_container_service(ctx, wait=True)
@@ -328,7 +329,7 @@ def container_delete(ctx: Any, **_: Any) -> None:
         release_microservice(writable_target(ctx, relationship.target), ctx.instance.id)
 
 
-def remove_container_service(ctx: Any, wait: bool) -> None:
+def remove_container_service(ctx: Ctx, wait: bool) -> None:
     host = host_of(ctx)
     host_props = dict(host.instance.runtime_properties)
     engine = connect(ctx, host_props, host)
@@ -375,12 +376,12 @@ def check_claim(host: Any, container_id: str, holder: Any) -> None:
 
 
 @task
-def container_claim(ctx: Any, **_: Any) -> None:
+def container_claim(ctx: Ctx, **_: Any) -> None:
     """contained_in_microservice's preconfigure: see claim_microservice."""
     claim_microservice(ctx, ctx.source.instance.id, ctx.target)
 
 
-def claim_microservice(ctx: Any, container_id: str, host: Any) -> None:
+def claim_microservice(ctx: Ctx, container_id: str, host: Any) -> None:
     """Make this Container the Microservice's one container, or fail clearly (and invalidate
     the Microservice, so nothing it made stays). `host` is a writable target: the relationship
     operation's ctx.target, or writable_target's for a Container's own create."""
@@ -406,7 +407,7 @@ def set_on_microservice(host: Any, key: str, value: Any, check: Any = None) -> N
     change_microservice(host, key, change)
 
 
-def publish_service(ctx: Any, host: Any, facts: dict[str, Any]) -> None:
+def publish_service(ctx: Ctx, host: Any, facts: dict[str, Any]) -> None:
     """The service's facts on the Container and on its Microservice `host`, where get_attribute
     users look ({get_attribute: [microservice, service]}). An install under
     contained_in_microservice leaves the Microservice's copy to the relationship's establish;
@@ -432,7 +433,7 @@ def change_microservice(host: Any, key: str, change: Any) -> None:
     raise UserError(f"could not record {key} on microservice '{host.node.id}'")
 
 
-def invalidate_microservice(ctx: Any, host: Any, reason: str) -> None:
+def invalidate_microservice(ctx: Ctx, host: Any, reason: str) -> None:
     """Mark the Microservice invalid (its first Container's start refuses, or undoes, the service)
     and remove any service already made for it, so a failed install leaves nothing behind."""
     set_on_microservice(host, "invalid", reason)
@@ -446,14 +447,14 @@ def invalidate_microservice(ctx: Any, host: Any, reason: str) -> None:
 
 
 @task
-def container_publish(ctx: Any, **_: Any) -> None:
+def container_publish(ctx: Ctx, **_: Any) -> None:
     """Copy the service facts onto the Microservice, where get_attribute users look."""
     facts = ctx.source.instance.runtime_properties.get("service")
     ctx.target.instance.runtime_properties["service"] = facts
 
 
 @task
-def container_release(ctx: Any, **_: Any) -> None:
+def container_release(ctx: Ctx, **_: Any) -> None:
     release_microservice(ctx.target, ctx.source.instance.id)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
 from cloudify_shared.tasks import task
 from cloudify_swarm import lifecycle, services
@@ -42,7 +43,7 @@ from cloudify_swarm.tasks import apply_objects, publish_service
 # ----------------------------------------------------------------------------- Container
 
 
-def container_target(ctx: Any) -> tuple[Any, dict[str, Any], Microservice, dict[str, str]]:
+def container_target(ctx: Ctx) -> tuple[Any, dict[str, Any], Microservice, dict[str, str]]:
     """The Microservice (the relationship's target), its runtime properties, its current
     settings (this instance's names and the Port nodes' ports it recorded) and the ownership
     labels of the service."""
@@ -57,7 +58,7 @@ def container_target(ctx: Any) -> tuple[Any, dict[str, Any], Microservice, dict[
     return host, host_props, service, owner_of(ctx, host.instance.id)
 
 
-def desired_spec(ctx: Any, engine: EngineApi, host_props: dict[str, Any],
+def desired_spec(ctx: Ctx, engine: EngineApi, host_props: dict[str, Any],
                  service: Microservice, owner: dict[str, str]) -> dict[str, Any]:
     name = host_props["service_name"]
     container = parse_container(own_properties(ctx.node), "properties")
@@ -75,7 +76,7 @@ def desired_spec(ctx: Any, engine: EngineApi, host_props: dict[str, Any],
 
 
 @task
-def container_check_status(ctx: Any, **_: Any) -> str:
+def container_check_status(ctx: Ctx, **_: Any) -> str:
     host, host_props, _service, owner = container_target(ctx)
     with engine_for(ctx, host_props, host) as engine:
         message = lifecycle.check_status(engine, owner, host_props["service_name"])
@@ -84,7 +85,7 @@ def container_check_status(ctx: Any, **_: Any) -> str:
 
 
 @task
-def container_check_drift(ctx: Any, **_: Any) -> dict[str, str] | None:
+def container_check_drift(ctx: Ctx, **_: Any) -> dict[str, str] | None:
     host, host_props, service, owner = container_target(ctx)
     with engine_for(ctx, host_props, host) as engine:
         spec = desired_spec(ctx, engine, host_props, service, owner)
@@ -95,7 +96,7 @@ def container_check_drift(ctx: Any, **_: Any) -> dict[str, str] | None:
 
 
 @task
-def container_heal(ctx: Any, **_: Any) -> None:
+def container_heal(ctx: Ctx, **_: Any) -> None:
     host, host_props, service, owner = container_target(ctx)
     with engine_for(ctx, host_props, host) as engine:
         spec = desired_spec(ctx, engine, host_props, service, owner)
@@ -106,7 +107,7 @@ def container_heal(ctx: Any, **_: Any) -> None:
 
 
 @task
-def container_update(ctx: Any, **_: Any) -> None:
+def container_update(ctx: Ctx, **_: Any) -> None:
     host, host_props, service, owner = container_target(ctx)
     with engine_for(ctx, host_props, host) as engine:
         spec = desired_spec(ctx, engine, host_props, service, owner)
@@ -118,14 +119,14 @@ def container_update(ctx: Any, **_: Any) -> None:
 # ----------------------------------------------------------------------------- Microservice
 
 
-def installed(ctx: Any) -> tuple[dict[str, Any], Microservice]:
+def installed(ctx: Ctx) -> tuple[dict[str, Any], Microservice]:
     props = ctx.instance.runtime_properties
     if not props.get("service_config"):
         raise UserError("the Microservice is not installed")
     return props, microservice_from_dict(props["service_config"])
 
 
-def current_config(ctx: Any, props: dict[str, Any]) -> Microservice:
+def current_config(ctx: Ctx, props: dict[str, Any]) -> Microservice:
     """The settings the current properties ask for, with the instance's recorded names."""
     service = instance_microservice(ctx.node, str(props.get("name_suffix") or ""))
     return dataclasses.replace(service, ports=service.ports + [PortSpec(**p) for p in
@@ -137,7 +138,7 @@ def stack_names(props: dict[str, Any]) -> list[str]:
 
 
 @task
-def microservice_check_status(ctx: Any, **_: Any) -> str:
+def microservice_check_status(ctx: Ctx, **_: Any) -> str:
     props, service = installed(ctx)
     with engine_for(ctx, props) as engine:
         if service.compose_file:
@@ -152,7 +153,7 @@ def microservice_check_status(ctx: Any, **_: Any) -> str:
 
 
 @task
-def microservice_check_drift(ctx: Any, **_: Any) -> dict[str, str] | None:
+def microservice_check_drift(ctx: Ctx, **_: Any) -> dict[str, str] | None:
     props, recorded = installed(ctx)
     current = current_config(ctx, props)
     drift = lifecycle.config_drift(recorded, current)
@@ -170,7 +171,7 @@ def microservice_check_drift(ctx: Any, **_: Any) -> dict[str, str] | None:
 
 
 @task
-def microservice_update(ctx: Any, **_: Any) -> None:
+def microservice_update(ctx: Ctx, **_: Any) -> None:
     """Create what the current properties add, renew the recorded settings; a compose stack
     is deployed again in place (its services updated with their update_config)."""
     props, recorded = installed(ctx)
@@ -183,7 +184,7 @@ def microservice_update(ctx: Any, **_: Any) -> None:
 
 
 @task
-def microservice_heal(ctx: Any, **_: Any) -> None:
+def microservice_heal(ctx: Ctx, **_: Any) -> None:
     """Bring back missing networks/secrets/configs, or the stack's missing services."""
     props, _recorded = installed(ctx)
     apply_objects(ctx, props, instance_microservice(ctx.node, str(props.get("name_suffix") or "")))

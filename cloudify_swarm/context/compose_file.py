@@ -10,13 +10,14 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.local_files import is_host_path
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.tasks import local_files, on_manager
 from cloudify_swarm.compose.files import ComposeFiles
 
 
-def compose_options(ctx: Any, service: Any) -> dict[str, Any]:
+def compose_options(ctx: Ctx, service: Any) -> dict[str, Any]:
     """The stack parser's variables and bind rule for this operation: the blueprint's
     compose_variables over, in the local profile only, the operation's environment (on a
     manager never the manager's own); relative bind sources only for a compose file on the host.
@@ -30,7 +31,7 @@ def compose_options(ctx: Any, service: Any) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def compose_copy(ctx: Any, compose_file: str) -> Iterator[ComposeFiles]:
+def compose_copy(ctx: Ctx, compose_file: str) -> Iterator[ComposeFiles]:
     """The compose file `compose_file` names (a blueprint resource, or a host file under the
     local-file policy, checked here) and the files it names, each read when the parser opens it,
     by its interpolated value. (The name is older than this: nothing is copied any more; the

@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
 from cloudify_shared.tasks import local_files, on_manager, reach_policy
 from cloudify_swarm.context.links import manager_endpoint
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 PUBLISHED = "runtime property endpoint"
 
 
-def checked_endpoint(ctx: Any, endpoint: Endpoint, where: str) -> Endpoint:
+def checked_endpoint(ctx: Ctx, endpoint: Endpoint, where: str) -> Endpoint:
     """The endpoint as the administrator's policy allows it (endpoint.reach: refused naming
     `where`.docker_host, the value and the setting), its TLS files under the local-file policy
     and its inline PEM text written to private files (docker-py opens them), removed when the
@@ -48,7 +49,7 @@ def checked_endpoint(ctx: Any, endpoint: Endpoint, where: str) -> Endpoint:
     return dataclasses.replace(endpoint, tls=dataclasses.replace(endpoint.tls, **tls))
 
 
-def connect(ctx: Any, props: Any, microservice: Any = None) -> Engine | None:
+def connect(ctx: Ctx, props: Any, microservice: Any = None) -> Engine | None:
     """The engine for a Microservice's published endpoint (`props`: its runtime properties);
     None when create never ran. `microservice` (a relationship's target, for a Container or
     a relationship operation; the operation's own ctx when not given) is where the Manager is
@@ -72,7 +73,7 @@ def published_where(microservice: Any) -> str:
 
 
 @contextlib.contextmanager
-def engine_for(ctx: Any, props: Any, microservice: Any = None) -> Iterator[Engine]:
+def engine_for(ctx: Ctx, props: Any, microservice: Any = None) -> Iterator[Engine]:
     """The engine for a Microservice that create has published, closed afterwards."""
     engine = connect(ctx, props, microservice)
     if engine is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cloudify_shared import internals
+from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import label_value, ownership_labels
 from cloudify_shared.redaction import register_secret
@@ -66,11 +67,11 @@ def port_links(instance: Any) -> list[Any]:
     return [r for r in instance.relationships if may_target(r, PORT)]
 
 
-def related_ports(ctx: Any) -> list[PortSpec]:
+def related_ports(ctx: Ctx) -> list[PortSpec]:
     return [port for port, _ in related_port_paths(ctx)]
 
 
-def related_port_paths(ctx: Any) -> list[tuple[PortSpec, str]]:
+def related_port_paths(ctx: Ctx) -> list[tuple[PortSpec, str]]:
     """The Port nodes' ports, each with where it came from (the Port's properties: one node
     read per Port; no other relationship's target node is read)."""
     found = []
@@ -82,7 +83,7 @@ def related_port_paths(ctx: Any) -> list[tuple[PortSpec, str]]:
     return found
 
 
-def name_suffix(ctx: Any) -> str:
+def name_suffix(ctx: Ctx) -> str:
     """This instance's name suffix (naming.py): decided at its first create, then reused."""
     props = ctx.instance.runtime_properties
     if "name_suffix" not in props:
@@ -123,7 +124,7 @@ def manager_target(instance: Any, key: str = "swarm_info") -> Any:
     return links[0].target
 
 
-def resolve_endpoint(ctx: Any, key: str) -> Endpoint:
+def resolve_endpoint(ctx: Ctx, key: str) -> Endpoint:
     """The endpoint from the one Manager (or `connected_to_manager` target) this node relates to,
     read from the target's runtime property `key` (dotted), `.endpoint` below it (the form
     Endpoint.public() gives). Inline TLS material is only ever read from a Manager's properties,
@@ -186,12 +187,12 @@ def manager_endpoint(instance: Any, published: Endpoint) -> Endpoint:
                          where)
 
 
-def default_service_name(ctx: Any) -> str:
+def default_service_name(ctx: Ctx) -> str:
     name = label_value(f"{ctx.node.id}-{ctx.deployment.id}").replace(".", "-")
     return name.strip("-_")[:63].strip("-_")
 
 
-def host_relationship(ctx: Any) -> Any:
+def host_relationship(ctx: Ctx) -> Any:
     """The relationship by which a Container is contained in its Microservice: any derived from
     cloudify.relationships.contained_in (a node has one host; container_create checks, with
     check_host, that it is a Microservice). contained_in_microservice's own operations claim the
@@ -211,7 +212,7 @@ def is_containment(relationship: Any) -> bool:
     return has_type(relationship, CONTAINED_IN)
 
 
-def host_of(ctx: Any) -> Any:
+def host_of(ctx: Ctx) -> Any:
     """The Microservice a Container is contained in (see host_relationship)."""
     return host_relationship(ctx).target
 
@@ -242,13 +243,13 @@ def recorded_compose_file(target: Any) -> str:
     return str(target.node.properties.get("compose_file") or "")
 
 
-def owner_of(ctx: Any, instance_id: str) -> dict[str, str]:
+def owner_of(ctx: Ctx, instance_id: str) -> dict[str, str]:
     return ownership_labels(ctx.deployment.id, instance_id, tenant_of(ctx))
 
 
 # ----------------------------------------------------------------------------- create's env input
 
-def create_env_again(ctx: Any, props: Any) -> dict[str, str]:
+def create_env_again(ctx: Ctx, props: Any) -> dict[str, str]:
     """The values of create's env input, for the names create recorded: from the node's create
     operation as the blueprint gives it, its intrinsic functions (get_secret, get_attribute,
     concat...) evaluated now, as Cloudify evaluated them for create; get_secret values are
@@ -276,7 +277,7 @@ def create_env_again(ctx: Any, props: Any) -> dict[str, str]:
 # its operations and their inputs (get_input resolved, runtime functions as written), and
 # evaluate_functions, as Cloudify evaluates operation inputs. If they change, container start
 # fails here (tests/integration/test_dsl_versions.py, the 2016 create env).
-def node_operation_input(ctx: Any, operation: str, name: str) -> Any:
+def node_operation_input(ctx: Ctx, operation: str, name: str) -> Any:
     ctx.node.properties  # noqa: B018 (loads the node, as reading the properties does)
     node = internals.node_record(ctx)
     if node is None:  # as ctx.node._node failed before it moved behind internals
@@ -285,7 +286,7 @@ def node_operation_input(ctx: Any, operation: str, name: str) -> Any:
     return ((operations.get(operation) or {}).get("inputs") or {}).get(name)
 
 
-def evaluated(ctx: Any, raw: dict[str, Any]) -> Any:
+def evaluated(ctx: Ctx, raw: dict[str, Any]) -> Any:
     if not any(isinstance(value, (dict, list)) for value in raw.values()):
         return raw  # plain values: nothing to evaluate
     return internals.evaluate_functions(ctx, {"env": raw})["env"]
