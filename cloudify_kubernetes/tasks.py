@@ -112,6 +112,9 @@ def master_create(ctx: Any, **_: Any) -> None:
 
 @task
 def master_delete(ctx: Any, **_: Any) -> None:
+    """Not mapped since issue 28 (the Master made nothing to delete; an unmapped operation
+    costs no task). Kept for deployments whose plan, parsed with an earlier plugin.yaml, still
+    names it."""
     ctx.instance.runtime_properties.pop(INFO, None)
 
 
@@ -213,6 +216,8 @@ def _keep_inputs(ctx: Any, used: dict[str, Any]) -> None:
 
 @task(inputs=SETTING_FIELDS)
 def microservice_create(ctx: Any, **inputs: Any) -> None:
+    """Not mapped since issue 28: start renders and checks the same before it touches the
+    cluster. Kept for deployments whose plan, parsed with an earlier plugin.yaml, still names it."""
     settings = _settings(ctx, inputs)
     suffix = _name_suffix(ctx)
     if settings.config_files or settings.config:

@@ -59,7 +59,7 @@ def test_bad_descriptors_fail_before_touching_the_cluster(
         capsys: pytest.CaptureFixture[str], no_leftovers: str, files: list, expected: str) -> None:
     error, deployment = failed_install(capsys, no_leftovers, config_files=files)
     assert "node 'app'" in error and expected in error
-    assert "microservice_create" in error  # caught at create, before start applies anything
+    assert "microservice_start" in error  # create is not mapped (#28): start renders first
     assert_nothing_recorded(deployment)
 
 
