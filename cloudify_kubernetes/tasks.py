@@ -33,6 +33,7 @@ from cloudify_kubernetes.microservice import (
     scale_overrides,
 )
 from cloudify_kubernetes.schema_cache import SchemaCache
+from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
 from cloudify_shared.local_files import LocalFiles, is_host_path
 from cloudify_shared.ownership import ownership_labels
@@ -55,7 +56,7 @@ def read_checked_file(path: str) -> str:
         raise UserError(f"cannot read {path}: {error.strerror}") from None
 
 
-def resource_reader(ctx: Any) -> Any:
+def resource_reader(ctx: Ctx) -> Any:
     """Descriptor files: blueprint resources, or host paths under the local-file policy."""
     def read(path: str) -> str:
         return local_files(ctx).read_text(path, "properties.config_files[].file")
@@ -79,7 +80,7 @@ def check_blueprint_kubeconfig(files: LocalFiles, connection: ApiSettings, where
 
 
 @contextmanager
-def connected(ctx: Any, connection: Settings, where: str = "properties",
+def connected(ctx: Ctx, connection: Settings, where: str = "properties",
               validate: bool = True) -> Iterator[ClusterBackend]:
     """A backend for the connection, its local files under the local-file policy and its
     endpoint under the reach policy (`where`: the settings' origin, for messages; `validate`:
@@ -98,7 +99,7 @@ def connected(ctx: Any, connection: Settings, where: str = "properties",
 # ---- Master ---------------------------------------------------------------------------------
 
 @task
-def master_create(ctx: Any, **_: Any) -> None:
+def master_create(ctx: Ctx, **_: Any) -> None:
     props = ctx.node.properties
     _register_inline_secrets(props.get("api"))
     _register_inline_secrets(props.get("ssh"))
@@ -111,7 +112,7 @@ def master_create(ctx: Any, **_: Any) -> None:
 
 
 @task
-def master_delete(ctx: Any, **_: Any) -> None:
+def master_delete(ctx: Ctx, **_: Any) -> None:
     """Not mapped since issue 28 (the Master made nothing to delete; an unmapped operation
     costs no task). Kept for deployments whose plan, parsed with an earlier plugin.yaml, still
     names it."""
@@ -119,7 +120,7 @@ def master_delete(ctx: Any, **_: Any) -> None:
 
 
 @task
-def connect_to_master(ctx: Any, info_key: str = INFO, **_: Any) -> None:
+def connect_to_master(ctx: Ctx, info_key: str = INFO, **_: Any) -> None:
     """Relationship preconfigure: copy the target's connection info (under `info_key`)."""
     info = ctx.target.instance.runtime_properties.get(info_key)
     if info is None:
@@ -141,7 +142,7 @@ def _inline(node: Any) -> dict[str, Any] | None:
     return inline or None
 
 
-def _connection(ctx: Any, settings: MicroserviceSettings) -> Settings:
+def _connection(ctx: Ctx, settings: MicroserviceSettings) -> Settings:
     info = ctx.instance.runtime_properties.get(INFO)
     if info is None:
         raise UserError(f"no cluster: add a {RELATIONSHIP} relationship to a Master or a proxy")
@@ -156,27 +157,27 @@ def _connection(ctx: Any, settings: MicroserviceSettings) -> Settings:
     return connection
 
 
-def _labels(ctx: Any) -> dict[str, str]:
+def _labels(ctx: Ctx) -> dict[str, str]:
     return ownership_labels(ctx.deployment.id, ctx.instance.id, tenant_of(ctx))
 
 
-def _settings(ctx: Any, inputs: dict[str, Any]) -> MicroserviceSettings:
+def _settings(ctx: Ctx, inputs: dict[str, Any]) -> MicroserviceSettings:
     used = ctx.instance.runtime_properties.get("inputs_used") or {}
     return parse_settings(ctx.node.properties, {**used, **inputs})
 
 
-def _known(ctx: Any) -> list[engine.Applied]:
+def _known(ctx: Ctx) -> list[engine.Applied]:
     return [engine.Applied.from_dict(d) for d in ctx.instance.runtime_properties.get("objects") or []]
 
 
-def _record(ctx: Any) -> engine.Recorder:
+def _record(ctx: Ctx) -> engine.Recorder:
     def record(applied: list[engine.Applied]) -> None:
         ctx.instance.runtime_properties["objects"] = [a.as_dict() for a in applied]
         ctx.instance.update()
     return record
 
 
-def _name_suffix(ctx: Any) -> str:
+def _name_suffix(ctx: Ctx) -> str:
     """Chosen when the instance first applies, then kept (naming.choose_suffix)."""
     props = ctx.instance.runtime_properties
     if NAME_SUFFIX not in props:
@@ -185,11 +186,11 @@ def _name_suffix(ctx: Any) -> str:
     return str(props[NAME_SUFFIX])
 
 
-def _render(ctx: Any, settings: MicroserviceSettings) -> list[dict[str, Any]]:
+def _render(ctx: Ctx, settings: MicroserviceSettings) -> list[dict[str, Any]]:
     return render(settings, resource_reader(ctx), _labels(ctx), _name_suffix(ctx))
 
 
-def _deploy(ctx: Any, settings: MicroserviceSettings, apply: Any = None) -> None:
+def _deploy(ctx: Ctx, settings: MicroserviceSettings, apply: Any = None) -> None:
     """Render, check the fields against the server's schema (field_validation), then apply
     with `apply` (engine.install, or engine.heal), and record the facts."""
     origins: list[str] = []
@@ -208,14 +209,14 @@ def _day2(inputs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in inputs.items() if v is not None and k in DAY2_INPUTS}
 
 
-def _keep_inputs(ctx: Any, used: dict[str, Any]) -> None:
+def _keep_inputs(ctx: Ctx, used: dict[str, Any]) -> None:
     """inputs_used holds what day-2 operations need, never a value that may be secret (env
     values, Secret data): stored_inputs decides, and restores those from the live objects."""
     ctx.instance.runtime_properties["inputs_used"] = stored_inputs.stored(used)
 
 
 @task(inputs=SETTING_FIELDS)
-def microservice_create(ctx: Any, **inputs: Any) -> None:
+def microservice_create(ctx: Ctx, **inputs: Any) -> None:
     """Not mapped since issue 28: start renders and checks the same before it touches the
     cluster. Kept for deployments whose plan, parsed with an earlier plugin.yaml, still names it."""
     settings = _settings(ctx, inputs)
@@ -228,7 +229,7 @@ def microservice_create(ctx: Any, **inputs: Any) -> None:
 
 
 @task(inputs=SETTING_FIELDS)
-def microservice_start(ctx: Any, **inputs: Any) -> None:
+def microservice_start(ctx: Ctx, **inputs: Any) -> None:
     settings = _settings(ctx, inputs)
     if REMOVAL in ctx.instance.runtime_properties:  # a stop ran without delete (restart workflow)
         _finish_removal(ctx)
@@ -237,7 +238,7 @@ def microservice_start(ctx: Any, **inputs: Any) -> None:
 
 
 @task(inputs=SETTING_FIELDS)
-def microservice_stop(ctx: Any, **inputs: Any) -> None:
+def microservice_stop(ctx: Ctx, **inputs: Any) -> None:
     """Ask for the workloads' deletion; delete (microservice_delete), which every Cloudify
     workflow runs next, waits until they are gone and removes their prerequisites. So an
     uninstall asks for every microservice's deletion before it waits for any (issue 15)."""
@@ -255,7 +256,7 @@ def microservice_stop(ctx: Any, **inputs: Any) -> None:
 
 
 @task
-def microservice_delete(ctx: Any, **_: Any) -> None:
+def microservice_delete(ctx: Ctx, **_: Any) -> None:
     """Finish the removal stop began (or all of it, when stop did not run): wait until every
     object is gone, prerequisites and claims last. The objects stay recorded until then, so a
     failed or resumed delete picks up where it stopped."""
@@ -264,7 +265,7 @@ def microservice_delete(ctx: Any, **_: Any) -> None:
         ctx.instance.runtime_properties.pop(key, None)
 
 
-def _finish_removal(ctx: Any) -> None:
+def _finish_removal(ctx: Ctx) -> None:
     """Wait until every recorded object is gone (asking again for what is left), prerequisites
     and claims last, with the settings stop left (or the node's); then forget them."""
     props = ctx.instance.runtime_properties
@@ -280,7 +281,7 @@ def _finish_removal(ctx: Any) -> None:
 
 
 @task(inputs=DAY2_INPUTS)
-def microservice_update(ctx: Any, **inputs: Any) -> None:
+def microservice_update(ctx: Ctx, **inputs: Any) -> None:
     """Re-apply in place from the node's current properties (a deployment update changes them),
     with the inputs of earlier day-2 operations and these; Deployments roll."""
     used = {**(ctx.instance.runtime_properties.get("inputs_used") or {}), **_day2(inputs)}
@@ -289,13 +290,13 @@ def microservice_update(ctx: Any, **inputs: Any) -> None:
 
 
 @task
-def microservice_heal(ctx: Any, **_: Any) -> None:
+def microservice_heal(ctx: Ctx, **_: Any) -> None:
     """Re-apply what is missing or unhealthy; healthy objects are left untouched."""
     _deploy(ctx, _settings(ctx, {}), engine.heal)
 
 
 @task
-def microservice_check_status(ctx: Any, **_: Any) -> None:
+def microservice_check_status(ctx: Ctx, **_: Any) -> None:
     """Fails, naming what is wrong, unless every object of the instance exists and is ready."""
     known = _known(ctx)
     if not known:
@@ -310,7 +311,7 @@ def microservice_check_status(ctx: Any, **_: Any) -> None:
 
 
 @task
-def microservice_scale(ctx: Any, replicas: int, kind: str | None = None,
+def microservice_scale(ctx: Ctx, replicas: int, kind: str | None = None,
                        name: str | None = None, **_: Any) -> None:
     used = dict(ctx.instance.runtime_properties.get("inputs_used") or {})
     settings = parse_settings(ctx.node.properties, used)
@@ -324,7 +325,7 @@ def microservice_scale(ctx: Any, replicas: int, kind: str | None = None,
 
 
 @task
-def microservice_check_drift(ctx: Any, **_: Any) -> list[str]:
+def microservice_check_drift(ctx: Ctx, **_: Any) -> list[str]:
     """Differences desired (current properties) vs live, secret values masked; returned for
     Cloudify's check_drift workflow (empty: no drift) and kept in the runtime property drift."""
     settings = _settings(ctx, {})
