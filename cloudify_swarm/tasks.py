@@ -84,7 +84,8 @@ def manager_create(ctx: Ctx, **_: Any) -> None:
 
 @task
 def manager_delete(ctx: Ctx, **_: Any) -> None:
-    # The swarm belongs to whoever made it; forgetting it is all that uninstall does.
+    # The swarm belongs to whoever made it; forgetting it is all that uninstall did. Not mapped
+    # since issue 28 (no task for it); kept for plans parsed with an earlier plugin.yaml.
     ctx.instance.runtime_properties.pop("swarm_info", None)
 
 

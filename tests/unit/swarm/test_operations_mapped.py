@@ -1,0 +1,15 @@
+"""Issue 28: the Swarm Manager maps only create (its delete made nothing: the swarm is its
+maker's); the function stays for plans parsed with an earlier plugin.yaml."""
+from __future__ import annotations
+
+import yaml
+
+from cloudify_swarm import tasks
+from tests.helpers.paths import ROOT
+
+
+def test_the_manager_maps_create_only() -> None:
+    plugin = yaml.safe_load((ROOT / "plugin_1_5.yaml").read_text())
+    interfaces = plugin["node_types"]["cloudify.swarm.Manager"]["interfaces"]
+    assert list(interfaces["cloudify.interfaces.lifecycle"]) == ["create"]
+    assert callable(tasks.manager_delete)
