@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -132,13 +132,15 @@ class Release:
     chart: str
     chart_version: str
     app_version: str
+    manifest: str = field(default="", repr=False)  # what upgrade printed ("" when unknown)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Release:
         meta = (data.get("chart") or {}).get("metadata") or {}
         return cls(str(data.get("name")), str(data.get("namespace")), int(data.get("version") or 0),
                    str((data.get("info") or {}).get("status")), str(meta.get("name")),
-                   str(meta.get("version")), str(meta.get("appVersion") or ""))
+                   str(meta.get("version")), str(meta.get("appVersion") or ""),
+                   str(data.get("manifest") or ""))
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "namespace": self.namespace, "revision": self.revision,

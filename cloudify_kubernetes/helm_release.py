@@ -188,7 +188,10 @@ def install(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec,
     try:
         release = helm.upgrade_install(spec.name, spec.chart, spec.namespace, spec.values_files,
                                        spec.labels, spec.timeout)
-        refs = release_refs(backend, helm, spec)
+        # the manifest upgrade printed (its JSON holds it), else `helm get manifest`
+        refs = (manifest_refs(backend, release.manifest, spec.namespace,
+                              f"the manifest of release {spec.name}")
+                if release.manifest else release_refs(backend, helm, spec))
         logger.info("release %s revision %d (chart %s %s): %d object(s): %s", spec.name,
                     release.revision, release.chart, release.chart_version, len(refs),
                     ", ".join(map(str, refs)) or "none")

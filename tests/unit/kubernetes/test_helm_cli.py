@@ -115,7 +115,9 @@ def test_versions_and_release_json() -> None:
     release = Release.from_json({"name": "r", "namespace": "n", "version": 3,
                                  "info": {"status": "deployed"}, "config": {"password": "x"},
                                  "chart": {"metadata": {"name": "web", "version": "0.1.0",
-                                                        "appVersion": "1.36"}}})
+                                                        "appVersion": "1.36"}},
+                                 "manifest": "---\nkind: ConfigMap\n"})
+    assert release.manifest == "---\nkind: ConfigMap\n" and "manifest" not in repr(release)
     assert release.as_dict() == {"name": "r", "namespace": "n", "revision": 3, "status": "deployed",
                                  "chart": "web", "chart_version": "0.1.0", "app_version": "1.36"}
 

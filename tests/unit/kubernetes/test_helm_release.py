@@ -142,6 +142,25 @@ def test_install_waits_and_reports_the_objects() -> None:
     assert all(r.uid for r in refs)
 
 
+class PrintsItsManifest(FakeHelm):
+    """helm 4's upgrade --output json: the release with its manifest (no get manifest then)."""
+
+    def upgrade_install(self, release: str, chart: str, namespace: str,
+                        values_files: Sequence[str], labels: Mapping[str, str],
+                        timeout: float) -> Release:
+        made = super().upgrade_install(release, chart, namespace, values_files, labels, timeout)
+        return Release(*list(made.as_dict().values()), manifest=manifest(chart))
+
+    def manifest(self, release: str, namespace: str) -> str:
+        raise AssertionError("helm get manifest run although upgrade printed the manifest")
+
+
+def test_install_reads_the_manifest_upgrade_printed() -> None:
+    cluster = FakeCluster()
+    release, refs = helm_release.install(cluster, PrintsItsManifest(cluster), spec(), LOG)
+    assert [str(r) for r in refs] == ["ConfigMap ns/r-v1", "Deployment ns/r-web"]
+
+
 def test_a_failing_first_install_leaves_nothing() -> None:
     cluster = FakeCluster()
     cluster.broken = True
