@@ -37,7 +37,14 @@ from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
 from cloudify_shared.local_files import LocalFiles, is_host_path
 from cloudify_shared.ownership import ownership_labels
-from cloudify_shared.tasks import instance_count, local_files, reach_policy, task, tenant_of
+from cloudify_shared.tasks import (
+    has_type,
+    instance_count,
+    local_files,
+    reach_policy,
+    task,
+    tenant_of,
+)
 
 INFO = "kubernetes_info"
 NAME_SUFFIX = "name_suffix"
@@ -61,11 +68,6 @@ def resource_reader(ctx: Ctx) -> Any:
     def read(path: str) -> str:
         return local_files(ctx).read_text(path, "properties.config_files[].file")
     return read
-
-
-def _register_inline_secrets(api: Any) -> None:
-    """Only the inline token and kubeconfig content are secret (never URLs or file paths)."""
-    register_inline_credentials(api)
 
 
 def check_blueprint_kubeconfig(files: LocalFiles, connection: ApiSettings, where: str) -> None:
@@ -101,8 +103,8 @@ def connected(ctx: Ctx, connection: Settings, where: str = "properties",
 @task
 def master_create(ctx: Ctx, **_: Any) -> None:
     props = ctx.node.properties
-    _register_inline_secrets(props.get("api"))
-    _register_inline_secrets(props.get("ssh"))
+    register_inline_credentials(props.get("api"))
+    register_inline_credentials(props.get("ssh"))
     connection = parse_connection(props.get("api"), props.get("ssh"))
     warn_if_insecure(connection, ctx.logger)
     with connected(ctx, connection) as backend:
@@ -142,17 +144,24 @@ def _inline(node: Any) -> dict[str, Any] | None:
     return inline or None
 
 
-def _connection(ctx: Ctx, settings: MicroserviceSettings) -> Settings:
+def master_connection(ctx: Ctx) -> Settings:
+    """The cluster connection connect_to_master recorded (kubernetes_info), with the Master's
+    inline credentials when it has them (registered as secrets): a Microservice's and a
+    HelmRelease's."""
     info = ctx.instance.runtime_properties.get(INFO)
     if info is None:
         raise UserError(f"no cluster: add a {RELATIONSHIP} relationship to a Master or a proxy")
     inline = None
     if wants_inline(info):  # only then is the Master's node read
         masters = [r.target.node for r in ctx.instance.relationships
-                   if r.type == RELATIONSHIP or RELATIONSHIP in r.type_hierarchy]
+                   if has_type(r, RELATIONSHIP)]
         inline = _inline(masters[0]) if masters else None
-    _register_inline_secrets(inline)
-    connection = for_microservice(from_info(info, INFO, inline), settings)
+    register_inline_credentials(inline)
+    return from_info(info, INFO, inline)
+
+
+def _connection(ctx: Ctx, settings: MicroserviceSettings) -> Settings:
+    connection = for_microservice(master_connection(ctx), settings)
     warn_if_insecure(connection, ctx.logger)
     return connection
 

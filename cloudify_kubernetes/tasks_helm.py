@@ -13,8 +13,7 @@ from urllib.parse import urljoin
 
 from cloudify_kubernetes import helm_release, helm_repo
 from cloudify_kubernetes.backend import ObjectRef
-from cloudify_kubernetes.connection import SshSettings, from_info, wants_inline, warn_if_insecure
-from cloudify_kubernetes.credentials import register_inline_credentials
+from cloudify_kubernetes.connection import SshSettings, warn_if_insecure
 from cloudify_kubernetes.helm_cli import HelmCli, find_helm
 from cloudify_kubernetes.helm_oci import is_oci, registry_config, registry_of
 from cloudify_kubernetes.helm_values import (
@@ -28,7 +27,7 @@ from cloudify_kubernetes.helm_values import (
     set_values,
 )
 from cloudify_kubernetes.naming import instance_suffix
-from cloudify_kubernetes.tasks import INFO, RELATIONSHIP, _inline, connected
+from cloudify_kubernetes.tasks import INFO, connected, master_connection
 from cloudify_shared import limits
 from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
@@ -63,16 +62,7 @@ def _release_name(ctx: Ctx, settings: HelmSettings) -> str:
 
 
 def _connection(ctx: Ctx) -> Any:
-    info = ctx.instance.runtime_properties.get(INFO)
-    if info is None:
-        raise UserError(f"no cluster: add a {RELATIONSHIP} relationship to a Master or a proxy")
-    inline = None
-    if wants_inline(info):
-        masters = [r.target.node for r in ctx.instance.relationships
-                   if r.type == RELATIONSHIP or RELATIONSHIP in r.type_hierarchy]
-        inline = _inline(masters[0]) if masters else None
-    register_inline_credentials(inline)
-    connection = from_info(info, INFO, inline)
+    connection = master_connection(ctx)
     if isinstance(connection, SshSettings):
         raise UserError(WHY_NOT_SSH)
     warn_if_insecure(connection, ctx.logger)

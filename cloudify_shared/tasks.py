@@ -22,7 +22,7 @@ from cloudify import ctx as ctx_proxy
 from cloudify.decorators import operation
 from cloudify.exceptions import HttpException, NonRecoverableError, OperationRetry, RecoverableError
 
-from cloudify_shared.ctx_protocol import Ctx, SubjectContext
+from cloudify_shared.ctx_protocol import Ctx, RelationshipContext, SubjectContext
 from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTimeout, WorkloadFailed
 from cloudify_shared.internals import is_local, node_record, operation_endpoint
 from cloudify_shared.limits import check_size
@@ -206,3 +206,10 @@ def writable_target(ctx: Ctx, target: SubjectContext) -> SubjectContext:
     writable: SubjectContext = RelationshipSubjectContext(subject, operation_endpoint(ctx),
                                                           modifiable=True)
     return writable
+
+
+def has_type(relationship: RelationshipContext, type_name: str) -> bool:
+    """Whether `relationship` is of `type_name` or derived from it: its own type name first (it
+    comes with the node instance), the type hierarchy (from the source node, the operation's
+    own, loaded once per operation) only when the name is another."""
+    return relationship.type == type_name or type_name in relationship.type_hierarchy

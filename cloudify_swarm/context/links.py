@@ -14,7 +14,7 @@ from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
 from cloudify_shared.ownership import label_value, ownership_labels
 from cloudify_shared.redaction import register_secret
-from cloudify_shared.tasks import instance_count, reach_policy, tenant_of
+from cloudify_shared.tasks import has_type, instance_count, reach_policy, tenant_of
 from cloudify_shared.validation import string_mapping
 from cloudify_swarm import naming
 from cloudify_swarm.endpoint import Endpoint, parse_endpoint, parse_published, reach, with_material
@@ -42,13 +42,6 @@ HOST_NEEDED = (f"a Container must be contained in exactly one {MICROSERVICE}, th
 
 def own_properties(node: Any) -> dict[str, Any]:
     return {k: v for k, v in dict(node.properties).items() if k not in ROOT_PROPERTIES}
-
-
-def has_type(relationship: Any, type_name: str) -> bool:
-    """Whether `relationship` is of `type_name` or derived from it: its own type name first (it
-    comes with the node instance), the type hierarchy (from the source node, the operation's
-    own, loaded once per operation) only when the name is another."""
-    return bool(relationship.type == type_name or type_name in relationship.type_hierarchy)
 
 
 def may_target(relationship: Any, node_type: str) -> bool:
