@@ -3,8 +3,10 @@ connected_to_master relationship.
 
 Layers (only tasks.py imports cloudify):
   tasks.py                     thin operations: read ctx, call below, write runtime properties
-  microservice.py, connection.py   settings from properties/inputs; kubernetes_info (safe to publish)
-  manifests.py, overrides.py   files/inline config -> objects: overrides, env, ownership labels (pure)
+  microservice.py, connection.py
+                               settings from properties/inputs; kubernetes_info (safe to publish)
+  manifests.py, overrides.py   files/inline config -> objects: overrides, env, ownership
+                               labels (pure)
   readiness.py                 verdict(obj) per kind, failing pods (pure)
   engine.py, waits.py          apply in order, wait, delete in reverse, drift (no ctx)
   backend.py                   the ClusterBackend Protocol, implemented by

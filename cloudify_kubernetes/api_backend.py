@@ -46,7 +46,8 @@ MAX_VERSION_BYTES = 65536  # of GET /version (a few hundred bytes from a real se
 
 
 def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
+    return (text if len(text) <= limit
+            else text[:limit] + f"... ({len(text) - limit} more characters)")
 
 
 def map_api_error(error: ApiException, what: str) -> Exception:
@@ -93,7 +94,8 @@ def api_errors(what: str) -> Iterator[None]:
         raise UserError(f"{what}: TLS verification failed (wrong CA?): {error}") from error
     except urllib3.exceptions.MaxRetryError as error:
         if isinstance(error.reason, urllib3.exceptions.SSLError):
-            raise UserError(f"{what}: TLS verification failed (wrong CA?): {error.reason}") from error
+            raise UserError(f"{what}: TLS verification failed (wrong CA?): "
+                            f"{error.reason}") from error
         raise TransientError(f"{what}: cannot reach the API server: {error.reason}") from error
     except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as error:
         raise TransientError(f"{what}: cannot reach the API server: {error}") from error
@@ -103,7 +105,8 @@ def _configuration(settings: ApiSettings, read_file: Callable[[str], str]) -> An
     config = kubernetes.client.Configuration()
     config.host = settings.host
     config.verify_ssl = settings.verify_tls
-    token = settings.token or (read_file(settings.token_file).strip() if settings.token_file else None)
+    token = settings.token or (
+        read_file(settings.token_file).strip() if settings.token_file else None)
     if token:
         register_secret(token)
         config.api_key = {"authorization": token}
@@ -202,7 +205,8 @@ class ApiBackend:
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
         resource = self._resource(ref.api_version, ref.kind)
         try:
-            result = self._call(f"reading {ref}", resource.get, name=ref.name, namespace=ref.namespace)
+            result = self._call(f"reading {ref}", resource.get, name=ref.name,
+                                namespace=ref.namespace)
         except NotFound:
             return None
         found: dict[str, Any] = result.to_dict()
@@ -217,14 +221,16 @@ class ApiBackend:
             with api_errors(f"creating {ref}"):
                 try:
                     result = resource.create(body=dict(obj), namespace=ref.namespace,
-                                             field_manager=FIELD_MANAGER, _request_timeout=self.timeout)
+                                             field_manager=FIELD_MANAGER,
+                                             _request_timeout=self.timeout)
                 except ApiException as error:
                     if error.status != 409:
                         raise
                     scrub(error)  # the context of an error the patch may raise
                     result = resource.patch(body=dict(obj), name=ref.name, namespace=ref.namespace,
                                             content_type="application/merge-patch+json",
-                                            field_manager=FIELD_MANAGER, _request_timeout=self.timeout)
+                                            field_manager=FIELD_MANAGER,
+                                            _request_timeout=self.timeout)
         except NotFound as error:
             raise UserError(str(error)) from error  # e.g. its namespace does not exist
         applied: dict[str, Any] = result.to_dict()
@@ -276,7 +282,8 @@ class ApiBackend:
         try:
             with api_errors(f"logs of pod {namespace}/{pod}"):
                 return str(core.read_namespaced_pod_log(pod, namespace, container=container,
-                                                        tail_lines=tail, _request_timeout=self.timeout))
+                                                        tail_lines=tail,
+                                                        _request_timeout=self.timeout))
         except (NotFound, UserError):
             return ""
 

@@ -253,7 +253,8 @@ def check_kubeconfig(content: Any, where: str, host_path: Callable[[str, str], s
             _check_entry(entry, section, f"{where}.{section}[{index}]", host_path)
 
 
-def _check_entry(entry: Any, section: str, field: str, host_path: Callable[[str, str], str]) -> None:
+def _check_entry(entry: Any, section: str, field: str,
+                 host_path: Callable[[str, str], str]) -> None:
     inner, allowed = KUBECONFIG_SECTIONS[section]
     if not isinstance(entry, dict):
         raise UserError(f"{field}: expected a mapping with name and {inner}")

@@ -1,8 +1,8 @@
 """Registering the credentials a Master's connection holds inline, for redaction, before
 anything logs. They may come from get_secret, which cannot be told apart at run time, so every
-one is registered: the token, the SSH private key, the kubeconfig content (a mapping or YAML text) and every value
-of its users (token, password, client-key-data, auth-provider settings). URLs, file paths and
-names are not. Plain Python: no ctx, no I/O.
+one is registered: the token, the SSH private key, the kubeconfig content (a mapping or YAML
+text) and every value of its users (token, password, client-key-data, auth-provider settings).
+URLs, file paths and names are not. Plain Python: no ctx, no I/O.
 """
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ def drift(backend: ClusterBackend, objects: list[dict[str, Any]], default_namesp
         desired = keep_live_claim_templates(keep_live_selector(desired, live), live)
         if desired.get("kind") == "Secret":
             desired = secret_as_stored(desired)
-        found += [f"{ref}: {line}" for line in compare(desired, live, "", secret=desired.get("kind") == "Secret")]
+        found += [f"{ref}: {line}"
+                  for line in compare(desired, live, "", secret=desired.get("kind") == "Secret")]
     found += [f"{a.ref}: no longer in the descriptors" for a in known or []
               if a.ref not in wanted and not a.preexisting]
     return found
@@ -55,11 +56,13 @@ def secret_as_stored(desired: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def compare(desired: Any, live: Any, path: str, secret: bool = False, masked: bool = False) -> list[str]:
+def compare(desired: Any, live: Any, path: str, secret: bool = False,
+            masked: bool = False) -> list[str]:
     """Paths where `live` differs from `desired` (fields only the server set are ignored)."""
     if isinstance(desired, Mapping):
         if not isinstance(live, Mapping):
-            return [f"{path or '.'}: differs" if masked else f"{path or '.'}: desired a mapping, live {live!r}"]
+            return [f"{path or '.'}: differs" if masked
+                    else f"{path or '.'}: desired a mapping, live {live!r}"]
         lines = []
         for key, value in desired.items():
             child = f"{path}.{key}" if path else str(key)

@@ -18,10 +18,10 @@ Delete runs in reverse order with foreground propagation and waits until objects
 gone. A delete carries the object's uid (recorded, or read just before) as a precondition: an
 object made again under its name by someone else is left in place, logged by name; so is a
 Namespace this instance made that now holds objects of others, or a CRD whose custom resources
-include others' (owners.may_delete). Then
-the PersistentVolumeClaims the removed StatefulSets caused for this instance are
-deleted and waited on, unless keep_volume_claims (volume_claims). A workload applied before selectors were narrowed to the instance keeps its live
-(immutable) selector (naming.keep_live_selector). Service layer: no ctx.
+include others' (owners.may_delete). Then the PersistentVolumeClaims the removed StatefulSets
+caused for this instance are deleted and waited on, unless keep_volume_claims (volume_claims). A
+workload applied before selectors were narrowed to the instance keeps its live (immutable)
+selector (naming.keep_live_selector). Service layer: no ctx.
 """
 from __future__ import annotations
 
@@ -226,7 +226,8 @@ def roll_back(backend: ClusterBackend, attempt: Attempt, options: Options,
             restore(backend, item.ref, attempt.snapshots[item.ref])
             logger.info("restored the previous spec of %s", item.ref)
         if restored:
-            wait_ready(backend, [a.ref for a in restored], options.timeout, logger, judge_pods=False)
+            wait_ready(backend, [a.ref for a in restored], options.timeout, logger,
+                       judge_pods=False)
     except (PluginError, OSError) as cleanup:
         # The cause stays the error; what is left stays recorded, so uninstall removes it.
         logger.error("rollback incomplete: %s", cleanup)
@@ -326,7 +327,8 @@ def remove(backend: ClusterBackend, applied: list[Applied], timeout: float,
     ordered = [a.ref for a in reversed(applied) if not a.preexisting]
     left_alone = [str(a.ref) for a in applied if a.preexisting]
     if left_alone:
-        logger.info("leaving in place objects that existed before install: %s", ", ".join(left_alone))
+        logger.info("leaving in place objects that existed before install: %s",
+                    ", ".join(left_alone))
     workloads = [r for r in ordered if r.kind not in PREREQUISITE_KINDS]
     prerequisites = [r for r in ordered if r.kind in PREREQUISITE_KINDS]
     if not wait:
@@ -369,7 +371,8 @@ def remove_claims(backend: ClusterBackend, owners: list[ClaimOwner], labels: Map
     """Delete the claims the (gone) StatefulSets `owners` caused for this instance; wait."""
     claims = claims_to_remove(backend, owners, labels, keep, logger)
     asked = [target for ref in claims
-             if (target := delete_one(backend, ref, None, logger, " (made from a volumeClaimTemplate)"))]
+             if (target := delete_one(backend, ref, None, logger,
+                                      " (made from a volumeClaimTemplate)"))]
     wait_gone(backend, asked, [], timeout, logger)
 
 
@@ -385,11 +388,13 @@ def describe(backend: ClusterBackend, applied: list[Applied]) -> dict[str, Any]:
             services[item.ref.name] = {
                 "namespace": item.ref.namespace, "cluster_ip": spec.get("clusterIP"),
                 "type": spec.get("type"),
-                "ports": [{k: p.get(k) for k in ("name", "port", "targetPort", "nodePort", "protocol")
+                "ports": [{k: p.get(k)
+                           for k in ("name", "port", "targetPort", "nodePort", "protocol")
                            if p.get(k) is not None} for p in spec.get("ports") or []]}
         pod_set = PodSet.of(live)
         found = ([live] if item.ref.kind == "Pod" else
-                 backend.list_objects("v1", "Pod", pod_set.namespace, pod_set.selector) if pod_set else [])
+                 backend.list_objects("v1", "Pod", pod_set.namespace, pod_set.selector)
+                 if pod_set else [])
         for pod in found:
             status, meta = pod.get("status") or {}, pod.get("metadata") or {}
             pods.append({"name": meta.get("name"), "namespace": meta.get("namespace"),

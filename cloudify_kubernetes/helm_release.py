@@ -126,7 +126,8 @@ def check_owner(history: Sequence[Revision], spec: ReleaseSpec) -> None:
                         f"belongs to {other}: it is never taken over; choose another release_name")
 
 
-def manifest_refs(backend: ClusterBackend, text: str, namespace: str, where: str) -> list[ObjectRef]:
+def manifest_refs(backend: ClusterBackend, text: str, namespace: str,
+                  where: str) -> list[ObjectRef]:
     def namespaced(api_version: str, kind: str) -> bool:
         try:
             return backend.namespaced(api_version, kind)

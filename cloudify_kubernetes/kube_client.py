@@ -45,7 +45,8 @@ def deferred_package(name: str) -> ModuleType:
     def __getattr__(attr: str) -> Any:
         if attr.startswith("__"):
             raise AttributeError(attr)
-        if os.path.exists(os.path.join(base, attr + ".py")) or os.path.isdir(os.path.join(base, attr)):
+        if (os.path.exists(os.path.join(base, attr + ".py"))
+                or os.path.isdir(os.path.join(base, attr))):
             return importlib.import_module(f"{name}.{attr}")  # a submodule: only itself
         del module.__dict__["__getattr__"]
         assert spec is not None and spec.loader is not None

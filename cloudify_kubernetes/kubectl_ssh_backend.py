@@ -101,7 +101,8 @@ class KubectlSshBackend:
         self.conn = fabric.Connection(
             settings.host, user=settings.user, port=settings.port,
             connect_timeout=settings.connect_timeout,
-            connect_kwargs={**key_arguments(settings), "look_for_keys": False, "allow_agent": False})
+            connect_kwargs={**key_arguments(settings), "look_for_keys": False,
+                            "allow_agent": False})
         client = self.conn.client
         if settings.check_host_key:
             try:
@@ -122,7 +123,8 @@ class KubectlSshBackend:
             raise UserError(f"{what}: host key of {self.settings.host} does not match "
                             f"{self.settings.known_hosts}: {error}") from error
         except paramiko.AuthenticationException as error:
-            raise UserError(f"{what}: SSH login as {self.settings.user} refused: {error}") from error
+            raise UserError(f"{what}: SSH login as {self.settings.user} refused: "
+                            f"{error}") from error
         except paramiko.SSHException as error:
             if not self._session_worked:  # setup failed (key format, negotiation): user's to fix
                 raise UserError(f"{what}: SSH to {self.settings.host}:{self.settings.port} "
@@ -164,7 +166,8 @@ class KubectlSshBackend:
         if api_version not in self._discovery:
             path = api_path(api_version)
             try:
-                listing = json.loads(self._run(["get", f"--raw={path}"], f"discovering {api_version}"))
+                listing = json.loads(self._run(["get", f"--raw={path}"],
+                                               f"discovering {api_version}"))
             except NotFound:
                 listing = {"resources": []}
             self._discovery[api_version] = {r["kind"]: r for r in listing.get("resources", [])
@@ -279,7 +282,8 @@ class KubectlSshBackend:
 
     def server_endpoint(self) -> str:
         where = f"ssh://{self.settings.user}@{self.settings.endpoint}"
-        return where + (f"?kubeconfig={self.settings.kubeconfig}" if self.settings.kubeconfig else "")
+        return where + (f"?kubeconfig={self.settings.kubeconfig}"
+                        if self.settings.kubeconfig else "")
 
     def server_version(self) -> str:
         info = json.loads(self._run(["get", "--raw=/version"], "reading the API server's version"))
@@ -287,7 +291,8 @@ class KubectlSshBackend:
 
     def openapi_v2(self, etag: str | None) -> tuple[bytes | None, str | None]:
         """The whole document every time: `kubectl get --raw` cannot send If-None-Match."""
-        body = self._run(["get", "--raw=/openapi/v2"], "reading the API server's OpenAPI schema").encode()
+        body = self._run(["get", "--raw=/openapi/v2"],
+                         "reading the API server's OpenAPI schema").encode()
         if len(body) > MAX_SCHEMA_BYTES:  # read whole by fabric: bounded after the fact
             raise UserError(f"the API server's /openapi/v2 is larger than {MAX_SCHEMA_BYTES} bytes")
         return body, None

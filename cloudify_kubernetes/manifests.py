@@ -133,7 +133,8 @@ def pod_templates(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield holder["template"]
 
 
-def inject_env(doc: dict[str, Any], env: Mapping[str, str], containers: list[str]) -> dict[str, Any]:
+def inject_env(doc: dict[str, Any], env: Mapping[str, str],
+               containers: list[str]) -> dict[str, Any]:
     """A copy of `doc` with `env` set in every container (or only the named ones)."""
     result = copy.deepcopy(doc)
     if not env:
@@ -163,7 +164,8 @@ def owned_templates(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for pod_spec in pod_specs(doc):
         for volume in pod_spec.get("volumes") or []:
             ephemeral = volume.get("ephemeral") if isinstance(volume, dict) else None
-            if isinstance(ephemeral, dict) and isinstance(ephemeral.get("volumeClaimTemplate"), dict):
+            if (isinstance(ephemeral, dict)
+                    and isinstance(ephemeral.get("volumeClaimTemplate"), dict)):
                 yield ephemeral["volumeClaimTemplate"]
 
 
@@ -198,5 +200,6 @@ def crd_kinds(objects: list[dict[str, Any]]) -> set[tuple[str, str]]:
         spec = obj.get("spec") or {}
         versions = [v.get("name") for v in spec.get("versions") or []] + [spec.get("version")]
         for version in filter(None, versions):
-            kinds.add((f"{spec.get('group')}/{version}", str((spec.get("names") or {}).get("kind"))))
+            kinds.add((f"{spec.get('group')}/{version}",
+                       str((spec.get("names") or {}).get("kind"))))
     return kinds

@@ -58,7 +58,8 @@ class MicroserviceSettings:
 
     @property
     def options(self) -> Options:
-        return Options(timeout=float(self.timeout), wait_for_load_balancer=self.wait_for_load_balancer,
+        return Options(timeout=float(self.timeout),
+                       wait_for_load_balancer=self.wait_for_load_balancer,
                        adopt_existing=self.adopt_existing, default_namespace=self.namespace,
                        keep_volume_claims=self.keep_volume_claims,
                        field_validation=self.field_validation)
@@ -70,10 +71,12 @@ REMOVAL_FIELDS = ("timeout", "keep_volume_claims", "ssh_username", "ssh_keyfilen
 def removal_record(settings: MicroserviceSettings) -> dict[str, Any]:
     """What delete needs of stop's settings to finish a removal without reading the node again
     (parse_settings turns it back into settings); no secret is among them."""
-    return {key: getattr(settings, key) for key in REMOVAL_FIELDS if getattr(settings, key) is not None}
+    return {key: getattr(settings, key) for key in REMOVAL_FIELDS
+            if getattr(settings, key) is not None}
 
 
-def parse_settings(properties: Mapping[str, Any], inputs: Mapping[str, Any]) -> MicroserviceSettings:
+def parse_settings(properties: Mapping[str, Any],
+                   inputs: Mapping[str, Any]) -> MicroserviceSettings:
     """Node properties with every operation input that is set (not None) taking precedence."""
     merged = {k: v for k, v in properties.items() if k in SETTING_FIELDS}
     merged.update({k: v for k, v in inputs.items() if k in SETTING_FIELDS and v is not None})

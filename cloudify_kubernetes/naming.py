@@ -99,7 +99,8 @@ def narrow_selector(obj: dict[str, Any], selector: Mapping[str, str],
     elif obj["kind"] == "ReplicationController":
         spec["selector"] = {**spec["selector"], **selector}
     elif obj["kind"] in WORKLOAD_KINDS:
-        spec["selector"]["matchLabels"] = {**(spec["selector"].get("matchLabels") or {}), **selector}
+        spec["selector"]["matchLabels"] = {**(spec["selector"].get("matchLabels") or {}),
+                                           **selector}
 
 
 def keep_live_selector(obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -47,7 +47,8 @@ def strip_document(document: Mapping[str, Any]) -> dict[str, Any]:
     kinds: dict[str, str] = {}
     for name, definition in definitions.items():
         for gvk in definition.get("x-kubernetes-group-version-kind") or []:
-            kinds[gvk_key(gvk.get("group") or "", gvk.get("version") or "", gvk.get("kind") or "")] = name
+            kinds[gvk_key(gvk.get("group") or "", gvk.get("version") or "",
+                          gvk.get("kind") or "")] = name
     return {"kinds": kinds, "definitions": {n: strip_node(d) for n, d in definitions.items()}}
 
 
@@ -89,7 +90,8 @@ def crd_schemas(objects: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         spec = obj.get("spec") or {}
         kind, group = str((spec.get("names") or {}).get("kind")), str(spec.get("group"))
         shared = (spec.get("validation") or {}).get("openAPIV3Schema")
-        versions = spec.get("versions") or ([{"name": spec["version"]}] if spec.get("version") else [])
+        versions = spec.get("versions") or (
+            [{"name": spec["version"]}] if spec.get("version") else [])
         for version in versions:
             schema = (version.get("schema") or {}).get("openAPIV3Schema") or shared
             if schema is not None:
@@ -116,7 +118,8 @@ def unknown_fields(schema: Schema, node: Any, value: Any, path: str = "") -> Ite
             yield from unknown_fields(schema, properties[key], item, where)
         elif isinstance(extra, Mapping):
             yield from unknown_fields(schema, extra, item, where)
-        elif isinstance(properties, Mapping) and not extra and not (embedded and key in ROOT_FIELDS):
+        elif (isinstance(properties, Mapping) and not extra
+                and not (embedded and key in ROOT_FIELDS)):
             yield where
 
 

@@ -6,10 +6,10 @@ nobody's (made outside Cloudify).
   (`refuse_foreign`): a UserError naming the object and its owner, before it is touched.
 - A Namespace this instance made is deleted only when nothing that is not this deployment's is
   in it (`strangers_in`), a CustomResourceDefinition only when no custom resource of it is
-  another's (`custom_resources_of_others`): deleting either deletes those too (`may_delete`): the kinds listed are COMMON_KINDS and the kinds the instance applied;
-  what every namespace holds from the start (the `default` ServiceAccount, its token Secrets,
-  the `kube-root-ca.crt` ConfigMap) does not count. A custom resource of another kind is not
-  seen.
+  another's (`custom_resources_of_others`): deleting either deletes those too (`may_delete`):
+  the kinds listed are COMMON_KINDS and the kinds the instance applied; what every namespace
+  holds from the start (the `default` ServiceAccount, its token Secrets, the `kube-root-ca.crt`
+  ConfigMap) does not count. A custom resource of another kind is not seen.
 - A delete carries the object's uid as a precondition (`delete_one`): when another object now
   has the name (deleted and made again by someone else), it is left in place, logged by name.
 Service layer: no ctx.

@@ -84,7 +84,8 @@ def _replicas(obj: Obj) -> int:
 def deployment(obj: Obj) -> Verdict:
     progressing = _condition(obj, "Progressing")
     if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
-        return Verdict.failed(f"rollout exceeded its progress deadline: {progressing.get('message')}")
+        return Verdict.failed("rollout exceeded its progress deadline: "
+                              f"{progressing.get('message')}")
     waiting = _observed(obj)
     if waiting:
         return waiting
@@ -136,7 +137,8 @@ def stateful_set(obj: Obj) -> Verdict:
     if ready < want:
         return Verdict.waiting(f"{ready} of {want} replicas ready")
     strategy = ((obj.get("spec") or {}).get("updateStrategy") or {}).get("type", "RollingUpdate")
-    if strategy == "RollingUpdate" and status.get("updateRevision") != status.get("currentRevision"):
+    if (strategy == "RollingUpdate"
+            and status.get("updateRevision") != status.get("currentRevision")):
         return Verdict.waiting(f"{status.get('updatedReplicas') or 0} of {want} replicas updated")
     return Verdict.done(f"{ready}/{want} replicas ready")
 
@@ -225,7 +227,8 @@ def pulling_image(obj: Obj) -> bool:
 
 def _containers(obj: Obj) -> list[Mapping[str, Any]]:
     status = _status(obj)
-    return list(status.get("initContainerStatuses") or []) + list(status.get("containerStatuses") or [])
+    return (list(status.get("initContainerStatuses") or [])
+            + list(status.get("containerStatuses") or []))
 
 
 def _gives_up(reason: str, message: str, pull_messages: Sequence[str]) -> bool:
@@ -241,7 +244,8 @@ def pod_failure(obj: Obj, pull_messages: Sequence[str] = ()) -> str | None:
     unreachable: that is waited out). `pull_messages`: the pod's pull-failure event messages,
     oldest first."""
     scheduled = _condition(obj, "PodScheduled")
-    if scheduled and scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+    if (scheduled and scheduled.get("status") == "False"
+            and scheduled.get("reason") == "Unschedulable"):
         return f"unschedulable: {scheduled.get('message')}"
     for container in _containers(obj):
         waiting = (container.get("state") or {}).get("waiting") or {}
@@ -309,13 +313,15 @@ def pod_waiting_reason(obj: Obj, pull_messages: Sequence[str] = ()) -> str:
             if waiting.get("message"):
                 text += f": {waiting.get('message')}"
             if waiting.get("reason") in PULL_REASONS and pull_messages:
-                text += f" (registry unreachable, waited out; last pull error: {telling(pull_messages)})"
+                text += (" (registry unreachable, waited out; last pull error: "
+                         f"{telling(pull_messages)})")
             reasons.append(text)
         elif terminated:
             reasons.append(f"container {container.get('name')} exited {terminated.get('exitCode')} "
                            f"({terminated.get('reason')})")
         elif not container.get("ready"):
-            reasons.append(f"container {container.get('name')} running, not ready (readiness probe)")
+            reasons.append(f"container {container.get('name')} running, "
+                           "not ready (readiness probe)")
     return "; ".join(reasons) or f"{_status(obj).get('phase') or 'Pending'}, not ready"
 
 
@@ -330,7 +336,8 @@ def waiting_reasons(pods: Sequence[Obj],
         messages = pull_messages(item) if pull_messages and pulling_image(item) else ()
         shown.append(f"pod {(item.get('metadata') or {}).get('name')}: "
                      f"{pod_waiting_reason(item, messages)}")
-    more = f"; and {len(waiting) - WAITING_PODS_SHOWN} more pod(s)" if len(waiting) > WAITING_PODS_SHOWN else ""
+    more = (f"; and {len(waiting) - WAITING_PODS_SHOWN} more pod(s)"
+            if len(waiting) > WAITING_PODS_SHOWN else "")
     return "; ".join(shown) + more
 
 
@@ -359,6 +366,7 @@ def pod_selector(obj: Obj) -> dict[str, str] | None:
         return None
     selector = (obj.get("spec") or {}).get("selector") or {}
     if obj.get("kind") == "ReplicationController":
-        labels = selector or (((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
+        labels = selector or (((obj.get("spec") or {}).get("template") or {}).get("metadata")
+                              or {}).get("labels")
         return dict(labels or {})
     return dict(selector.get("matchLabels") or {})

@@ -75,7 +75,8 @@ def check_blueprint_kubeconfig(files: LocalFiles, connection: ApiSettings, where
     the administrator's) holds only the keys of an allowlist (no command, no auth-provider, no
     proxy) and names only host files the policy allows."""
     if connection.kubeconfig_content is not None:
-        check_kubeconfig(connection.kubeconfig_content, f"{where}.kubeconfig_content", files.host_path)
+        check_kubeconfig(connection.kubeconfig_content, f"{where}.kubeconfig_content",
+                         files.host_path)
     elif connection.kubeconfig and not is_host_path(connection.kubeconfig):
         check_kubeconfig(files.read_text(connection.kubeconfig, f"{where}.kubeconfig"),
                          f"{where}.kubeconfig ({connection.kubeconfig})", files.host_path)
@@ -176,7 +177,8 @@ def _settings(ctx: Ctx, inputs: dict[str, Any]) -> MicroserviceSettings:
 
 
 def _known(ctx: Ctx) -> list[engine.Applied]:
-    return [engine.Applied.from_dict(d) for d in ctx.instance.runtime_properties.get("objects") or []]
+    return [engine.Applied.from_dict(d)
+            for d in ctx.instance.runtime_properties.get("objects") or []]
 
 
 def _record(ctx: Ctx) -> engine.Recorder:

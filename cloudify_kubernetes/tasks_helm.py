@@ -289,8 +289,8 @@ def helm_check_status(ctx: Ctx, **_: Any) -> None:
 def helm_check_drift(ctx: Ctx, **_: Any) -> list[str]:
     """Differences between the live objects and the release's manifest (secret and env values
     only as "differs"), and the chart or values paths the node's properties changed since the
-    release's latest revision (a deployment update); returned for Cloudify's check_drift workflow (empty: no drift) and kept
-    in the runtime property drift."""
+    release's latest revision (a deployment update); returned for Cloudify's check_drift
+    workflow (empty: no drift) and kept in the runtime property drift."""
     settings = _settings(ctx)
     wanted = _wanted(local_files(ctx), settings)
     with connected(ctx, _connection(ctx), INFO) as backend, \

@@ -154,7 +154,8 @@ def same_template(wanted: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
 def contained(wanted: Any, live: Any) -> bool:
     """Whether every field `wanted` sets has the same value in `live`."""
     if isinstance(wanted, Mapping):
-        return isinstance(live, Mapping) and all(contained(v, live.get(k)) for k, v in wanted.items())
+        return isinstance(live, Mapping) and all(contained(v, live.get(k))
+                                                 for k, v in wanted.items())
     if isinstance(wanted, list):
         return isinstance(live, list) and len(wanted) == len(live) and \
             all(contained(w, v) for w, v in zip(wanted, live, strict=True))
@@ -220,7 +221,8 @@ def claim_storage_class(claim: Mapping[str, Any]) -> tuple[str | None, str]:
 
 def last_event(backend: ClusterBackend, ref: ObjectRef) -> str:
     """The latest event of an object as 'Reason: message' ('' when it has none)."""
-    events = sorted(backend.events(ref), key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    events = sorted(backend.events(ref),
+                    key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
     return f"{events[-1].get('reason')}: {events[-1].get('message')}" if events else ""
 
 

@@ -98,8 +98,9 @@ def object_verdict(backend: ClusterBackend, ref: ObjectRef, load_balancer: bool,
     if verdict.is_done or pods is None or not judge_pods:
         return verdict
     found = backend.list_objects("v1", "Pod", pods.namespace, pods.selector)
-    failing = readiness.failing_pod(found, lambda pod: pull_messages(backend, pod),
-                                    lambda pod: claim_verdict(backend, pod)) or sandbox_failing(backend, found)
+    failing = (readiness.failing_pod(found, lambda pod: pull_messages(backend, pod),
+                                     lambda pod: claim_verdict(backend, pod))
+               or sandbox_failing(backend, found))
     if failing:
         pod, reason = failing
         name = (pod.get("metadata") or {}).get("name")

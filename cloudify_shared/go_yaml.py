@@ -161,7 +161,8 @@ class SigsYamlLoader(_GoLoader):
         """Go's JSON encoder writes a float64 that is a whole number below 1e21 without a
         fraction (1.0 -> 1, 1e3 -> 1000): an int here, so the API server reads what kubectl sent."""
         value = self.construct_go_scalar(node)
-        return int(value) if math.isfinite(value) and value == int(value) and abs(value) < 1e21 else value
+        return (int(value) if math.isfinite(value) and value == int(value) and abs(value) < 1e21
+                else value)
 
 
 def json_key(key: Any, node: yaml.Node) -> str:

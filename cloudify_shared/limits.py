@@ -56,7 +56,8 @@ def check_size(size: int, what: str) -> None:
     """A UserError when `size` bytes of `what` exceed the file bound."""
     limit = bound(MAX_FILE_BYTES)
     if size > limit:
-        raise UserError(f"{what}: {size} bytes is too large: {_limit_text(MAX_FILE_BYTES, limit)} bytes")
+        raise UserError(f"{what}: {size} bytes is too large: "
+                        f"{_limit_text(MAX_FILE_BYTES, limit)} bytes")
 
 
 def check_count(count: int, what: str) -> None:
@@ -95,7 +96,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def load_yaml_documents(text: str | bytes, where: str, loader: type[yaml.SafeLoader] = SigsYamlLoader,
+def load_yaml_documents(text: str | bytes, where: str,
+                        loader: type[yaml.SafeLoader] = SigsYamlLoader,
                         check: Callable[[yaml.Node, str], None] | None = None) -> list[Any]:
     """Every document of `text`, after the byte and expanded-node bounds; a YAML error is a
     UserError naming `where`. `loader`: a SafeLoader subclass that reads scalars as the tool

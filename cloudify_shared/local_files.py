@@ -106,7 +106,8 @@ class LocalFiles:
         library that wants a path (docker-py's TLS files given inline); removed by close()."""
         if self._folder is None:
             self._folder = tempfile.mkdtemp(prefix="vnf-files-")  # mode 700
-        target = os.path.join(self._folder, f"{len(os.listdir(self._folder))}-{os.path.basename(name)}")
+        target = os.path.join(self._folder,
+                              f"{len(os.listdir(self._folder))}-{os.path.basename(name)}")
         with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
             handle.write(data)
         return target

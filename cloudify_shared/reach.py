@@ -220,10 +220,12 @@ class ReachPolicy:
         entries: dict[str, tuple[Entry, ...]] = {}
         ignored: dict[str, tuple[str, ...]] = {}
         for kind in KINDS:
-            entries[kind.setting], ignored[kind.setting] = parse_entries(environ.get(kind.setting, ""))
+            entries[kind.setting], ignored[kind.setting] = parse_entries(
+                environ.get(kind.setting, ""))
         return cls(on_manager, entries, ignored)
 
-    def check(self, kind: Kind, value: str, field: str, default_scheme: str | None = None) -> Target:
+    def check(self, kind: Kind, value: str, field: str,
+              default_scheme: str | None = None) -> Target:
         """The target `value` names, if the policy allows it; else a UserError naming the
         field, the value and the setting. Nothing is checked in the local profile (but the
         value must still name an endpoint)."""

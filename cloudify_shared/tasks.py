@@ -8,7 +8,8 @@ It decides, once for the whole suite, how errors reach Cloudify:
 - anything else is a bug: NonRecoverableError naming the exception type (never retried forever).
 Every message starts with where it happened (node, instance or relationship) and has every
 registered secret masked. An input the operation does not take is a UserError naming it: a
-blueprint's typo is reported, never silently dropped. BaseException (KeyboardInterrupt, SystemExit) is never caught.
+blueprint's typo is reported, never silently dropped. BaseException (KeyboardInterrupt,
+SystemExit) is never caught.
 """
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ def accepted_inputs(func: Callable[..., Any], declared: Iterable[str]) -> frozen
     names a `**inputs` catch-all passes on). None (not checked) only for a catch-all that is
     neither `**_` nor declared."""
     params = inspect.signature(func).parameters.values()
-    named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - {"ctx"}
+    named = {p.name for p in params
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - {"ctx"}
     catch_all = [p.name for p in params if p.kind is p.VAR_KEYWORD]
     declared = frozenset(declared)
     if catch_all and catch_all[0] != "_" and not declared:

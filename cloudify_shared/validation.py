@@ -45,7 +45,8 @@ def check_type(value: Any, types: tuple[type, ...], path: str) -> Any:
     if isinstance(value, bool) and bool not in types:
         raise UserError(f"{path}: expected {describe_types(types)}, got a boolean ({value!r})")
     if not isinstance(value, types):
-        raise UserError(f"{path}: expected {describe_types(types)}, got {type_name(value)} ({value!r})")
+        raise UserError(f"{path}: expected {describe_types(types)}, "
+                        f"got {type_name(value)} ({value!r})")
     return value
 
 
@@ -118,7 +119,8 @@ def string_mapping(value: Any, path: str) -> dict[str, str]:
         if isinstance(item, list) and not any(isinstance(i, (dict, list)) for i in item):
             result[key] = " ".join(render_scalar(i) for i in item)
         elif isinstance(item, (dict, list)):
-            raise UserError(f"{path}.{key}: expected a scalar or a list of scalars, got {type_name(item)}")
+            raise UserError(f"{path}.{key}: expected a scalar or a list of scalars, "
+                            f"got {type_name(item)}")
         else:
             result[key] = render_scalar(item)
     return result

@@ -81,7 +81,8 @@ def derive(source: dict[str, Any], version: str) -> dict[str, Any]:
 
 
 def render(source_path: Path, doc: dict[str, Any]) -> str:
-    header = (f"# Generated from {source_path.name} by `python -m cloudify_shared.offline.dsl_versions`;"
+    header = (f"# Generated from {source_path.name} by "
+              f"`python -m cloudify_shared.offline.dsl_versions`;"
               f" do not edit.\n# Cloudify picks this file for blueprints of "
               f"{doc['tosca_definitions_version']}.\n")
     return header + yaml.safe_dump(doc, sort_keys=False, width=100, allow_unicode=True)

@@ -256,7 +256,8 @@ def pages(docs: Mapping[str, Any], source_text: str) -> dict[str, str]:
     source = docs["1.5"]
     comments = type_comments(source_text)
     plugins = {name: plugin_of(definition, name)
-               for section, _ in SECTIONS for name, definition in (source.get(section) or {}).items()}
+               for section, _ in SECTIONS
+               for name, definition in (source.get(section) or {}).items()}
     texts = {"README.md": index_page(source, plugins, comments)}
     for section, _title in SECTIONS:
         for name in source.get(section) or {}:

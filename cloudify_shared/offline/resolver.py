@@ -75,8 +75,8 @@ class OfflineImportResolver(DefaultImportResolver):  # type: ignore[misc]  # dsl
                 # a manager refuses this too (the official types.yaml uses 1.5 features)
                 raise ValueError(
                     f"import {import_url!r}: types.yaml is for cloudify_dsl_1_5 blueprints; a "
-                    f"cloudify_dsl_{dsl_version} blueprint imports types_{dsl_version}.yaml from the same "
-                    f"place, or the short form cloudify/types/types.yaml (every version)")
+                    f"cloudify_dsl_{dsl_version} blueprint imports types_{dsl_version}.yaml from "
+                    f"the same place, or the short form cloudify/types/types.yaml (every version)")
         elif (short := SHORT_TYPES.match(import_url)) is not None:
             name = short.group("name")
         if name is None:
