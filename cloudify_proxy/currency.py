@@ -3,8 +3,9 @@
 Pure functions over a Snapshot of the upstream (verdicts.py), the proxy's settings as they are
 now (a deployment update may have changed deployment_id, inherit_outputs or
 inherit_capabilities) and the runtime properties the last copy wrote. They return problems as
-lines of text that name deployments, outputs, capabilities and runtime properties but never a value: copied values may be secrets, and these
-lines end up in logs, error messages and the instance's system properties. No I/O, no ctx.
+lines of text that name deployments, outputs, capabilities and runtime properties but never a
+value: copied values may be secrets, and these lines end up in logs, error messages and the
+instance's system properties. No I/O, no ctx.
 """
 from __future__ import annotations
 

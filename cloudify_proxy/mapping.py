@@ -107,7 +107,8 @@ class Changes:
             return "no change"
         lines = [f"{k} changed" + (f": {old!r} -> {new!r}" if k in shown else "")
                  for k, (old, new) in sorted(self.changed.items())]
-        lines += [f"{k} added" + (f": {v!r}" if k in shown else "") for k, v in sorted(self.added.items())]
+        lines += [f"{k} added" + (f": {v!r}" if k in shown else "")
+                  for k, v in sorted(self.added.items())]
         lines += [f"{k} removed" for k in sorted(self.removed)]
         return "; ".join(lines)
 

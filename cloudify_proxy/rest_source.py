@@ -56,7 +56,8 @@ def check_reach(settings: ManagerSettings, policy: ReachPolicy,
     """On a manager: the URL the REST client will call (`ManagerSettings.base_url`) must be one
     the administrator allows (CLOUDIFY_VNF_ALLOWED_MANAGERS), and plain http only through an
     entry that names http:// itself (an entry without a scheme allows https, never http).
-    In the local profile nothing is checked. A UserError names the field, the URL and the setting."""
+    In the local profile nothing is checked. A UserError names the field, the URL and the
+    setting."""
     if not policy.on_manager:
         return
     url = settings.base_url()
@@ -133,7 +134,8 @@ def call(what: str, func: Callable[[], T]) -> T:
     except CloudifyClientError as error:
         raise map_error(error, what) from error
     except requests.exceptions.JSONDecodeError as error:  # a 2xx whose body is not JSON
-        raise UserError(f"{what}: {NOT_CLOUDIFY}: is this a Cloudify manager's REST API?") from error
+        raise UserError(f"{what}: {NOT_CLOUDIFY}: "
+                        "is this a Cloudify manager's REST API?") from error
     except requests.exceptions.SSLError as error:
         raise UserError(f"{what}: TLS failed (check manager.ca_cert): {error}") from error
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
@@ -148,7 +150,8 @@ class RestSource:
     def from_settings(cls, settings: ManagerSettings, policy: ReachPolicy) -> RestSource:
         """A source reading the manager `settings` name, once `policy` allows its URL."""
         check_reach(settings, policy)
-        return cls(open_client(settings), f"manager {settings.base_url()} (tenant {settings.tenant})")
+        return cls(open_client(settings),
+                   f"manager {settings.base_url()} (tenant {settings.tenant})")
 
     def describe(self) -> str:
         return self.where

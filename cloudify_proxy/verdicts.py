@@ -2,9 +2,9 @@
 
 A Snapshot is what a DeploymentSource saw at one moment (does the deployment exist, its
 executions, outputs and capabilities). `judge` turns it and the user's WaitFor into a Verdict:
-done, still waiting (saying on what) or failed (a failed or cancelled install, a missing deployment, an
-output the upstream does not declare). Comparisons are declarative data, never evaluated
-strings. No I/O, no ctx.
+done, still waiting (saying on what) or failed (a failed or cancelled install, a missing
+deployment, an output the upstream does not declare). Comparisons are declarative data, never
+evaluated strings. No I/O, no ctx.
 """
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def chronological(executions: Sequence[Mapping[str, Any]]) -> list[Mapping[str, 
     return sorted(executions, key=_created)
 
 
-def latest(executions: Sequence[Mapping[str, Any]], workflow: str) -> tuple[int, Mapping[str, Any]] | None:
+def latest(executions: Sequence[Mapping[str, Any]],
+           workflow: str) -> tuple[int, Mapping[str, Any]] | None:
     """(position in chronological order, execution) of the latest run of `workflow`."""
     runs = [(i, e) for i, e in enumerate(chronological(executions))
             if e.get("workflow_id") == workflow]

@@ -69,7 +69,8 @@ def wait_for_upstream(source: DeploymentSource, config: ProxyConfig, logger: log
             f"({config.wait_for.describe()})")
     backoff = Backoff(first=min(FIRST_POLL, config.poll_interval), factor=1.5,
                       cap=config.poll_interval)
-    verdict = wait_until(checker(source, config), what, config.timeout, logger, backoff, sleep, clock)
+    verdict = wait_until(checker(source, config), what, config.timeout, logger, backoff, sleep,
+                         clock)
     snapshot: Snapshot = verdict.detail
     return snapshot
 

@@ -48,7 +48,8 @@ class Chain:
     workdir: Path
     prefix: str = ""
     lb_port: int = 18080
-    kubernetes: str = "k8s-cluster"  # the blueprint of the k8s-cluster deployment (or k8s-cluster-helm)
+    # the blueprint of the k8s-cluster deployment (or k8s-cluster-helm)
+    kubernetes: str = "k8s-cluster"
 
     def deployment(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -155,7 +156,8 @@ def prove_load_balancing(url: str, backends: int = 2, requests: int = 8) -> list
     """Requests to nginx on 127.0.0.1 come back from every backend in turn."""
     answers = [http_get(url) for _ in range(requests)]
     if len(set(answers)) < backends:
-        raise StepFailed(f"{url} answered from {sorted(set(answers))}, expected {backends} backends")
+        raise StepFailed(f"{url} answered from {sorted(set(answers))}, "
+                         f"expected {backends} backends")
     if any(a == b for a, b in zip(answers, answers[1:], strict=False)):
         raise StepFailed(f"{url} did not alternate between backends: {answers}")
     return answers
@@ -166,12 +168,15 @@ def prove_router(routes: str, namespace: str = "default") -> dict[str, Any]:
     pods = kubectl_json("get", "pods", "-n", namespace, "-l", "app=vnf-router")["items"]
     running = [p for p in pods if p["status"].get("phase") == "Running"]
     if len(running) != 1:
-        raise StepFailed(f"expected one running router pod, found {[p['metadata']['name'] for p in pods]}")
+        raise StepFailed("expected one running router pod, "
+                         f"found {[p['metadata']['name'] for p in pods]}")
     pod = running[0]
     node = kubectl_json("get", "node", pod["spec"]["nodeName"])
     if node["metadata"]["labels"].get("role") != "router":
-        raise StepFailed(f"router pod runs on {pod['spec']['nodeName']}, which is not labelled role=router")
-    table = subprocess.run(["ip", "route", "show", routes], capture_output=True, text=True, check=True).stdout
+        raise StepFailed(f"router pod runs on {pod['spec']['nodeName']}, "
+                         "which is not labelled role=router")
+    table = subprocess.run(["ip", "route", "show", routes], capture_output=True, text=True,
+                           check=True).stdout
     if "via 198.51.100.2 dev vnf-rt0" not in table:
         raise StepFailed(f"route {routes} via the router's test link is missing: {table!r}")
     return {"pod": pod["metadata"]["name"], "node": pod["spec"]["nodeName"], "route": table.strip()}
@@ -183,7 +188,8 @@ def up(chain: Chain) -> dict[str, Any]:
     subnet = step("choose a backend subnet the host does not reach (the router routes it)",
                   backend_subnet)
     print(f"    {subnet}")
-    step(f"install k8s-cluster (backends on Kubernetes, from {chain.blueprint('k8s-cluster').parent.name})",
+    step("install k8s-cluster (backends on Kubernetes, from "
+         f"{chain.blueprint('k8s-cluster').parent.name})",
          lambda: chain.install("k8s-cluster", {"backend_subnet": subnet}))
     step("install swarm-cluster", lambda: chain.install("swarm-cluster"))
     step("install service (router on Kubernetes, nginx on Swarm, wired by proxies)",
@@ -195,7 +201,8 @@ def up(chain: Chain) -> dict[str, Any]:
     for name, values in outputs.items():
         print(f"--- {chain.deployment(name)} outputs\n{json.dumps(values, indent=2)[:1500]}")
     url = outputs["service"]["load_balancer_url"]
-    answers = step(f"prove: {url} answers from both backends in turn", lambda: prove_load_balancing(url))
+    answers = step(f"prove: {url} answers from both backends in turn",
+                   lambda: prove_load_balancing(url))
     print("    " + "\n    ".join(answers))
     router = step("prove: router on the role=router node with its routes",
                   lambda: prove_router(outputs["service"]["routes"]))
@@ -225,7 +232,8 @@ def main(argv: list[str]) -> int:
     args = [a for a in argv[1:] if a not in ("--manager", "--helm")]
     command = args[0] if args else "up"
     if "--manager" in argv:
-        chain: Chain = ManagerChain(Path(os.environ.get("CFY_WORKDIR", ROOT / ".cfy-work" / "demo-manager")))
+        chain: Chain = ManagerChain(
+            Path(os.environ.get("CFY_WORKDIR", ROOT / ".cfy-work" / "demo-manager")))
     else:
         chain = Chain(Path(os.environ.get("CFY_WORKDIR", ROOT / ".cfy-work" / "demo")))
     if "--helm" in argv:

@@ -79,8 +79,10 @@ def _routes_and_addresses() -> dict[str, str]:
             reached[dst] = f"a route of the host (dev {dev})"
     for link in _ip_json("addr", "show"):
         infos = link.get("addr_info")
-        for info in infos if isinstance(infos, list) and link.get("ifname") != ROUTER_DEVICE else []:
-            reached[f"{info.get('local')}/{info.get('prefixlen')}"] = f"the network of {link.get('ifname')}"
+        for info in (infos if isinstance(infos, list) and link.get("ifname") != ROUTER_DEVICE
+                     else []):
+            reached[f"{info.get('local')}/{info.get('prefixlen')}"] = (
+                f"the network of {link.get('ifname')}")
     return reached
 
 

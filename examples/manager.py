@@ -23,8 +23,9 @@ STATE = Path(os.environ.get("REAL_MANAGER_STATE", "/var/lib/cloudify-vnf-manager
 PLUGIN_PACKAGE = "cloudify-vnf-suite"
 # Cloudify picks one by the blueprint's DSL version: plugin.yaml serves 1.3 (and anything older).
 PLUGIN_YAMLS = (ROOT / "plugin.yaml", ROOT / "plugin_1_4.yaml", ROOT / "plugin_1_5.yaml")
-WAGON_SOURCES = ("setup.py", "plugin.yaml", "plugin_1_4.yaml", "plugin_1_5.yaml", "constraints.txt", "cloudify_shared",
-                 "cloudify_kubernetes", "cloudify_swarm", "cloudify_proxy")
+WAGON_SOURCES = ("setup.py", "plugin.yaml", "plugin_1_4.yaml", "plugin_1_5.yaml",
+                 "constraints.txt", "cloudify_shared", "cloudify_kubernetes", "cloudify_swarm",
+                 "cloudify_proxy")
 
 
 class CfyFailed(Exception):
@@ -46,7 +47,8 @@ class ManagerAccess:
         return cls(host=env.get("REAL_MANAGER_HOST", cls.host),
                    port=int(env.get("REAL_MANAGER_PORT", cls.port)),
                    ca_cert=Path(env.get("REAL_MANAGER_CA", str(cls.ca_cert))),
-                   password_file=Path(env.get("REAL_MANAGER_PASSWORD_FILE", str(cls.password_file))),
+                   password_file=Path(env.get("REAL_MANAGER_PASSWORD_FILE",
+                                              str(cls.password_file))),
                    tenant=env.get("REAL_MANAGER_TENANT", cls.tenant))
 
     @property
@@ -94,7 +96,8 @@ class ManagerCfy:
             self._profile_ready = True
             self.workdir.mkdir(parents=True, exist_ok=True)
             # no -u/-p/-t: the credentials come from the environment and are not stored
-            self.run("profiles", "use", self.access.host, "--ssl", "--rest-port", str(self.access.port),
+            self.run("profiles", "use", self.access.host, "--ssl",
+                     "--rest-port", str(self.access.port),
                      "--rest-certificate", str(self.access.ca_cert))
         proc = subprocess.run([str(self.cfy_path), *args], env=self.env(), capture_output=True,
                               text=True, timeout=timeout, check=False)
@@ -110,7 +113,8 @@ class ManagerCfy:
         """Upload the wagon with its plugin yamls, one per DSL version (visible to every tenant),
         unless this exact wagon and these yamls are already the manager's; returns its id. An
         older build of the suite (same package name) is deleted first."""
-        digest = hashlib.sha256(wagon.read_bytes() + b"".join(p.read_bytes() for p in plugin_yamls)).hexdigest()
+        digest = hashlib.sha256(
+            wagon.read_bytes() + b"".join(p.read_bytes() for p in plugin_yamls)).hexdigest()
         client = self.access.client()
         plugins = [p for p in client.plugins.list(package_name=PLUGIN_PACKAGE)]
         for plugin in plugins:
@@ -139,7 +143,8 @@ class ManagerCfy:
 
     def execute(self, workflow: str, deployment_id: str, parameters: dict[str, Any] | None = None,
                 timeout: float = 1200, check: bool = True) -> str:
-        args = ["executions", "start", workflow, "-d", deployment_id, "--timeout", str(int(timeout))]
+        args = ["executions", "start", workflow, "-d", deployment_id,
+                "--timeout", str(int(timeout))]
         if parameters:
             args += ["-p", json.dumps(parameters)]
         return self.run(*args, timeout=timeout + 60, check=check)
@@ -210,6 +215,7 @@ def ensure_wagon(root: Path = ROOT) -> Path:
     proc = subprocess.run(["bash", str(root / "scripts" / "build-wagon")], capture_output=True,
                           text=True, check=False, timeout=900)
     if proc.returncode != 0:
-        raise CfyFailed(f"scripts/build-wagon exited {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        raise CfyFailed(f"scripts/build-wagon exited {proc.returncode}:\n"
+                        f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     stamp.write_text(want + "\n")
     return sorted(dist.glob("*.wgn"))[-1]
