@@ -30,24 +30,16 @@ from typing import Any
 
 from cloudify_kubernetes.manifests import pod_specs, pod_templates
 from cloudify_shared.errors import UserError
+from cloudify_shared.naming import instance_suffix
 from cloudify_shared.ownership import NODE_INSTANCE
 
 SINGLETON_KINDS = {"Namespace", "CustomResourceDefinition"}
 WORKLOAD_KINDS = {"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job"}
-_INVALID = re.compile(r"[^a-z0-9]")
-
-
-def instance_suffix(instance_id: str) -> str:
-    """'-x8u01s' for instance 'web_x8u01s' (the random part, lower-case, DNS-safe)."""
-    random_part = _INVALID.sub("", instance_id.rsplit("_", 1)[-1].lower())
-    return f"-{random_part or _INVALID.sub('', instance_id.lower())[-8:]}"
 
 
 def choose_suffix(instance_id: str, number_of_instances: int, applied_before: bool) -> str:
     """The suffix an instance takes when it first applies (see the module docstring)."""
-    if applied_before or number_of_instances <= 1:
-        return ""
-    return instance_suffix(instance_id)
+    return "" if applied_before else instance_suffix(instance_id, number_of_instances)
 
 
 def per_instance(objects: list[dict[str, Any]], suffix: str, labels: Mapping[str, str],

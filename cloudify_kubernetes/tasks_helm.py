@@ -26,13 +26,13 @@ from cloudify_kubernetes.helm_values import (
     release_name_for,
     set_values,
 )
-from cloudify_kubernetes.naming import instance_suffix
 from cloudify_kubernetes.tasks import INFO, connected, master_connection
 from cloudify_shared import limits
 from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
 from cloudify_shared.go_yaml import dump_for_sigs
 from cloudify_shared.local_files import LocalFiles, is_host_path
+from cloudify_shared.naming import instance_suffix
 from cloudify_shared.ownership import ownership_labels
 from cloudify_shared.reach import CHARTS
 from cloudify_shared.tasks import instance_count, local_files, reach_policy, task, tenant_of
@@ -56,7 +56,7 @@ def _release_name(ctx: Ctx, settings: HelmSettings) -> str:
     """Chosen once (create) and kept: a later change of instance count never renames it."""
     props = ctx.instance.runtime_properties
     if RELEASE not in props:
-        suffix = instance_suffix(ctx.instance.id) if instance_count(ctx) > 1 else ""
+        suffix = instance_suffix(ctx.instance.id, instance_count(ctx))
         props[RELEASE] = release_name_for(ctx.instance.id, settings.release_name, suffix)
     return str(props[RELEASE])
 

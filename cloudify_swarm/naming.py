@@ -6,7 +6,7 @@ The rule (decided once, when the instance first creates, and recorded in its run
   the service `properties.name` (or `<node>-<deployment>`), the stack `properties.stack_name`,
   and the networks/secrets/configs it creates under their own names;
 - otherwise (`instances: {deploy: N}` with N > 1, or an instance added by the scale workflow)
-  every name it creates gets `-<suffix>`, the random part of its instance id
+  every name it creates gets `-<suffix>` (cloudify_shared.naming), the random part of its id
   (`app_x7k2p9` -> `app-dep-x7k2p9`, network `front-x7k2p9`). Objects it only refers to
   (`create: false`, external ones) are shared and keep their names.
 A published port cannot be shared by two instances (each is a service of its own): with a
@@ -21,13 +21,6 @@ from cloudify_swarm.spec.microservice import Microservice, SecretRef
 from cloudify_swarm.spec.ports import PortSpec
 
 MAX_NAME = 63
-
-
-def instance_suffix(instance_id: str, number_of_instances: int) -> str:
-    """'' for a node's only instance, else '-' + the random part of the instance id."""
-    if number_of_instances <= 1:
-        return ""
-    return "-" + instance_id.rsplit("_", 1)[-1].lower()
 
 
 def suffixed(name: str, suffix: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from cloudify_shared import internals
 from cloudify_shared.ctx_protocol import Ctx
 from cloudify_shared.errors import UserError
+from cloudify_shared.naming import instance_suffix
 from cloudify_shared.ownership import label_value, ownership_labels
 from cloudify_shared.redaction import register_secret
 from cloudify_shared.tasks import has_type, instance_count, reach_policy, tenant_of
@@ -77,10 +78,11 @@ def related_port_paths(ctx: Ctx) -> list[tuple[PortSpec, str]]:
 
 
 def name_suffix(ctx: Ctx) -> str:
-    """This instance's name suffix (naming.py): decided at its first create, then reused."""
+    """This instance's name suffix (cloudify_shared.naming): chosen at its first create, then
+    reused."""
     props = ctx.instance.runtime_properties
     if "name_suffix" not in props:
-        props["name_suffix"] = naming.instance_suffix(ctx.instance.id, instance_count(ctx))
+        props["name_suffix"] = instance_suffix(ctx.instance.id, instance_count(ctx))
     return str(props["name_suffix"])
 
 

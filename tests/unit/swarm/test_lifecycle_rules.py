@@ -12,6 +12,7 @@ from cloudify.workflows.local import StorageConflictError
 from cloudify_rest_client.exceptions import CloudifyClientError
 
 from cloudify_shared.errors import TransientError, UserError, WorkloadFailed
+from cloudify_shared.naming import instance_suffix
 from cloudify_swarm import lifecycle, naming, services, tasks
 from cloudify_swarm.convergence import image_failure, service_converged, service_status
 from cloudify_swarm.drift import keep_live_env, spec_drift
@@ -190,13 +191,13 @@ def test_heal_leaves_a_healthy_service_and_recreates_a_missing_one() -> None:
 # ----------------------------------------------------------------------------- naming
 
 def test_an_only_instance_keeps_todays_names() -> None:
-    assert naming.instance_suffix("app_x7k2p9", 1) == ""
+    assert instance_suffix("app_x7k2p9", 1) == ""
     settings = parse_microservice({"name": "web", "networks": [{"name": "front", "create": True}]}, "p")
     assert naming.for_instance(settings, "") == settings
 
 
 def test_several_instances_get_the_random_part_of_their_id() -> None:
-    assert naming.instance_suffix("app_x7k2p9", 2) == "-x7k2p9"
+    assert instance_suffix("app_x7k2p9", 2) == "-x7k2p9"
     settings = parse_microservice({
         "name": "web", "networks": [{"name": "front", "create": True}, "shared"],
         "secrets": [{"name": "key", "data": "x"}, "external"]}, "p")
