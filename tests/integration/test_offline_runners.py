@@ -19,7 +19,10 @@ def test_python_runner_installs_and_uninstalls() -> None:
     assert info["swarm_id"] and info["managers"] == ["127.0.0.1:2377"]
     assert "JoinTokens" not in str(info)
     deployment.uninstall()
-    assert "swarm_info" not in deployment.runtime_properties("swarm")
+    assert [i.state for i in deployment.instances("swarm")] == ["deleted"]
+    # the Manager's delete is not mapped (b0a33a4): swarm_info, which holds no key material,
+    # stays on the uninstalled instance until a reinstall's create writes it again
+    assert deployment.runtime_properties("swarm").get("swarm_info", info) == info
 
 
 def test_cfy_cli_installs_and_uninstalls(cfy: CfyCli, deployment_id: str) -> None:
