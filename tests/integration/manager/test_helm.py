@@ -5,10 +5,14 @@ deployment installs a chart of the local OCI registry (the one chart source
 scripts/manager/common.sh allows) with its password from a Cloudify secret, and a chart that is
 a blueprint resource: the password in no event, node instance or mgmtworker log line. A
 blueprint that names a helm binary is refused; a registry not allowed is refused at create,
-before anything."""
+before anything. An install whose mgmtworker is killed while it waits finishes when the
+mgmtworker is started again."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,9 +21,14 @@ import pytest
 
 from examples.manager import CfyFailed, ManagerCfy
 from tests.helpers import clusters
-from tests.helpers.paths import LOCAL_API, TEST_BLUEPRINTS
+from tests.helpers.paths import LOCAL_API, ROOT, TEST_BLUEPRINTS
 from tests.helpers.sampling import Watch
-from tests.integration.kubernetes.test_helm import registry_credentials, release_leftovers
+from tests.integration.kubernetes.test_helm import (
+    private_folders,
+    registry_credentials,
+    release_leftovers,
+    release_status,
+)
 from tests.integration.manager.test_lifecycle import events_of_last, instances, timed, update
 from tests.integration.manager.test_microservices import failed_install_events
 from tests.integration.manager.test_secrets import cloudify_secrets, log_sizes, logs_since
@@ -198,3 +207,85 @@ def test_day_two_of_a_release_on_the_manager(on_manager: ManagerCfy, manager_dep
 
     timed("helm uninstall", lambda: cli.execute("uninstall", dep))
     assert release_leftovers(release) == []  # gone when uninstall ends
+
+
+def restart_mgmtworker() -> None:
+    """`real-manager restart mgmtworker`: SIGKILL to its process group (the workflow and
+    operation processes it runs die with it), then started again, consuming."""
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "real-manager"), "restart", "mgmtworker"],
+                          capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, f"restart mgmtworker failed:\n{done.stdout}{done.stderr}"
+
+
+def waiting_on_an_unready_pod(release: str) -> list[str]:
+    """[] once revision 1 is deployed (helm has applied) and its pod runs, not ready yet: the
+    operation is in its readiness wait; else what is seen."""
+    pods = json.loads(clusters.kubectl("get", "pods", "-l", f"app.kubernetes.io/instance={release}",
+                                       "-o", "json").stdout)["items"]
+    unready = [c for pod in pods for c in pod["status"].get("containerStatuses") or []
+               if "running" in (c.get("state") or {}) and not c.get("ready")]
+    status = release_status(release)
+    return [] if status == "deployed" and unready else [f"release {status}, {len(unready)} unready"]
+
+
+def ended(client: Any, execution_id: str, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while (execution := client.executions.get(execution_id)).status not in (
+            "terminated", "failed", "cancelled"):
+        assert time.monotonic() < deadline, f"execution {execution_id} is {execution.status} " \
+                                            f"{timeout:.0f}s on"
+        time.sleep(0.5)
+    return execution
+
+
+def test_an_install_whose_mgmtworker_is_killed_finishes_when_it_is_started_again(
+        on_manager: ManagerCfy, manager_deployment: str) -> None:
+    """The mgmtworker is SIGKILLed (with its workflow and operation processes) while helm_start
+    waits on a pod that becomes ready only 25 s after it starts (the chart's startDelay), and
+    started again. Nobody resumes the execution: it stays `started`, RabbitMQ hands the
+    install workflow and helm_start (both acked only when done) to the new mgmtworker, the
+    workflow goes on from its stored task graph and helm_start runs again, as Cloudify resumes
+    a redelivered operation: an upgrade over revision 1 with the same chart and values
+    (revision 2; the Deployment is not made again), until every object is ready. Then
+    check_status passes and uninstall leaves nothing."""
+    cli, dep = on_manager, manager_deployment
+    release = f"m-{uuid.uuid4().hex[:8]}"
+    name = f"{release}-web"
+    cli.upload_blueprint(BLUEPRINT, dep)
+    cli.create_deployment(dep, dep, {"api": LOCAL_API, "release_name": release, "timeout": 60,
+                                     "values": {"startDelay": 25}})
+    client = cli.access.client()
+    private_before = private_folders()
+    start = time.monotonic()
+    install = client.executions.start(dep, "install")
+    clusters.wait_gone(lambda: waiting_on_an_unready_pod(release), timeout=60)
+    uid = live_of("deployment", name)["metadata"]["uid"]
+    assert client.executions.get(install.id).status == "started"
+    killed, open_at_kill = time.monotonic(), private_folders() - private_before
+    timed("mgmtworker killed and started again", restart_mgmtworker)
+    assert ready_replicas(name) == 0  # the resumed run waits too
+    execution = ended(client, install.id, timeout=90)
+    print(f"\nTIMING helm install: {time.monotonic() - start:.1f}s, of which "
+          f"{time.monotonic() - killed:.1f}s from the kill")
+    events = cli.events(install.id)
+    assert execution.status == "terminated", f"{execution.status}: {execution.error}\n{events[-3000:]}"
+    assert [e.id for e in cli.executions(dep) if e.workflow_id == "install"] == [install.id]
+    assert events.count("Starting 'install' workflow execution") == 2, events[-3000:]
+    assert f"helm upgrade --install {release} (chart resources/web-0.1.0.tgz) in namespace " \
+           "default over revision 1" in events, events[-3000:]
+    (web,) = instances(cli, dep, "web")
+    props = web.runtime_properties
+    assert (props["release_name"], props["revision"], props["status"]) == (release, 2, "deployed")
+    assert sorted(o["kind"] for o in props["objects"]) == ["ConfigMap", "Deployment", "Service"]
+    assert live_of("deployment", name)["metadata"]["uid"] == uid
+    assert ready_replicas(name) == 1
+    timed("helm check_status", lambda: cli.execute("check_status", dep))
+
+    # the killed helm_start's private folders (its kubeconfig, helm's home): SIGKILL left them
+    left = open_at_kill & private_folders()
+    print(f"\nMEASURE private folders the killed helm_start left: {sorted(left)}")
+    for folder in left:
+        shutil.rmtree(folder, ignore_errors=True)
+    timed("helm uninstall", lambda: cli.execute("uninstall", dep))
+    assert release_leftovers(release) == []
+    assert clusters.leftovers(dep) == []
