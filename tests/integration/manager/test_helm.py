@@ -241,7 +241,7 @@ def ended(client: Any, execution_id: str, timeout: float) -> Any:
 def test_an_install_whose_mgmtworker_is_killed_finishes_when_it_is_started_again(
         on_manager: ManagerCfy, manager_deployment: str) -> None:
     """The mgmtworker is SIGKILLed (with its workflow and operation processes) while helm_start
-    waits on a pod that becomes ready only 25 s after it starts (the chart's startDelay), and
+    waits on a pod that becomes ready only 40 s after it starts (the chart's startDelay), and
     started again. Nobody resumes the execution: it stays `started`, RabbitMQ hands the
     install workflow and helm_start (both acked only when done) to the new mgmtworker, the
     workflow goes on from its stored task graph and helm_start runs again, as Cloudify resumes
@@ -253,7 +253,7 @@ def test_an_install_whose_mgmtworker_is_killed_finishes_when_it_is_started_again
     name = f"{release}-web"
     cli.upload_blueprint(BLUEPRINT, dep)
     cli.create_deployment(dep, dep, {"api": LOCAL_API, "release_name": release, "timeout": 60,
-                                     "values": {"startDelay": 25}})
+                                     "values": {"startDelay": 40}})
     client = cli.access.client()
     private_before = private_folders()
     start = time.monotonic()
