@@ -26,14 +26,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import yaml
-
 from cloudify_kubernetes import drift, engine
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
 from cloudify_kubernetes.helm_cli import Release
 from cloudify_kubernetes.helm_values import differing_paths, manifest_objects, placed_ref_fields
 from cloudify_kubernetes.waits import PodSet, problem, wait_gone, wait_ready
 from cloudify_shared.errors import PluginError, UserError, WaitTimeout, WorkloadFailed
+from cloudify_shared.limits import load_yaml
 from cloudify_shared.ownership import MANAGED_BY, MANAGED_BY_VALUE, NODE_INSTANCE, foreign_owner
 
 PENDING = ("pending-install", "pending-upgrade", "pending-rollback")
@@ -367,8 +366,9 @@ def chart_metadata(path: str) -> tuple[str | None, str | None]:
                                and m.name.endswith("/Chart.yaml")), None)
                 extracted = package.extractfile(member) if member else None
                 text = extracted.read(MAX_CHART_YAML) if extracted else b""
-        data = yaml.safe_load(text)
-    except (OSError, tarfile.TarError, yaml.YAMLError):
+        # under the suite's YAML bounds (size, expanded nodes), as helm reads it (sigs.k8s.io/yaml)
+        data = load_yaml(text, f"{path}: Chart.yaml")
+    except (OSError, tarfile.TarError, UserError):
         return None, None
     if not isinstance(data, dict):
         return None, None
