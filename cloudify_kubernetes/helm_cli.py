@@ -24,6 +24,7 @@ from functools import partial
 from typing import Any
 
 from cloudify_shared.errors import TransientError, UserError
+from cloudify_shared.private_dirs import HELM_PREFIX, make, remove
 
 HELM_ENV = "CLOUDIFY_VNF_HELM"
 MIN_VERSION = (3, 13, 0)  # release labels (--labels), JSON output of upgrade and history
@@ -157,12 +158,13 @@ def release_of(output: str, command: str) -> Release:
 
 class HelmCli:
     """One helm binary with one private kubeconfig, for one operation; close() removes its
-    private folder."""
+    private folder (a later operation's sweep does if this process is killed:
+    cloudify_shared.private_dirs)."""
 
     def __init__(self, binary: str, kubeconfig: str) -> None:
         self.binary = binary
         self.server_side = False  # helm 4 or later, known once version() ran
-        self.home = tempfile.mkdtemp(prefix="vnf-helm-")  # mode 700
+        self.home = make(HELM_PREFIX)  # mode 700
         self.env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": self.home, "LANG": "C",
             "KUBECONFIG": kubeconfig, "HELM_DRIVER": "secret",
@@ -254,4 +256,4 @@ class HelmCli:
                  timeout + MARGIN, "rollback")
 
     def close(self) -> None:
-        shutil.rmtree(self.home, ignore_errors=True)
+        remove(self.home)

@@ -21,13 +21,12 @@ No ctx here: the tasks layer says whether the operation runs on a manager.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 
 from cloudify_shared.errors import UserError
 from cloudify_shared.limits import MAX_FILE_BYTES, bound, check_size
+from cloudify_shared.private_dirs import FILES_PREFIX, make, remove
 
 ALLOWED_DIRS_ENV = "CLOUDIFY_VNF_ALLOWED_DIRS"
 GetResource = Callable[[str], bytes]
@@ -73,6 +72,7 @@ class LocalFiles:
         self.allowed_dirs = tuple(allowed_dirs)
         self._get_resource = get_resource
         self._folder: str | None = None
+        self._made = 0
 
     def host_path(self, path: str, field: str) -> str:
         return check_host_path(path, field, self.on_manager, self.allowed_dirs)
@@ -103,18 +103,19 @@ class LocalFiles:
 
     def private_file(self, data: bytes, name: str) -> str:
         """A file only this user can read (mode 600, in a mode-700 folder) holding `data`, for a
-        library that wants a path (docker-py's TLS files given inline); removed by close()."""
+        library that wants a path (docker-py's TLS files given inline); removed by close(), or
+        by a later operation's sweep if this process is killed (cloudify_shared.private_dirs)."""
         if self._folder is None:
-            self._folder = tempfile.mkdtemp(prefix="vnf-files-")  # mode 700
-        target = os.path.join(self._folder,
-                              f"{len(os.listdir(self._folder))}-{os.path.basename(name)}")
+            self._folder = make(FILES_PREFIX)  # mode 700
+        target = os.path.join(self._folder, f"{self._made}-{os.path.basename(name)}")
+        self._made += 1
         with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
             handle.write(data)
         return target
 
     def close(self) -> None:
         if self._folder is not None:
-            shutil.rmtree(self._folder, ignore_errors=True)
+            remove(self._folder)
             self._folder = None
 
     def __enter__(self) -> LocalFiles:
