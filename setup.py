@@ -27,7 +27,8 @@ setup(
     ],
     extras_require={
         "dev": ["cloudify==7.0.5", "pytest", "ruff", "mypy", "types-PyYAML", "wagon",
-                "import-linter", "grimp",  # the layer contracts (pyproject.toml) and the import graph
+                # the layer contracts (pyproject.toml) and the import graph
+                "import-linter", "grimp",
                 "matplotlib"],  # matplotlib: the benchmark plot (benchmarks/results/results.png)
     },
 )

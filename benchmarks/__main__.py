@@ -1,8 +1,10 @@
 """The benchmark runner (issue 7): every figure, one combined table and plot.
 
-    .venv/bin/python -m benchmarks [--runs N] [--only k8s,swarm,readiness,proxy,overhead,scale,manager,helm]
+    .venv/bin/python -m benchmarks [--runs N]
+                                   [--only k8s,swarm,readiness,proxy,overhead,scale,manager,helm]
                                    [--scale-runs N] [--scale-sizes 1,10,25,50]
-                                   [--scale-platforms k8s,swarm,mixed] [--scale-where offline,manager]
+                                   [--scale-platforms k8s,swarm,mixed]
+                                   [--scale-where offline,manager]
                                    [--tiny] [--out DIR]
 
 Figures: 1 k8s (install/uninstall vs kubectl), 2 swarm (vs the docker CLI), 3 readiness (lag
@@ -10,10 +12,11 @@ between the API showing the Deployment ready and our install returning; measured
 runs), 4 proxy (reaction to the upstream's install ending), 5 overhead (a fresh process per
 operation vs Cloudify's own floor; heavy imports per tasks module), 6 scale (1/10/25/50
 microservices, Kubernetes, Swarm and mixed, offline through the real cfy CLI and on the real
-manager, against the raw tools: time and peak RSS; plotted as growth curves), 7 manager (the hybrid chain on the
-real manager vs the local profile; per-operation overhead on the manager), 8 helm (a chart's
-install and uninstall vs the raw helm's --wait, and how soon a crash-looping chart is reported). Writes results.md, results.json,
-results.png and scale_growth.png into --out (default benchmarks/results/). Measures, never asserts.
+manager, against the raw tools: time and peak RSS; plotted as growth curves), 7 manager (the hybrid
+chain on the real manager vs the local profile; per-operation overhead on the manager), 8 helm (a
+chart's install and uninstall vs the raw helm's --wait, and how soon a crash-looping chart is
+reported). Writes results.md, results.json, results.png and scale_growth.png into --out (default
+benchmarks/results/). Measures, never asserts.
 """
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ TINY_SIZES = (1, 2)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="interleaved runs per figure (5)")
     parser.add_argument("--scale-runs", type=int, default=2, help="runs of each scale size (2)")
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(GROUPS)}")
@@ -40,7 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale-platforms", default="", help="scale: k8s,swarm,mixed (all)")
     parser.add_argument("--scale-where", default="", help="scale: offline,manager (both)")
     parser.add_argument("--tiny", action="store_true",
-                        help=f"1 run, scale sizes {TINY_SIZES} of Swarm, groups {','.join(TINY_GROUPS)} "
+                        help=f"1 run, scale sizes {TINY_SIZES} of Swarm, groups "
+                             f"{','.join(TINY_GROUPS)} "
                              "unless --only says otherwise (the smoke test's configuration)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the results go")
     args = parser.parse_args(argv)
@@ -54,7 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def measurements(args: argparse.Namespace, imports: dict[str, Any]) -> dict[str, Callable[[], list[Figure]]]:
+def measurements(args: argparse.Namespace,
+                 imports: dict[str, Any]) -> dict[str, Callable[[], list[Figure]]]:
     """One callable per module; each returns its figures (tagged with their group)."""
     from benchmarks import (
         helm_compare,
@@ -114,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
         header += (f"\n{len(FAILED_ATTEMPTS)} sample(s) failed (shared clusters restarting) and "
                    "were measured again; see failed_attempts in results.json.\n")
     table = write_results(figures, "results", args.out, header,
-                          {"machine_before": before, "machine_after": after, "heavy_imports": imports,
+                          {"machine_before": before, "machine_after": after,
+                           "heavy_imports": imports,
                            "failed_attempts": FAILED_ATTEMPTS,
                            "groups": args.groups, "runs": args.runs, "scale_runs": args.scale_runs})
     print(table)

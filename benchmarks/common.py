@@ -66,7 +66,8 @@ def cleanup_on_failure(undo: Callable[[], object]) -> Iterator[None]:
         try:
             undo()
         except Exception as error:
-            print(f"  cleanup after a failure failed too: {type(error).__name__}: {error}", flush=True)
+            print(f"  cleanup after a failure failed too: {type(error).__name__}: {error}",
+                  flush=True)
         raise
 
 
@@ -98,7 +99,8 @@ def retried(action: Callable[[], T], what: str, tries: int = 3, pause: float = 1
     raise AssertionError("unreachable")
 
 
-def interleave(figure: Figure, runs: int, ours: Callable[[], float], raw: Callable[[], float]) -> Figure:
+def interleave(figure: Figure, runs: int, ours: Callable[[], float],
+               raw: Callable[[], float]) -> Figure:
     """Run ours and raw alternately `runs` times each; each callable returns its own duration."""
     for index in range(runs):
         order = (ours, raw) if index % 2 == 0 else (raw, ours)
@@ -118,7 +120,8 @@ def summary(values: list[float]) -> str:
 
 def render_table(figures: list[Figure]) -> str:
     lines = [
-        "| figure | ours: median (min-max) | raw tool | raw: median (min-max) | ratio | target | note |",
+        "| figure | ours: median (min-max) | raw tool | raw: median (min-max) | ratio | target | "
+        "note |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for f in figures:
@@ -134,10 +137,12 @@ def plot(figures: list[Figure], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     paired = [f for f in figures if f.ours and f.raw]
-    keys = list(dict.fromkeys((f.group if f.group in ("overhead", "scale", "manager") else "", f.unit)
+    keys = list(dict.fromkeys((f.group if f.group in ("overhead", "scale", "manager") else "",
+                               f.unit)
                               for f in paired))  # one panel per scale of values
     single = [f for f in figures if f.ours and not f.raw]
-    panels = [[f for f in paired if (f.group if f.group in ("overhead", "scale", "manager") else "", f.unit) == key]
+    panels = [[f for f in paired
+               if (f.group if f.group in ("overhead", "scale", "manager") else "", f.unit) == key]
               for key in keys] + ([single] if single else [])
     fig, axes = plt.subplots(max(1, len(panels)), 1, figsize=(13, 4.5 * max(1, len(panels))),
                              squeeze=False)
@@ -159,7 +164,8 @@ def plot(figures: list[Figure], path: Path) -> None:
 
 
 def growth_rows(figures: list[Figure]) -> dict[tuple[str, str, int], dict[str, Figure]]:
-    """The scale figures tagged for the growth curve: (platform, where, size) -> metric -> figure."""
+    """The scale figures tagged for the growth curve: (platform, where, size) -> metric ->
+    figure."""
     rows: dict[tuple[str, str, int], dict[str, Figure]] = {}
     for f in figures:
         if f.metric and f.ours:
@@ -208,7 +214,8 @@ def plot_growth(figures: list[Figure], path: Path) -> bool:
                 if not points:
                     continue
                 sizes = [size for size, _ in points]
-                who = {"offline": " (cfy)", "manager": " (mgmtworker tree)"}[where] if what == "rss_mb" else ""
+                who = {"offline": " (cfy)",
+                       "manager": " (mgmtworker tree)"}[where] if what == "rss_mb" else ""
                 ax.plot(sizes, [statistics.median(f.ours) for _, f in points], style, marker="o",
                         color=COLORS[(where, "ours")], label=f"ours, {where}{who}")
                 raw = [(size, f) for size, f in points if f.raw and what != "rss_mb"]
@@ -258,7 +265,8 @@ def write_results(figures: list[Figure], name: str = "results", out: Path = RESU
     try:
         plot(figures, out / f"{name}.png")
         if plot_growth(figures, out / GROWTH_PLOT):
-            header += f"\nThe scale growth: [{GROWTH_PLOT}]({GROWTH_PLOT}) and the table at the end.\n"
+            header += (f"\nThe scale growth: [{GROWTH_PLOT}]({GROWTH_PLOT}) and the table at the "
+                       "end.\n")
     except ImportError:
         header += "\n(no plot: matplotlib is not installed)\n"
     growth = render_growth_table(figures)

@@ -114,10 +114,12 @@ def helm_version() -> str:
 
 def measure(runs: int = 5) -> list[Figure]:
     version = helm_version()
-    install = Figure("helm chart install->ready (Deployment, Service, ConfigMap)", "s", group="helm",
+    install = Figure("helm chart install->ready (Deployment, Service, ConfigMap)", "s",
+                     group="helm",
                      raw_label=f"helm {version} upgrade --install --wait", target="<= 1.10x")
     uninstall = Figure("helm chart uninstall->gone (pods included)", "s", group="helm",
-                       raw_label=f"helm {version} uninstall --wait (+ pods gone)", target="<= 1.10x")
+                       raw_label=f"helm {version} uninstall --wait (+ pods gone)",
+                       target="<= 1.10x")
     crash = Figure("helm chart whose container crash-loops: failure reported", "s", group="helm",
                    raw_label=f"helm upgrade --install --wait --timeout {CRASH_TIMEOUT}s",
                    target="ours < 15 s", note="ours names the pod and CrashLoopBackOff")

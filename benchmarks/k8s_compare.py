@@ -37,7 +37,8 @@ class ReadyWatch(threading.Thread):
     def run(self) -> None:
         apps = kubernetes.client.AppsV1Api(kube_api_client())
         for event in self.watch.stream(apps.list_namespaced_deployment, "default",
-                                       field_selector=f"metadata.name={self.name}", timeout_seconds=120):
+                                       field_selector=f"metadata.name={self.name}",
+                                       timeout_seconds=120):
             obj = event["object"]
             status = obj.status
             if (status.observed_generation or 0) >= (obj.metadata.generation or 0) \
@@ -74,10 +75,12 @@ def plugin_run(lags: list[float]) -> tuple[float, float]:
 
 
 def kubectl_run(cascade: str = "background") -> tuple[float, float, float]:
-    manifest = MANIFEST.replace("name: web", "name: web-raw").replace("replicas: 1", "replicas: 2") \
+    manifest = MANIFEST.replace("name: web", "name: web-raw").replace("replicas: 1",
+                                                                      "replicas: 2") \
         .replace("app: web", "app: web-raw")
     start = time.monotonic()
-    with cleanup_on_failure(lambda: kubectl("delete", "deployment", "web-raw", "--ignore-not-found")):
+    with cleanup_on_failure(lambda: kubectl("delete", "deployment", "web-raw",
+                                            "--ignore-not-found")):
         kubectl("apply", "-f", "-", input=manifest)
         kubectl("rollout", "status", "deployment/web-raw", "--timeout=120s")
     installed = time.monotonic() - start
@@ -92,8 +95,10 @@ def measure(runs: int = 5) -> list[Figure]:
     """Figures 1 (install, uninstall; group "k8s") and 3 (readiness lag; group "readiness")."""
     install = Figure("k8s install->ready, 2-replica Deployment", "s", group="k8s",
                      raw_label="kubectl apply + rollout status", target="<= 1.10x")
-    uninstall = Figure("k8s uninstall->gone (pods included)", "s", raw_label="kubectl delete --wait",
-                       group="k8s", note="raw returns when the Deployment object is gone; pods may still run")
+    uninstall = Figure("k8s uninstall->gone (pods included)", "s",
+                       raw_label="kubectl delete --wait",
+                       group="k8s",
+                       note="raw returns when the Deployment object is gone; pods may still run")
     foreground = Figure("k8s uninstall->gone vs kubectl foreground delete", "s", group="k8s",
                         raw_label="kubectl delete --cascade=foreground --wait (+ pods gone)",
                         note="same semantics as ours: foreground cascade, pods included")
@@ -114,9 +119,11 @@ def measure(runs: int = 5) -> list[Figure]:
                 up, down, _pods = retried(kubectl_run, "k8s kubectl")
                 install.raw.append(up)
                 uninstall.raw.append(down)
-        print(f"  k8s run {index + 1}/{runs}: ours {install.ours[-1]:.2f}/{uninstall.ours[-1]:.2f}  "
+        print(f"  k8s run {index + 1}/{runs}: ours {install.ours[-1]:.2f}/{uninstall.ours[-1]:.2f} "
+              " "
               f"kubectl {install.raw[-1]:.2f}/{uninstall.raw[-1]:.2f} "
-              f"(foreground {foreground.raw[-1]:.2f}; lag {lag.ours[-1] if lag.ours else float('nan'):.2f})",
+              f"(foreground {foreground.raw[-1]:.2f}; lag "
+              f"{lag.ours[-1] if lag.ours else float('nan'):.2f})",
               flush=True)
     return [install, uninstall, foreground, lag]
 

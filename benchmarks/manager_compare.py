@@ -100,7 +100,8 @@ def measure_operations(runs: int, workdir: Path) -> list[Figure]:
             name = f"bench-ops-{uuid.uuid4().hex[:4]}"
             cli.install(NOOP / "blueprint.yaml", name, {"upstream": upstream})
             install = [e for e in cli.executions(name) if e.workflow_id == "install"][-1]
-            events = list(client.events.list(execution_id=install.id, _size=1000, sort="reported_timestamp"))
+            events = list(client.events.list(execution_id=install.id, _size=1000,
+                                             sort="reported_timestamp"))
             for instance, seconds in task_seconds(events).items():
                 kind = instance.split("_", 1)[0]
                 if kind in samples:

@@ -97,7 +97,8 @@ def access_lines() -> int:
 
 
 def manager_run(platform: str, count: int, root: Path = ROOT) -> dict[str, Any]:
-    """`root`: the tree whose wagon is uploaded first, or a wagon (.wgn) kept from before a change."""
+    """`root`: the tree whose wagon is uploaded first, or a wagon (.wgn) kept from before a
+    change."""
     from benchmarks import scale_blueprints
     workdir = Path(tempfile.mkdtemp(prefix="opbreak-"))
     deployment = f"opbreak-{uuid.uuid4().hex[:6]}"
@@ -123,7 +124,8 @@ def manager_run(platform: str, count: int, root: Path = ROOT) -> dict[str, Any]:
                                 "rest_requests": access_lines() - before}
             execution = [e for e in cli.executions(deployment) if e.workflow_id == workflow][-1]
             events = list(cli.access.client().events.list(
-                execution_id=execution.id, include_logs=False, _size=10000, sort="reported_timestamp"))
+                execution_id=execution.id, include_logs=False, _size=10000,
+                sort="reported_timestamp"))
             result[workflow]["operations"] = operation_times([dict(e) for e in events])
     finally:
         cli.uninstall(deployment)
@@ -149,7 +151,8 @@ def upload_plugin(platform: str, root: Path, workdir: Path) -> Any:
             cli.run("plugins", "upload", str(noop_wagon(workdir)), "-y", str(NOOP / "plugin.yaml"),
                     "--visibility", "global")
     else:
-        yamls = tuple(tree(root) / name for name in ("plugin.yaml", "plugin_1_4.yaml", "plugin_1_5.yaml"))
+        yamls = tuple(tree(root) / name
+                      for name in ("plugin.yaml", "plugin_1_4.yaml", "plugin_1_5.yaml"))
         cli.ensure_plugin(root if root.suffix == ".wgn" else ensure_wagon(root), yamls)
     return cli
 
@@ -219,7 +222,8 @@ def fresh(python: str, module: str, spec: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError(f"{spec['operation']} failed:\n{proc.stderr[-2000:]}")
     found: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     found["wall"] = wall
-    found["cpu"] = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    found["cpu"] = ((after.children_user - before.children_user)
+                    + (after.children_system - before.children_system))
     return found
 
 
@@ -232,8 +236,10 @@ def interpreter(python: str) -> float:
 def k8s_sequence(name: str) -> list[tuple[str, str, dict[str, Any]]]:
     from benchmarks.scale_blueprints import deployment
     props = {"config": deployment(name), "timeout": 300, "config_files": [], "namespace": "default"}
-    master = {"node_id": "master_1", "node_name": "master", "properties": {"api": K8S_API, "ssh": {}}}
-    service = {"node_id": f"{name}_1", "node_name": name, "deployment_id": name, "properties": props}
+    master = {"node_id": "master_1", "node_name": "master",
+              "properties": {"api": K8S_API, "ssh": {}}}
+    service = {"node_id": f"{name}_1", "node_name": name, "deployment_id": name,
+               "properties": props}
     return [("Master create", "master_create", master)] + [
         (f"Microservice {op}", f"microservice_{op}", service)
         for op in ("create", "start", "stop", "delete")]
@@ -263,7 +269,8 @@ def process_table(rows: list[tuple[str, dict[str, Any]]], start: float, python: 
              "| cluster requests | in requests s | imported during the operation |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for label, found in rows:
-        lines.append(f"| {label} | {found['wall']:.2f} | {found['cpu']:.2f} | {found['cloudify']:.3f} "
+        lines.append(f"| {label} | {found['wall']:.2f} | {found['cpu']:.2f} | "
+                     f"{found['cloudify']:.3f} "
                      f"| {found['tasks']:.3f} | {found['operation']:.3f} | {found['requests']} "
                      f"| {found['request_s']:.3f} | {', '.join(found['imported']) or '-'} |")
     return "\n".join(lines)

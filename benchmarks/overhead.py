@@ -138,9 +138,11 @@ def heavy_imports(module: str, cwd: Path = ROOT) -> list[str]:
 
 
 def upstream_storage(workdir: Path) -> str:
-    """Install tests/blueprints/proxy-upstream as 'upstream' in a local profile; return its storage."""
+    """Install tests/blueprints/proxy-upstream as 'upstream' in a local profile; return its
+    storage."""
     env_cmd = [str(ROOT / "scripts" / "cfy-offline"), "install",
-               str(ROOT / "tests" / "blueprints" / "proxy-upstream" / "blueprint.yaml"), "-b", "upstream",
+               str(ROOT / "tests" / "blueprints" / "proxy-upstream" / "blueprint.yaml"), "-b",
+               "upstream",
                "--task-retries", "0", "--task-retry-interval", "1"]
     env = dict(os.environ, CFY_WORKDIR=str(workdir), PYTHONWARNINGS="ignore",
                CFY=str(Path(sys.executable).with_name("cfy")))

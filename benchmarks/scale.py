@@ -52,7 +52,8 @@ RAW_LABELS = {
               "uninstall": "kubectl delete --wait (half) with docker service rm (half), at once",
               "how": "one kubectl apply and {threads} docker CLI processes at a time"},
 }
-RAW = {"k8s": scale_raw.kubectl_scale, "swarm": scale_raw.docker_scale, "mixed": scale_raw.mixed_scale}
+RAW = {"k8s": scale_raw.kubectl_scale, "swarm": scale_raw.docker_scale,
+       "mixed": scale_raw.mixed_scale}
 WHO = {"offline": "cfy", "manager": "the mgmtworker"}
 NOTE = {"offline": f"cfy local, {THREADS} task threads",
         "manager": f"real manager, mgmtworker ({MANAGER_THREADS} operations at a time)"}
@@ -127,10 +128,12 @@ def raw_figures(platform: str, where: str, size: int, ours: Sample, raw: Sample)
     threads = MANAGER_THREADS if where == "manager" else THREADS
     place = " on the manager" if where == "manager" else ""
     plural = "s" if size != 1 else ""
-    return [Figure(f"scale {platform} {what}{place}, {size} microservice{plural}, vs the raw tool", "s",
+    return [Figure(f"scale {platform} {what}{place}, {size} microservice{plural}, vs the raw tool",
+                   "s",
                    group="scale", ours=getattr(ours, what), raw=getattr(raw, what),
                    raw_label=label[what],
-                   note=f"raw tool: {size} microservice{plural}, {label['how'].format(threads=threads)}",
+                   note=f"raw tool: {size} microservice{plural}, "
+                        f"{label['how'].format(threads=threads)}",
                    platform=platform, where=where, size=size, metric=what)
             for what in ("install", "uninstall")]
 
@@ -220,7 +223,8 @@ def platform_figures(platform: str, plan: Plan, ours: dict[str, dict[int, Sample
             found += figures_for(platform, where, measured)
         for size in measured:
             if (threads[where], size) in raw:
-                found += raw_figures(platform, where, size, measured[size], raw[(threads[where], size)])
+                found += raw_figures(platform, where, size, measured[size],
+                                     raw[(threads[where], size)])
     return found
 
 
@@ -234,7 +238,8 @@ def measure(runs: int = 2, sizes: tuple[int, ...] = SIZES, platforms: tuple[str,
         manager = ManagerScale(Path(tmp)) if "manager" in where else None
         for platform in platforms:
             found += measure_platform(platform, plan, Path(tmp), manager,
-                                      None if done is None else partial(with_earlier, done, list(found)))
+                                      None if done is None
+                                      else partial(with_earlier, done, list(found)))
     return found
 
 
@@ -248,12 +253,14 @@ def csv(text: str) -> tuple[str, ...]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--platforms", default=",".join(PLATFORMS))
     parser.add_argument("--where", default=",".join(WHERE))
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "scale")
+    parser.add_argument("--out", type=Path,
+                        default=Path(__file__).resolve().parent / "results" / "scale")
     args = parser.parse_args(argv)
     before = machine()
 

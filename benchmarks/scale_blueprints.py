@@ -1,7 +1,8 @@
 """The scale blueprints (figure 6), generated at run time: a Kubernetes Master or Swarm Manager and
-N microservices, one node each (the mixed blueprint: both, half the microservices on each). One node per microservice rather than one node with N instances:
-both plugins name what they create after the node (a Deployment's name is in its descriptor, a
-service is named `<node>-<deployment>`), so N instances of one node would all claim the same name.
+N microservices, one node each (the mixed blueprint: both, half the microservices on each). One node
+per microservice rather than one node with N instances: both plugins name what they create after the
+node (a Deployment's name is in its descriptor, a service is named `<node>-<deployment>`), so N
+instances of one node would all claim the same name.
 
 Every microservice is a 1-replica busybox httpd from the local image, which exits on SIGTERM so
 that stopping it is not a grace-period wait. Pure: builds dicts and YAML text, no I/O.
@@ -37,7 +38,8 @@ def deployment(name: str) -> dict[str, Any]:
 
 def master_node() -> dict[str, Any]:
     return {"type": "cloudify.kubernetes.Master", "properties": {"api": {
-        "host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}}}
+        "host": "https://127.0.0.1:6443", "token_file": str(K8S_TOKEN_FILE),
+        "ca_file": str(K8S_CA)}}}
 
 
 def kubernetes_nodes(indexes: range, prefix: str) -> dict[str, Any]:
@@ -114,7 +116,8 @@ def noop_kubernetes_blueprint(count: int, plugin_yaml: dict[str, Any]) -> str:
     What Cloudify's dispatch costs for the same graph and the same tasks."""
     types, relationships = plugin_yaml["node_types"], plugin_yaml["relationships"]
     relationship = relationships[KUBERNETES_RELATIONSHIP]
-    header = {**HEADER, "imports": [HEADER["imports"][0], f"plugin:cloudify-noop-bench?version={NOOP_VERSION}"]}
+    header = {**HEADER, "imports": [HEADER["imports"][0],
+                                    f"plugin:cloudify-noop-bench?version={NOOP_VERSION}"]}
     node_types = {f"floor.{name.rsplit('.', 1)[1]}": {
         "derived_from": "cloudify.nodes.Root",
         "interfaces": noop_interfaces(types[name].get("interfaces"))} for name in KUBERNETES_TYPES}

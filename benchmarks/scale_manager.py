@@ -21,7 +21,8 @@ from benchmarks.common import cleanup_on_failure, timed
 from examples.manager import STATE, ManagerCfy, ensure_wagon, wait_deleted
 from tests.helpers.clusters import leftovers
 
-# MAX_OPERATION_WORKERS in scripts/manager/services.sh: how many operations the mgmtworker runs at once
+# MAX_OPERATION_WORKERS in scripts/manager/services.sh: how many operations the mgmtworker runs at
+# once
 MANAGER_THREADS = 4
 PID_FILE = STATE / "pids" / "mgmtworker.pid"
 SAMPLE_EVERY = 0.2

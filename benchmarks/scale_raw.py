@@ -49,14 +49,16 @@ class KubectlRun:
             doc = deployment(f"{self.run}-{index}")
             doc["metadata"]["labels"] = {"bench-run": self.run}
             docs.append(doc)
-        with cleanup_on_failure(lambda: kubectl("delete", "deployment", "-l", self.selector, check=False)):
+        with cleanup_on_failure(lambda: kubectl("delete", "deployment", "-l", self.selector,
+                                                check=False)):
             kubectl("apply", "-f", "-", input=yaml.safe_dump_all(docs))
             kubectl("wait", "--for=condition=available", "deployment", "-l", self.selector,
                     "--timeout=600s")
 
     def down(self) -> None:
         kubectl("delete", "deployment", "-l", self.selector, "--cascade=foreground", "--wait=true")
-        wait_until_empty(lambda: [line for line in kubectl("get", "pods", "-o", "name").stdout.split()
+        wait_until_empty(lambda: [line
+                                  for line in kubectl("get", "pods", "-o", "name").stdout.split()
                                   if line.startswith(f"pod/{self.run}-")])
 
 
@@ -74,7 +76,8 @@ class DockerRun:
 
     def remove(self) -> None:
         if self.names:
-            subprocess.run(["docker", "service", "rm", *self.names], check=False, capture_output=True)
+            subprocess.run(["docker", "service", "rm", *self.names], check=False,
+                           capture_output=True)
 
     def up(self) -> None:
         with cleanup_on_failure(self.remove), ThreadPoolExecutor(self.threads) as pool:
@@ -124,7 +127,8 @@ def mixed_scale(count: int, threads: int = THREADS) -> tuple[float, float]:
 def containers_of(names: list[str]) -> list[object]:
     client = docker_client()
     try:
-        return [c for c in client.api.containers(all=True, filters={"label": "com.docker.swarm.service.name"})
+        return [c for c in client.api.containers(all=True,
+                                                 filters={"label": "com.docker.swarm.service.name"})
                 if c["Labels"].get("com.docker.swarm.service.name") in names]
     finally:
         client.close()

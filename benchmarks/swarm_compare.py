@@ -49,7 +49,8 @@ def containers_of(service: str) -> list[object]:
 
 def plugin_run(stability: float) -> tuple[float, float]:
     name = f"bench-{uuid.uuid4().hex[:6]}"
-    deployment = LocalDeployment(BLUEPRINT, {"replicas": 2, "stability_seconds": stability}, name=name)
+    deployment = LocalDeployment(BLUEPRINT, {"replicas": 2, "stability_seconds": stability},
+                                 name=name)
     # uninstall returns once the service and its containers are gone
     installed, removed = install_then_uninstall(deployment)
     assert not docker_leftovers(name), docker_leftovers(name)
@@ -62,7 +63,8 @@ def cli_run() -> tuple[float, float]:
     with cleanup_on_failure(lambda: subprocess.run(["docker", "service", "rm", name], check=False,
                                                    capture_output=True)):
         subprocess.run(["docker", "service", "create", "--detach=false", "--quiet", "--name", name,
-                        "--replicas", "2", "--stop-grace-period", "5s", "local/busybox:1", *COMMAND],
+                        "--replicas", "2", "--stop-grace-period", "5s", "local/busybox:1",
+                        *COMMAND],
                        check=True, capture_output=True)
     installed = time.monotonic() - start
     start = time.monotonic()
@@ -88,7 +90,8 @@ def measure(runs: int = 5, stability: float = 1.5) -> list[Figure]:
                                f"swarm {side}")
             getattr(install, side).append(up)
             getattr(uninstall, side).append(down)
-        print(f"  swarm run {index + 1}/{runs}: ours {install.ours[-1]:.2f}/{uninstall.ours[-1]:.2f}  "
+        print(f"  swarm run {index + 1}/{runs}: ours "
+              f"{install.ours[-1]:.2f}/{uninstall.ours[-1]:.2f}  "
               f"docker CLI {install.raw[-1]:.2f}/{uninstall.raw[-1]:.2f}", flush=True)
     return [install, uninstall]
 

@@ -20,7 +20,8 @@ def ensure_tenant(name):
     if tenant is None:
         tenant = models.Tenant(name=name)
         db.session.add(tenant)
-        AMQPManager(host=config.instance.amqp_management_host, username=config.instance.amqp_username,
+        AMQPManager(host=config.instance.amqp_management_host,
+                    username=config.instance.amqp_username,
                     password=config.instance.amqp_password, cadata=config.instance.amqp_ca,
                     ).create_tenant_vhost_and_user(tenant=tenant)
     return tenant

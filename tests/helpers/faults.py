@@ -27,7 +27,8 @@ def drop_ssh_sessions() -> int:
     """Kill every session of the local sshd (not the listener): open connections drop, new ones
     are accepted. Returns how many sessions were killed."""
     listener = int((STATE_DIR / "pids" / "sshd.pid").read_text())
-    found = subprocess.run(["pgrep", "-P", str(listener)], capture_output=True, text=True, check=False)
+    found = subprocess.run(["pgrep", "-P", str(listener)], capture_output=True, text=True,
+                           check=False)
     sessions = [int(pid) for pid in found.stdout.split()]
     for pid in sessions:
         try:
@@ -56,8 +57,10 @@ def wait_healthy(timeout: float = 180.0) -> None:
 
 
 def k8s_objects(deployment_id: str, kind: str) -> list[str]:
-    return [name for name in clusters.kubernetes_leftovers(deployment_id) if name.startswith(f"{kind}/")]
+    return [name for name in clusters.kubernetes_leftovers(deployment_id)
+            if name.startswith(f"{kind}/")]
 
 
 def swarm_services(deployment_id: str) -> list[str]:
-    return [name for name in clusters.docker_leftovers(deployment_id) if name.startswith("service/")]
+    return [name for name in clusters.docker_leftovers(deployment_id)
+            if name.startswith("service/")]

@@ -66,7 +66,8 @@ class LocalDeployment:
 
 
 @contextmanager
-def deployed(blueprint: Path, inputs: dict[str, Any] | None = None, **kwargs: Any) -> Iterator[LocalDeployment]:
+def deployed(blueprint: Path, inputs: dict[str, Any] | None = None,
+             **kwargs: Any) -> Iterator[LocalDeployment]:
     """Install on entry, uninstall on exit (also when the body fails)."""
     deployment = LocalDeployment(blueprint, inputs, **kwargs)
     deployment.install()

@@ -68,7 +68,8 @@ def _cert_pem(cert: x509.Certificate) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def _builder(subject: str, issuer: x509.Name, key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
+def _builder(subject: str, issuer: x509.Name,
+             key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
     now = datetime.datetime.now(datetime.UTC)
     return (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(issuer)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -80,7 +81,8 @@ def _ca(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
     key = _key()
     cert = (_builder(common_name, _name(common_name), key)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                           critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()),
                            critical=False)
             .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
@@ -97,7 +99,8 @@ def _leaf(common_name: str, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Ce
     builder = (_builder(common_name, ca_cert.subject, key)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                              critical=False)
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                               critical=False))
     if ip:
@@ -113,7 +116,8 @@ def make_pki(folder: Path) -> Pki:
     ca_key, ca_cert = _ca("vnf-test-swarm-ca")
     server_cert, server_key = _leaf("127.0.0.1", ca_key, ca_cert, ExtendedKeyUsageOID.SERVER_AUTH,
                                     ip="127.0.0.1")
-    client_cert, client_key = _leaf("vnf-test-client", ca_key, ca_cert, ExtendedKeyUsageOID.CLIENT_AUTH)
+    client_cert, client_key = _leaf("vnf-test-client", ca_key, ca_cert,
+                                    ExtendedKeyUsageOID.CLIENT_AUTH)
     _wrong_key, wrong_ca = _ca("vnf-test-unrelated-ca")
     pki = Pki(folder, _cert_pem(ca_cert), server_cert, server_key, client_cert, client_key,
               _cert_pem(wrong_ca))

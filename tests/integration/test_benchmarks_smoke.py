@@ -30,7 +30,8 @@ def test_tiny_benchmark_run_writes_table_json_and_plot(tmp_path: Path) -> None:
     assert set(results["heavy_imports"]) == {"cloudify_swarm.tasks", "cloudify_kubernetes.tasks",
                                              "cloudify_proxy.tasks"}
     names = {f["name"] for f in results["figures"]}
-    assert {"scale swarm install, 2 microservices", "scale swarm peak RSS of cfy, 2 microservices"} <= names
+    assert {"scale swarm install, 2 microservices",
+            "scale swarm peak RSS of cfy, 2 microservices"} <= names
 
     table = (tmp_path / "results.md").read_text()
     assert "| swarm install->converged, 2-replica service [s] |" in table

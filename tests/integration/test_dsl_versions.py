@@ -38,9 +38,11 @@ def as_dsl(source: Path, version: str, target: Path) -> Path:
 
 @pytest.fixture
 def upstreams(cfy: CfyCli, deployment_id: str) -> Iterator[dict[str, str]]:
-    ids = {"swarm_deployment": f"{deployment_id}-swarm", "kubernetes_deployment": f"{deployment_id}-k8s"}
+    ids = {"swarm_deployment": f"{deployment_id}-swarm",
+           "kubernetes_deployment": f"{deployment_id}-k8s"}
     cfy.install(SWARM_MANAGER, ids["swarm_deployment"]).check()
-    cfy.install(UPSTREAM, ids["kubernetes_deployment"], {"backend_ips": ["10.1.0.7", "10.1.0.8"]}).check()
+    cfy.install(UPSTREAM, ids["kubernetes_deployment"],
+                {"backend_ips": ["10.1.0.7", "10.1.0.8"]}).check()
     yield ids
     for upstream in ids.values():
         cfy.uninstall(upstream).check()
@@ -61,7 +63,8 @@ def test_the_2016_blog_service_blueprint_runs_in_its_own_syntax(cfy: CfyCli, dep
 
 def test_a_dsl_1_4_copy_of_the_swarm_cluster_example_installs(cfy: CfyCli, deployment_id: str,
                                                                tmp_path: Path) -> None:
-    blueprint = as_dsl(EXAMPLES / "swarm-cluster" / "blueprint.yaml", "1_4", tmp_path / "swarm-cluster")
+    blueprint = as_dsl(EXAMPLES / "swarm-cluster" / "blueprint.yaml", "1_4",
+                       tmp_path / "swarm-cluster")
     assert "cloudify_dsl_1_4" in blueprint.read_text()
     cfy.install(blueprint, deployment_id).check()
     try:
@@ -81,7 +84,8 @@ def test_an_input_the_operation_does_not_take_is_refused_naming_it(cfy: CfyCli, 
     try:
         assert failed.returncode != 0
         assert ("node 'nginx_container'" in failed.output and
-                "operation cloudify.interfaces.lifecycle.create: unknown input(s) envv (it takes: env)"
+                "operation cloudify.interfaces.lifecycle.create: unknown input(s) envv (it takes: "
+                "env)"
                 in failed.output), failed.output[-3000:]
         assert not clusters.docker_leftovers(deployment_id)  # refused before anything was made
     finally:
@@ -89,8 +93,9 @@ def test_an_input_the_operation_does_not_take_is_refused_naming_it(cfy: CfyCli, 
             cfy.uninstall(deployment_id).check()
 
 
-def test_a_misspelled_nested_property_is_refused_before_anything_runs(cfy: CfyCli, deployment_id: str,
-                                                                      tmp_path: Path) -> None:
+def test_a_misspelled_nested_property_is_refused_before_anything_runs(
+    cfy: CfyCli, deployment_id: str, tmp_path: Path,
+) -> None:
     typo = tmp_path / "blueprint.yaml"
     typo.write_text(SWARM_MANAGER.read_text().replace("docker_host: {get_input: docker_host}",
                                                       "docker_hots: {get_input: docker_host}"))

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.usefixtures("swarm", "kube")
 
 
 def router_link_present() -> bool:
-    return subprocess.run(["ip", "link", "show", "vnf-rt0"], capture_output=True, check=False).returncode == 0
+    return subprocess.run(["ip", "link", "show", "vnf-rt0"], capture_output=True,
+                          check=False).returncode == 0
 
 
 @pytest.mark.parametrize("kubernetes", ["k8s-cluster"])
@@ -49,5 +50,6 @@ def test_hybrid_chain_installs_proves_and_leaves_nothing(kubernetes: str, tmp_pa
     for name in DEPLOYMENTS:
         clusters.wait_gone(lambda n=name: clusters.leftovers(chain.deployment(n)), timeout=60)
     assert not router_link_present()
-    routes = subprocess.run(["ip", "route", "show", subnet], capture_output=True, text=True, check=True)
+    routes = subprocess.run(["ip", "route", "show", subnet], capture_output=True, text=True,
+                            check=True)
     assert routes.stdout.strip() == ""

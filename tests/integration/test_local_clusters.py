@@ -17,7 +17,8 @@ import pytest
 
 from tests.helpers import clusters
 
-HTTPD = "trap 'exit 0' TERM; mkdir -p /www; echo {text} > /www/index.html; httpd -f -p {port} -h /www & wait"
+HTTPD = ("trap 'exit 0' TERM; mkdir -p /www; echo {text} > /www/index.html; httpd -f -p {port} -h "
+         "/www & wait")
 
 
 def eventually(check: Callable[[], Any], timeout: float = 90, what: str = "condition") -> Any:
@@ -53,10 +54,12 @@ def test_swarm_service_from_local_image_answers_on_host_port() -> None:
     try:
         eventually(lambda: any(t["Status"]["State"] == "running" for t in service.tasks()),
                    what="task running")
-        assert eventually(lambda: http_get("http://127.0.0.1:18931/"), what="HTTP answer").strip() == token
+        assert eventually(lambda: http_get("http://127.0.0.1:18931/"),
+                          what="HTTP answer").strip() == token
     finally:
         service.remove()
-        eventually(lambda: not client.containers.list(all=True, filters={"label": f"com.docker.swarm.service.name={name}"}),
+        eventually(lambda: not client.containers.list(
+                       all=True, filters={"label": f"com.docker.swarm.service.name={name}"}),
                    what="containers gone")
         client.close()
 
@@ -76,7 +79,8 @@ spec:
       - name: web
         image: local/busybox:1
         imagePullPolicy: Never
-        command: ["/bin/sh", "-c", "trap 'exit 0' TERM; mkdir -p /www; echo ok > /www/index.html; httpd -f -p 8080 -h /www & wait"]
+        command: ["/bin/sh", "-c", "trap 'exit 0' TERM; mkdir -p /www; """ \
+"""echo ok > /www/index.html; httpd -f -p 8080 -h /www & wait"]
         readinessProbe: {{httpGet: {{path: /, port: 8080}}, periodSeconds: 1}}
 """
 
@@ -93,7 +97,8 @@ spec:
     image: local/busybox:1
     imagePullPolicy: Never
     env: [{{name: MARKER, value: "{marker}"}}]
-    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo MARKER=$MARKER; ip link show lo; while :; do sleep 1 & wait $!; done"]
+    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo MARKER=$MARKER; ip link show lo; """ \
+"""while :; do sleep 1 & wait $!; done"]
     securityContext: {{privileged: true}}
     readinessProbe:  # an exec into a privileged container: the runtime wrapper must allow it
       exec: {{command: ["true"]}}
@@ -108,7 +113,8 @@ def test_kubernetes_deployment_from_local_image_becomes_ready() -> None:
     clusters.kubectl("apply", "-f", "-", input=manifest)
     try:
         clusters.kubectl("rollout", "status", f"deployment/{name}", "--timeout=120s")
-        status = json.loads(clusters.kubectl("get", "deployment", name, "-o", "json").stdout)["status"]
+        status = json.loads(clusters.kubectl("get", "deployment", name, "-o",
+                                             "json").stdout)["status"]
         assert status["readyReplicas"] == 2
     finally:
         clusters.kubectl("delete", "-f", "-", "--wait=true", input=manifest)

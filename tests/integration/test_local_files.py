@@ -86,6 +86,7 @@ def test_a_kubernetes_token_file_on_the_host(tmp_path: Path, no_leftovers: str) 
     token.chmod(0o600)
     name = no_leftovers
     api = {"host": "https://127.0.0.1:6443", "token_file": str(token), "ca_file": str(K8S_CA)}
-    config = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "b"}}]
+    config = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+               "data": {"a": "b"}}]
     with deployed(K8S_CONFIG, {"api": api, "config": config, "timeout": 60}, name=name):
         assert f"ConfigMap/default/{name}" in clusters.kubernetes_leftovers(name)

@@ -21,7 +21,8 @@ def test_the_mixed_blueprint_puts_half_on_each_platform_and_parses(tmp_path: Pat
     nodes = yaml.safe_load(mixed_blueprint(5, "p"))["node_templates"]
     types = [n["type"] for n in nodes.values()]
     assert types.count("cloudify.kubernetes.Microservice") == 2
-    assert types.count("cloudify.swarm.Microservice") == types.count("cloudify.swarm.Container") == 3
+    assert (types.count("cloudify.swarm.Microservice") == types.count("cloudify.swarm.Container")
+            == 3)
     blueprint = tmp_path / "blueprint.yaml"
     blueprint.write_text(mixed_blueprint(5, "p"))
     env = local.init_env(str(blueprint), name="mixed", resolver=offline_resolver())
@@ -34,14 +35,17 @@ def samples(*values: float) -> dict[int, Sample]:
 
 def test_growth_rows_pair_ours_with_the_raw_tool_per_size(tmp_path: Path) -> None:
     ours = samples(4.0, 12.0)
-    figures = figures_for("swarm", "offline", ours) + figures_for("swarm", "manager", samples(6.0, 30.0))
+    figures = figures_for("swarm", "offline", ours) + figures_for("swarm", "manager",
+                                                                  samples(6.0, 30.0))
     for size in (1, 10):
-        figures += raw_figures("swarm", "offline", size, ours[size], Sample([2.0 * size], [1.0], []))
+        figures += raw_figures("swarm", "offline", size, ours[size],
+                               Sample([2.0 * size], [1.0], []))
     table = render_growth_table(figures)
     lines = table.splitlines()
     assert lines[2] == "| swarm | offline | 1 | 4.00 (4.00-4.00) | 2.00 (2.00-2.00) | 2.00x | " \
                        "2.00 (2.00-2.00) | 1.00 (1.00-1.00) | 2.00x | 104.00 (104.00-104.00) |"
-    assert lines[3].startswith("| swarm | offline | 10 | 12.00 (12.00-12.00) | 20.00 (20.00-20.00) | 0.60x |")
+    assert lines[3].startswith("| swarm | offline | 10 | 12.00 (12.00-12.00) | 20.00 (20.00-20.00) "
+                               "| 0.60x |")
     # no raw run for the manager here: its rows show the peak RSS only
     assert lines[4] == "| swarm | manager | 1 | - | - | - | - | - | - | 106.00 (106.00-106.00) |"
     assert plot_growth(figures, tmp_path / "growth.png")

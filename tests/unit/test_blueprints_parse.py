@@ -47,7 +47,8 @@ def test_plugin_yaml_parses_against_minimal_types(plugin_only: Path) -> None:
     assert "cloudify.relationships.connected_to_proxy" in plan["relationships"]
 
 
-@pytest.mark.skipif(not OFFICIAL.exists(), reason=f"official Cloudify types not found at {OFFICIAL} (set CLOUDIFY_OFFICIAL_TYPES)")
+@pytest.mark.skipif(not OFFICIAL.exists(), reason="official Cloudify types not found at "
+                                                  f"{OFFICIAL} (set CLOUDIFY_OFFICIAL_TYPES)")
 def test_plugin_yaml_parses_against_official_types(plugin_only: Path) -> None:
     parse(plugin_only, OFFICIAL)
 
@@ -57,7 +58,8 @@ def test_blueprint_parses_against_minimal_types(blueprint: Path) -> None:
     parse(blueprint, None)
 
 
-@pytest.mark.skipif(not OFFICIAL.exists(), reason=f"official Cloudify types not found at {OFFICIAL} (set CLOUDIFY_OFFICIAL_TYPES)")
+@pytest.mark.skipif(not OFFICIAL.exists(), reason="official Cloudify types not found at "
+                                                  f"{OFFICIAL} (set CLOUDIFY_OFFICIAL_TYPES)")
 @pytest.mark.parametrize("blueprint", BLUEPRINTS, ids=ids(BLUEPRINTS))
 def test_blueprint_parses_against_official_types(blueprint: Path) -> None:
     parse(blueprint, OFFICIAL)

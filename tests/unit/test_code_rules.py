@@ -19,7 +19,8 @@ SOURCES = sorted(p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
 # Modules allowed to import the ctx machinery: the tasks layer of each plugin.
 TASK_LAYER = {"tasks.py", "tasks_"}
-# Cloudify modules that carry no ctx (pure parsing, REST client, local storage) are allowed anywhere.
+# Cloudify modules that carry no ctx (pure parsing, REST client, local storage) are allowed
+# anywhere.
 CTX_MODULES = ("cloudify.ctx", "cloudify.decorators", "cloudify.manager", "cloudify.state")
 
 

@@ -27,7 +27,8 @@ def expects_failure(function: ast.FunctionDef, source: str) -> bool:
 def checks_a_reason(function: ast.FunctionDef, source: str) -> bool:
     """An `in` comparison of a text against the failure's output, message or error."""
     for node in ast.walk(function):
-        if isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
+        if isinstance(node,
+                      ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
             right = ast.get_source_segment(source, node.comparators[0]) or ""
             if isinstance(node.left, (ast.Constant, ast.JoinedStr, ast.Attribute, ast.Name)) and \
                     any(word in right for word in ("output", "message", "error", "str(", "text",

@@ -16,7 +16,8 @@ from cloudify_shared.go_yaml import YamlV3Loader, dump_for_sigs
 
 # (plain scalar, what kubectl sends in JSON)
 SEEN = [
-    ("y", True), ("Y", True), ("yes", True), ("on", True), ("n", False), ("off", False), ("NO", False),
+    ("y", True), ("Y", True), ("yes", True), ("on", True), ("n", False), ("off", False),
+    ("NO", False),
     ("12:30", "12:30"), ("190:20:30", "190:20:30"),  # no base-60 numbers (PyYAML: 750)
     ("2001-12-14", "2001-12-14"), ("2001-12-14t21:59:43.10-05:00", "2001-12-14t21:59:43.10-05:00"),
     ("=", "="), ("1e3", 1000), ("8e1", 80), ("80.0", 80), ("0.5", 0.5), ("1.5e3", 1500),
@@ -32,9 +33,12 @@ def test_a_scalar_is_what_kubectl_sends(plain: str, sent: object) -> None:
 
 
 def test_keys_become_the_json_keys_kubectl_sends() -> None:
-    data = limits.load_yaml("data: {y: z, on: k, 1: one, 1.5: f, 1000000.0: m, 123456789.0: i, 1e-5: h, false: 0}\n", "m")["data"]
-    assert data == {"true": "k", "1": "one", "1.5": "f", "1e+06": "m", "1.2345679e+08": "i", "1e-05": "h", "false": 0}
-    with pytest.raises(UserError, match=r"^m: malformed YAML: .*unsupported map key of type NoneType"):
+    data = limits.load_yaml("data: {y: z, on: k, 1: one, 1.5: f, 1000000.0: m, 123456789.0: i, "
+                            "1e-5: h, false: 0}\n", "m")["data"]
+    assert data == {"true": "k", "1": "one", "1.5": "f", "1e+06": "m", "1.2345679e+08": "i",
+                    "1e-05": "h", "false": 0}
+    with pytest.raises(UserError,
+                       match=r"^m: malformed YAML: .*unsupported map key of type NoneType"):
         limits.load_yaml("data: {~: x}\n", "m")
 
 
@@ -45,7 +49,8 @@ def test_quoted_scalars_stay_strings_and_merge_keys_merge() -> None:
 
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p,
+    n in zip("abcdefgh", "bcdefghi", strict=True))
 
 
 @pytest.mark.parametrize("loader", [None, YamlV3Loader])
@@ -62,7 +67,8 @@ def test_every_loader_keeps_the_alias_and_byte_bounds(loader: type[yaml.SafeLoad
 
 
 def test_what_we_write_for_helm_reads_back_the_same_in_yaml_v2() -> None:
-    data = {"a": "y", "b": "0o17", "c": "1e3", "d": "on", "e": "12:30", "f": "=", "g": "plain", "h": True, "i": 1}
+    data = {"a": "y", "b": "0o17", "c": "1e3", "d": "on", "e": "12:30", "f": "=", "g": "plain",
+            "h": True, "i": 1}
     text = dump_for_sigs(data)
     assert limits.load_yaml(text, "values") == data
     assert "a: 'y'" in text and "b: '0o17'" in text and "g: plain" in text

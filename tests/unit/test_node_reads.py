@@ -67,7 +67,8 @@ def node_ctx(storage: CountingStorage, node_id: str, operation: str) -> Cloudify
                             "operation": {"name": operation}, "task_name": operation})
 
 
-def relationship_ctx(storage: CountingStorage, source: str, target: str, operation: str) -> CloudifyContext:
+def relationship_ctx(storage: CountingStorage, source: str, target: str,
+                     operation: str) -> CloudifyContext:
     source_instance, target_instance = instance_of(storage, source), instance_of(storage, target)
     return CloudifyContext({
         "local": True, "storage": storage, "deployment_id": "reads", "blueprint_id": "reads",
@@ -134,22 +135,26 @@ def test_a_swarm_install_reads_each_node_it_needs_once(swarm: CountingStorage) -
     assert reads(swarm, lambda: run(swarm_tasks.container_claim, relationship_ctx(
         swarm, "svc0_container", "svc0", "preconfigure"))) == []
     assert reads(swarm, lambda: run(swarm_tasks.container_start,
-                                    node_ctx(swarm, "svc0_container", "start"))) == ["svc0_container"]
+                                    node_ctx(swarm, "svc0_container",
+                                             "start"))) == ["svc0_container"]
     assert reads(swarm, lambda: run(swarm_tasks.container_publish, relationship_ctx(
         swarm, "svc0_container", "svc0", "establish"))) == []
 
 
 def test_a_swarm_uninstall_reads_no_node(swarm: CountingStorage) -> None:
     create = "cloudify.interfaces.lifecycle.create"
-    for op, node in ((swarm_tasks.microservice_create, "svc1"), (swarm_tasks.container_create, "svc1_container")):
+    for op, node in ((swarm_tasks.microservice_create, "svc1"),
+                     (swarm_tasks.container_create, "svc1_container")):
         reads(swarm, lambda op=op, node=node: run(op, node_ctx(swarm, node, create)))
     steps = [(swarm_tasks.container_stop, node_ctx, ("svc1_container", "stop")),
              (swarm_tasks.container_delete, node_ctx, ("svc1_container", "delete")),
-             (swarm_tasks.container_release, relationship_ctx, ("svc1_container", "svc1", "unlink")),
+             (swarm_tasks.container_release, relationship_ctx,
+              ("svc1_container", "svc1", "unlink")),
              (swarm_tasks.microservice_stop, node_ctx, ("svc1", "stop")),
              (swarm_tasks.microservice_delete, node_ctx, ("svc1", "delete"))]
     for op, make, args in steps:
-        assert reads(swarm, lambda op=op, make=make, args=args: run(op, make(swarm, *args))) == [], op
+        assert reads(swarm, lambda op=op, make=make,
+                     args=args: run(op, make(swarm, *args))) == [], op
 
 
 def hosted_elsewhere(tmp_path: Path, *relationships: dict[str, str]) -> CountingStorage:
@@ -169,10 +174,14 @@ def create_error(storage: CountingStorage) -> tuple[str, list[str]]:
     return str(raised.value), list(storage.node_reads)
 
 
-def test_a_host_without_the_endpoint_is_read_and_refused_when_it_is_no_manager(tmp_path: Path) -> None:
-    storage = hosted_elsewhere(tmp_path, {"type": "cloudify.relationships.contained_in", "target": "box"})
+def test_a_host_without_the_endpoint_is_read_and_refused_when_it_is_no_manager(
+    tmp_path: Path,
+) -> None:
+    storage = hosted_elsewhere(tmp_path,
+                               {"type": "cloudify.relationships.contained_in", "target": "box"})
     message, read = create_error(storage)
-    assert "needs exactly one relationship to a cloudify.swarm.Manager, or to a node carrying" in message
+    assert ("needs exactly one relationship to a cloudify.swarm.Manager, or to a node "
+            "carrying" in message)
     assert "found 0" in message and read == ["svc0", "box"]
 
 
@@ -189,7 +198,8 @@ def test_start_reads_the_properties_again_for_secret_contents(swarm: CountingSto
                              node_ctx(swarm, "svc0", "cloudify.interfaces.lifecycle.create")))
     instance = instance_of(swarm, "svc0")
     recorded = dict(instance.runtime_properties["service_config"])
-    recorded["secrets"] = [{"name": "s", "data": None, "file": None, "target": None, "create": True}]
+    recorded["secrets"] = [{"name": "s", "data": None, "file": None, "target": None,
+                            "create": True}]
     set_runtime(swarm, "svc0", service_config=recorded)
     assert reads(swarm, lambda: run(swarm_tasks.microservice_start,
                                     node_ctx(swarm, "svc0", "start"))) == ["svc0"]
@@ -208,7 +218,8 @@ def test_a_kubernetes_microservice_reads_its_master_only_for_inline_credentials(
     k8s_tasks._connection(ctx, settings)
     assert storage.node_reads == []
 
-    set_runtime(storage, "master", kubernetes_info={**info, "api": {**info["api"], "inline_credentials": True}})
+    set_runtime(storage, "master",
+                kubernetes_info={**info, "api": {**info["api"], "inline_credentials": True}})
     assert reads(storage, lambda: run(k8s_tasks.connect_to_master, relationship_ctx(
         storage, "svc0", "master", "preconfigure"))) == ["master"]
     storage.node_reads.clear()
@@ -241,7 +252,8 @@ def test_a_kubernetes_uninstall_reads_its_node_once_and_delete_finishes_what_sto
 
     monkeypatch.setattr(k8s_tasks, "connected", connected)
     monkeypatch.setattr(k8s_tasks.engine, "remove", remove)
-    assert reads(storage, lambda: run(k8s_tasks.microservice_stop, node_ctx(storage, "svc0", "stop"),
+    assert reads(storage,
+                 lambda: run(k8s_tasks.microservice_stop, node_ctx(storage, "svc0", "stop"),
                                       timeout=42)) == ["svc0"]
     assert instance_of(storage, "svc0").runtime_properties["removal"] == {
         "timeout": 42, "keep_volume_claims": False}
@@ -263,7 +275,8 @@ def test_a_kubernetes_start_after_a_lone_stop_finishes_the_removal_first(
         yield object()
 
     monkeypatch.setattr(k8s_tasks, "connected", connected)
-    monkeypatch.setattr(k8s_tasks.engine, "remove", lambda *_, wait=True: steps.append(f"remove wait={wait}"))
+    monkeypatch.setattr(k8s_tasks.engine, "remove", lambda *_,
+                        wait=True: steps.append(f"remove wait={wait}"))
     monkeypatch.setattr(k8s_tasks, "_deploy", lambda ctx, settings: steps.append(
         f"deploy, objects recorded: {len(ctx.instance.runtime_properties.get('objects') or [])}"))
     reads(storage, lambda: run(k8s_tasks.microservice_stop, node_ctx(storage, "svc0", "stop")))
@@ -279,9 +292,11 @@ def test_a_swarm_container_start_after_a_lone_stop_waits_for_the_old_containers(
         swarm: CountingStorage, monkeypatch: pytest.MonkeyPatch) -> None:
     waits: list[str] = []
     monkeypatch.setattr(services, "wait_services_gone",
-                        lambda engine, owner, logger, names=None, name=None, timeout=0: waits.append(str(name)))
+                        lambda engine, owner, logger, names=None, name=None,
+                        timeout=0: waits.append(str(name)))
     create = "cloudify.interfaces.lifecycle.create"
-    for op, node in ((swarm_tasks.microservice_create, "svc1"), (swarm_tasks.container_create, "svc1_container")):
+    for op, node in ((swarm_tasks.microservice_create, "svc1"),
+                     (swarm_tasks.container_create, "svc1_container")):
         reads(swarm, lambda op=op, node=node: run(op, node_ctx(swarm, node, create)))
     start = lambda: run(swarm_tasks.container_start, node_ctx(swarm, "svc1_container", "start"))  # noqa: E731
     reads(swarm, start)
@@ -289,4 +304,5 @@ def test_a_swarm_container_start_after_a_lone_stop_waits_for_the_old_containers(
     reads(swarm, lambda: run(swarm_tasks.container_stop, node_ctx(swarm, "svc1_container", "stop")))
     assert instance_of(swarm, "svc1_container").runtime_properties["removing"] is True
     reads(swarm, start)
-    assert len(waits) == 1 and "removing" not in instance_of(swarm, "svc1_container").runtime_properties
+    assert len(waits) == 1 and "removing" not in instance_of(swarm,
+                                                             "svc1_container").runtime_properties

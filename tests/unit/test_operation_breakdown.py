@@ -14,7 +14,8 @@ def event(kind: str, second: float, instance: str = "svc0_abc", node: str = "svc
 
 def test_run_and_queue_times_per_node_kind_and_operation() -> None:
     events = [event("sending_task", 1.0), event("task_started", 1.5), event("task_succeeded", 4.0),
-              event("sending_task", 1.0, "svc1_x", "svc1"), event("task_started", 2.0, "svc1_x", "svc1"),
+              event("sending_task", 1.0, "svc1_x", "svc1"),
+              event("task_started", 2.0, "svc1_x", "svc1"),
               event("task_succeeded", 3.0, "svc1_x", "svc1"),
               event("workflow_started", 0.5, "", "", "")]
     found = operation_times(events)
@@ -49,7 +50,8 @@ def test_the_floor_maps_exactly_what_the_plugin_yaml_maps_each_to_the_empty_oper
     assert floor["node_types"]["floor.Master"]["interfaces"] == {
         "cloudify.interfaces.lifecycle": {"create": NOOP_IMPLEMENTATION}}
     assert floor["node_types"]["floor.Microservice"]["interfaces"] == {
-        "cloudify.interfaces.lifecycle": {"start": NOOP_IMPLEMENTATION, "delete": NOOP_IMPLEMENTATION}}
+        "cloudify.interfaces.lifecycle": {"start": NOOP_IMPLEMENTATION,
+                                          "delete": NOOP_IMPLEMENTATION}}
     assert floor["relationships"]["floor.connected_to_master"]["source_interfaces"] == {
         "cloudify.interfaces.relationship_lifecycle": {"preconfigure": NOOP_IMPLEMENTATION}}
     assert sorted(floor["node_templates"]) == ["master", "svc0", "svc1", "svc2"]

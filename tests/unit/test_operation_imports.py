@@ -11,7 +11,8 @@ from tests.helpers.paths import ROOT
 
 
 def loaded_after(code: str, names: tuple[str, ...]) -> list[str]:
-    script = f"import sys, json\n{code}\nprint(json.dumps([m for m in {names!r} if m in sys.modules]))"
+    script = (f"import sys, json\n{code}\nprint(json.dumps([m for m in {names!r} if m in "
+              "sys.modules]))")
     proc = subprocess.run([sys.executable, "-W", "ignore", "-c", script], cwd=ROOT,
                           capture_output=True, text=True, check=True)
     return list(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -19,7 +20,8 @@ def loaded_after(code: str, names: tuple[str, ...]) -> list[str]:
 
 def test_docker_adapter_loads_no_ssh_transport() -> None:
     assert loaded_after("import cloudify_swarm.docker_engine",
-                        ("docker", "paramiko", "cryptography", "docker.transport.sshconn")) == ["docker"]
+                        ("docker", "paramiko", "cryptography",
+                         "docker.transport.sshconn")) == ["docker"]
 
 
 def test_ssh_endpoint_gets_docker_py_ssh_transport() -> None:

@@ -86,7 +86,8 @@ def schemas() -> Iterator[tuple[str, dict[str, Any]]]:
 SCHEMAS = list(schemas())
 
 
-def parse_blueprint(tmp_path: Path, node_templates: dict[str, Any], version: str = "1_5") -> dict[str, Any]:
+def parse_blueprint(tmp_path: Path, node_templates: dict[str, Any],
+                    version: str = "1_5") -> dict[str, Any]:
     path = tmp_path / f"blueprint-{version}.yaml"
     path.write_text(yaml.safe_dump({
         "tosca_definitions_version": f"cloudify_dsl_{version}",
@@ -103,7 +104,8 @@ def node(type_name: str, **properties: Any) -> dict[str, Any]:
 
 def nested_paths() -> Iterator[tuple[str, tuple[str, ...], str]]:
     """(node type, property path, data type) for every data type reachable from a node type."""
-    def walk(type_name: str, path: tuple[str, ...], data_type: str) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    def walk(type_name: str, path: tuple[str, ...],
+             data_type: str) -> Iterator[tuple[str, tuple[str, ...], str]]:
         yield type_name, path, data_type
         for name, schema in DATA_TYPES[data_type]["properties"].items():
             if schema.get("type") in DATA_TYPES:
@@ -155,14 +157,16 @@ def test_every_data_type_is_described_and_reachable() -> None:
 
 
 def check_fields(yaml_properties: dict[str, Any], runtime: Mapping[str, Field], where: str) -> None:
-    assert set(yaml_properties) == set(runtime), f"{where}: the yaml and the runtime accept different keys"
+    assert set(yaml_properties) == set(runtime), (f"{where}: the yaml and the runtime accept "
+                                                  "different keys")
     for name, field in runtime.items():
         declared = yaml_properties[name].get("type")
         expected = DSL_TYPES.get(field.types)
         if declared in DATA_TYPES:
             assert field.types == (dict,), f"{where}.{name}: a data type for a non-mapping field"
         else:
-            assert declared == expected, f"{where}.{name}: typed {declared}, the runtime takes {field.types}"
+            assert declared == expected, (f"{where}.{name}: typed {declared}, the runtime takes "
+                                          f"{field.types}")
 
 
 @pytest.mark.parametrize("data_type", sorted(RUNTIME_DATA_TYPES))
@@ -171,9 +175,11 @@ def test_data_type_fields_are_exactly_the_runtime_ones(data_type: str) -> None:
     check_fields(properties, RUNTIME_DATA_TYPES[data_type], data_type)
     for name, schema in properties.items():
         if "default" in schema:  # only where the runtime applies the very same default
-            assert schema["default"] == RUNTIME_DATA_TYPES[data_type][name].default, f"{data_type}.{name}"
+            assert (schema["default"]
+                    == RUNTIME_DATA_TYPES[data_type][name].default), f"{data_type}.{name}"
         else:
-            assert schema.get("required") is False, f"{data_type}.{name}: nested fields are optional"
+            assert schema.get("required") is False, (f"{data_type}.{name}: nested fields are "
+                                                     "optional")
 
 
 @pytest.mark.parametrize("node_type", sorted(RUNTIME_NODE_TYPES))
@@ -182,8 +188,10 @@ def test_node_type_properties_are_exactly_the_runtime_ones(node_type: str) -> No
     check_fields(NODE_TYPES[node_type]["properties"], RUNTIME_NODE_TYPES[node_type], node_type)
 
 
-@pytest.mark.parametrize("type_name,path,data_type", NESTED, ids=[f"{t}.{'.'.join(p)}" for t, p, _ in NESTED])
-def test_a_misspelt_nested_key_is_refused_naming_it(tmp_path: Path, type_name: str, path: tuple[str, ...],
+@pytest.mark.parametrize("type_name,path,data_type", NESTED,
+                         ids=[f"{t}.{'.'.join(p)}" for t, p, _ in NESTED])
+def test_a_misspelt_nested_key_is_refused_naming_it(tmp_path: Path, type_name: str,
+                                                    path: tuple[str, ...],
                                                     data_type: str) -> None:
     typo = misspelt(next(iter(DATA_TYPES[data_type]["properties"])))
     assert typo not in DATA_TYPES[data_type]["properties"]
@@ -196,11 +204,14 @@ def test_a_misspelt_nested_key_is_refused_naming_it(tmp_path: Path, type_name: s
 
 @pytest.mark.parametrize("version", sorted(TYPES_IMPORT))
 def test_the_derived_yamls_refuse_a_misspelt_key_too(tmp_path: Path, version: str) -> None:
-    parse_blueprint(tmp_path, {"ok": node("cloudify.kubernetes.Master", api={"kubeconfig": "/k"})}, version)
+    parse_blueprint(tmp_path, {"ok": node("cloudify.kubernetes.Master", api={"kubeconfig": "/k"})},
+                    version)
     with pytest.raises(DSLParsingException, match="api.kubeconfg"):
-        parse_blueprint(tmp_path, {"m": node("cloudify.kubernetes.Master", api={"kubeconfg": "/k"})}, version)
+        parse_blueprint(tmp_path,
+                        {"m": node("cloudify.kubernetes.Master", api={"kubeconfg": "/k"})}, version)
     with pytest.raises(DSLParsingException, match="endpoint.docker_hots"):
-        parse_blueprint(tmp_path, {"s": node("cloudify.swarm.Manager", endpoint={"docker_hots": "tcp://h:2376"})},
+        parse_blueprint(tmp_path, {"s": node("cloudify.swarm.Manager",
+                                             endpoint={"docker_hots": "tcp://h:2376"})},
                         version)
 
 
@@ -209,8 +220,10 @@ def test_the_derived_yamls_refuse_a_misspelt_key_too(tmp_path: Path, version: st
     ("cloudify.swarm.Manager", {"endpoint": {"tls": {"verify": "maybe"}}}, "endpoint.tls.verify"),
     ("cloudify.kubernetes.Master", {"ssh": {"port": "twenty-two"}}, "ssh.port"),
     ("cloudify.swarm.Microservice", {"replicas": "three"}, "replicas"),
-    ("cloudify.swarm.Microservice", {"restart_policy": {"max_attempts": 1.5}}, "restart_policy.max_attempts"),
-    ("cloudify.swarm.Microservice", {"resources": {"limits": {"cpus": "half"}}}, "resources.limits.cpus"),
+    ("cloudify.swarm.Microservice", {"restart_policy": {"max_attempts": 1.5}},
+     "restart_policy.max_attempts"),
+    ("cloudify.swarm.Microservice", {"resources": {"limits": {"cpus": "half"}}},
+     "resources.limits.cpus"),
     ("cloudify.nodes.DeploymentProxy", {"wait_for": {"install": "yes"}}, "wait_for.install"),
     ("cloudify.nodes.DeploymentProxy", {"manager": {"port": "443"}}, "manager.port"),
 ])
@@ -223,26 +236,33 @@ def test_a_wrongly_typed_value_is_refused_naming_it(tmp_path: Path, type_name: s
 def test_every_nested_key_the_runtime_knows_parses(tmp_path: Path) -> None:
     plan = parse_blueprint(tmp_path, {
         "master": node("cloudify.kubernetes.Master",
-                       api={"host": "https://h:6443", "token_file": "/t", "ca_file": "/ca", "verify_tls": True,
+                       api={"host": "https://h:6443", "token_file": "/t", "ca_file": "/ca",
+                            "verify_tls": True,
                             "request_timeout": 5, "context": "c"}),
         "ssh_master": node("cloudify.kubernetes.Master",
-                           ssh={"host": "h", "port": 22, "user": "u", "key_file": "/k", "known_hosts": "/kh",
+                           ssh={"host": "h", "port": 22, "user": "u", "key_file": "/k",
+                                "known_hosts": "/kh",
                                 "check_host_key": True, "kubectl": "kubectl", "kubeconfig": "/kc",
                                 "connect_timeout": 3}),
         "swarm": node("cloudify.swarm.Manager",
                       endpoint={"docker_host": "tcp://h:2376", "timeout": 5,
-                                "tls": {"verify": True, "ca_cert": "/ca", "client_cert": "/c", "client_key": "/k"}}),
+                                "tls": {"verify": True, "ca_cert": "/ca", "client_cert": "/c",
+                                        "client_key": "/k"}}),
         "service": node("cloudify.swarm.Microservice",
-                        resources={"limits": {"cpus": 1, "memory": "64M"}, "reservations": {"memory": 1024}},
-                        restart_policy={"condition": "on-failure", "delay": 1, "max_attempts": 3, "window": 10},
+                        resources={"limits": {"cpus": 1, "memory": "64M"},
+                                   "reservations": {"memory": 1024}},
+                        restart_policy={"condition": "on-failure", "delay": 1, "max_attempts": 3,
+                                        "window": 10},
                         update_config={"parallelism": 1, "delay": 1, "failure_action": "rollback",
-                                       "monitor": 5, "max_failure_ratio": 0.1, "order": "start-first"},
+                                       "monitor": 5, "max_failure_ratio": 0.1,
+                                       "order": "start-first"},
                         convergence={"stability_seconds": 1, "timeout": 60}),
         "container": node("cloudify.swarm.Container", entrypoint="sh", command=["-c", "true"],
                           healthcheck={"test": "true", "interval": 1}),
         "proxy": node("cloudify.nodes.DeploymentProxy", deployment_id="up", inherit_capabilities=[],
                       wait_for={"install": False, "outputs": ["a"], "missing_deployment": "wait"},
-                      manager={"host": "m", "port": 443, "protocol": "https", "token": "t", "verify": False,
+                      manager={"host": "m", "port": 443, "protocol": "https", "token": "t",
+                               "verify": False,
                                "request_timeout": 5}),
     })
     properties = {n["id"]: n["properties"] for n in plan["nodes"]}
@@ -263,7 +283,8 @@ def test_absent_nested_settings_reach_the_runtime_as_it_knows_them(tmp_path: Pat
     properties = {n["id"]: n["properties"] for n in plan["nodes"]}
     assert properties["master"]["api"] == {"kubeconfig": "/k"}
     assert properties["master"]["ssh"] == {}
-    assert properties["swarm"]["endpoint"] == {"docker_host": "unix:///var/run/docker.sock", "tls": {},
+    assert properties["swarm"]["endpoint"] == {"docker_host": "unix:///var/run/docker.sock",
+                                               "tls": {},
                                                "timeout": 60}
     service = properties["service"]
     assert (service["restart_policy"], service["update_config"], service["rollback_config"],
@@ -277,14 +298,17 @@ def test_absent_nested_settings_reach_the_runtime_as_it_knows_them(tmp_path: Pat
     assert properties["proxy"]["inherit_capabilities"] is None
 
 
-def test_fixed_sets_stay_with_the_runtime_because_properties_take_no_constraints(tmp_path: Path) -> None:
+def test_fixed_sets_stay_with_the_runtime_because_properties_take_no_constraints(
+    tmp_path: Path,
+) -> None:
     """If a later parser accepts `constraints` on node-type properties, this fails: then move
     mode, endpoint_mode, protocol, condition, ... from the descriptions into valid_values."""
     plugin = tmp_path / "plugin.yaml"
     plugin.write_text(yaml.safe_dump({
         "tosca_definitions_version": "cloudify_dsl_1_5",
         "node_types": {"t.T": {"derived_from": "cloudify.nodes.Root", "properties": {
-            "mode": {"type": "string", "default": "vip", "constraints": [{"valid_values": ["vip", "dnsrr"]}]}}}},
+            "mode": {"type": "string", "default": "vip",
+                     "constraints": [{"valid_values": ["vip", "dnsrr"]}]}}}},
     }))
     blueprint = tmp_path / "blueprint.yaml"
     blueprint.write_text(yaml.safe_dump({"tosca_definitions_version": "cloudify_dsl_1_5",
@@ -299,9 +323,12 @@ def test_a_fixed_set_the_runtime_checks_is_named_in_the_description() -> None:
                            ("cloudify.swarm.Microservice.endpoint_mode", ("vip", "dnsrr")),
                            ("cloudify.swarm.Port.protocol", ("tcp", "udp", "sctp")),
                            ("cloudify.swarm.Port.mode", ("ingress", "host")),
-                           ("cloudify.swarm.types.RestartPolicy.condition", ("none", "on-failure", "any")),
-                           ("cloudify.swarm.types.UpdateConfig.failure_action", ("pause", "continue", "rollback")),
-                           ("cloudify.swarm.types.UpdateConfig.order", ("stop-first", "start-first")),
+                           ("cloudify.swarm.types.RestartPolicy.condition",
+                            ("none", "on-failure", "any")),
+                           ("cloudify.swarm.types.UpdateConfig.failure_action",
+                            ("pause", "continue", "rollback")),
+                           ("cloudify.swarm.types.UpdateConfig.order",
+                            ("stop-first", "start-first")),
                            ("cloudify.proxy.types.WaitFor.missing_deployment", ("fail", "wait")),
                            ("cloudify.proxy.types.Manager.protocol", ("http", "https"))]:
         description = dict(SCHEMAS)[where]["description"]

@@ -16,7 +16,8 @@ from cloudify_shared.offline import dsl_versions
 from cloudify_shared.offline.resolver import MINIMAL_TYPES, OfflineImportResolver, plugin_yaml_for
 from tests.helpers.paths import OFFICIAL_TYPES_DIR, ROOT
 
-VERSIONS = {"1_3": ROOT / "plugin.yaml", "1_4": ROOT / "plugin_1_4.yaml", "1_5": ROOT / "plugin_1_5.yaml"}
+VERSIONS = {"1_3": ROOT / "plugin.yaml", "1_4": ROOT / "plugin_1_4.yaml",
+            "1_5": ROOT / "plugin_1_5.yaml"}
 TYPES_NAME = {"1_3": "types_1_3.yaml", "1_4": "types_1_4.yaml", "1_5": "types.yaml"}
 NO_OFFICIAL = not (OFFICIAL_TYPES_DIR / "types.yaml").exists()
 
@@ -77,22 +78,28 @@ def test_the_yamls_differ_only_in_what_older_versions_lack() -> None:
 @pytest.mark.parametrize("version", sorted(VERSIONS))
 def test_each_dsl_version_picks_its_own_yaml(version: str) -> None:
     assert plugin_yaml_for(ROOT / "plugin.yaml", version) == VERSIONS[version]
-    assert plugin_yaml_for(ROOT / "plugin.yaml", "1_2") == ROOT / "plugin.yaml"  # older: the unversioned one
-    assert plugin_yaml_for(ROOT / "plugin.yaml", "1_6") == VERSIONS["1_5"]  # newer: the newest older one
+    # older: the unversioned one
+    assert plugin_yaml_for(ROOT / "plugin.yaml", "1_2") == ROOT / "plugin.yaml"
+    # newer: the newest older one
+    assert plugin_yaml_for(ROOT / "plugin.yaml", "1_6") == VERSIONS["1_5"]
 
 
 @pytest.mark.parametrize("version", sorted(VERSIONS))
-@pytest.mark.parametrize("types_import", ["cloudify/types/types.yaml", "http://cloudify.co/spec/cloudify/7.0.0/{name}"])
+@pytest.mark.parametrize("types_import", ["cloudify/types/types.yaml",
+                                          "http://cloudify.co/spec/cloudify/7.0.0/{name}"])
 def test_plugin_parses_with_the_minimal_types_of_each_version(tmp_path: Path, version: str,
                                                               types_import: str) -> None:
-    plan = parse(blueprint(tmp_path, version, types_import.format(name=TYPES_NAME[version])), MINIMAL_TYPES)
+    plan = parse(blueprint(tmp_path, version, types_import.format(name=TYPES_NAME[version])),
+                 MINIMAL_TYPES)
     container = next(n for n in plan["nodes"] if n["id"] == "container")
     assert container["properties"]["entry_point"] == ["nginx", "-g", "daemon off;"]
 
 
-@pytest.mark.skipif(NO_OFFICIAL, reason=f"official Cloudify types not found in {OFFICIAL_TYPES_DIR}")
+@pytest.mark.skipif(NO_OFFICIAL,
+                    reason=f"official Cloudify types not found in {OFFICIAL_TYPES_DIR}")
 @pytest.mark.parametrize("version", sorted(VERSIONS))
-@pytest.mark.parametrize("types_import", ["cloudify/types/types.yaml", "http://cloudify.co/spec/cloudify/7.0.0/{name}"])
+@pytest.mark.parametrize("types_import", ["cloudify/types/types.yaml",
+                                          "http://cloudify.co/spec/cloudify/7.0.0/{name}"])
 def test_plugin_parses_with_the_official_types_of_each_version(tmp_path: Path, version: str,
                                                                types_import: str) -> None:
     parse(blueprint(tmp_path, version, types_import.format(name=TYPES_NAME[version])),
@@ -100,9 +107,12 @@ def test_plugin_parses_with_the_official_types_of_each_version(tmp_path: Path, v
 
 
 @pytest.mark.parametrize("version", ["1_3", "1_4"])
-def test_the_newest_types_url_in_an_older_blueprint_says_what_to_import(tmp_path: Path, version: str) -> None:
+def test_the_newest_types_url_in_an_older_blueprint_says_what_to_import(
+    tmp_path: Path, version: str,
+) -> None:
     path = blueprint(tmp_path, version, "http://cloudify.co/spec/cloudify/7.0.0/types.yaml")
-    with pytest.raises(Exception, match=f"types_{version}.yaml .* or the short form cloudify/types/types.yaml"):
+    with pytest.raises(Exception, match=f"types_{version}.yaml .* or the short form "
+                                        "cloudify/types/types.yaml"):
         parse(path, MINIMAL_TYPES)
 
 
@@ -120,11 +130,14 @@ def operations() -> list[tuple[str, str, frozenset[str]]]:
     return found
 
 
-@pytest.mark.parametrize("where,implementation,declared", operations(), ids=[o[0] for o in operations()])
+@pytest.mark.parametrize("where,implementation,declared", operations(),
+                         ids=[o[0] for o in operations()])
 def test_every_operation_takes_a_closed_set_of_inputs_including_the_declared_ones(
         where: str, implementation: str, declared: frozenset[str]) -> None:
     module, function = implementation.split(".", 1)[1].rsplit(".", 1)  # without the plugin name
     func = getattr(importlib.import_module(module), function)
     accepted = func.accepted_inputs
-    assert accepted is not None, f"{implementation} takes **inputs without declaring them (@task(inputs=...))"
-    assert declared <= accepted, f"{where}: declared {sorted(declared - accepted)} but the task refuses them"
+    assert accepted is not None, (f"{implementation} takes **inputs without declaring them "
+                                  "(@task(inputs=...))")
+    assert declared <= accepted, (f"{where}: declared {sorted(declared - accepted)} but the task "
+                                  "refuses them")

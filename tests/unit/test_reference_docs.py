@@ -103,7 +103,8 @@ def test_a_node_type_page_shows_properties_versions_links_and_operations() -> No
             "The upstream. |") in page
     assert "| `name` | `string` |  | yes | 1.3, 1.4, 1.5 | Required, folded. |" in page
     assert "| `optional` | `string` |  | no | 1.5 |  |" in page
-    assert "| `run` | `plug.pkg.tasks.run` |" in page and "| `short` | `plug.pkg.tasks.short` |" in page
+    assert ("| `run` | `plug.pkg.tasks.run` |" in page
+            and "| `short` | `plug.pkg.tasks.short` |" in page)
     assert "| `count` | `integer` | `3` | How many. |" in page
     assert "## Runtime properties" in page
 

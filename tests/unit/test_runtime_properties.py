@@ -110,7 +110,8 @@ def test_scan_patterns() -> None:
               '    props[computed()] = 4\n'
               '    set_on_microservice(host, "via_helper", 5)\n')
     tree = ast.parse(source)
-    assert written_keys(tree, string_constants([tree])) == {"literal", "from_constant", "via_helper"}
+    assert written_keys(tree, string_constants([tree])) == {"literal", "from_constant",
+                                                            "via_helper"}
 
 
 def test_facts_written_through_update_are_declared() -> None:

@@ -35,7 +35,8 @@ def test_existing_object_is_refused_then_adopted_and_left_alone(
                "data": {"owner": "someone-else", "extra": "ours"}},
               {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{existing}-new"},
                "data": {"a": "b"}}]
-    refused = LocalDeployment(BLUEPRINT, {"api": API, "config": config}, name=no_leftovers, retries=0)
+    refused = LocalDeployment(BLUEPRINT, {"api": API, "config": config}, name=no_leftovers,
+                              retries=0)
     with pytest.raises(WorkflowFailed):
         refused.install()
     assert "already exists and was not made by this node instance" in capsys.readouterr().out
@@ -50,4 +51,5 @@ def test_existing_object_is_refused_then_adopted_and_left_alone(
     adopted.uninstall()
     assert configmap(existing)["data"]["owner"] == "someone-else"  # left in place
     assert kubectl("get", "configmap", f"{existing}-new", check=False).returncode != 0
-    kubectl("delete", "configmap", existing)  # it carries our labels now: remove before the leak check
+    # it carries our labels now: remove before the leak check
+    kubectl("delete", "configmap", existing)

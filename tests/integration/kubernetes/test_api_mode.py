@@ -41,7 +41,8 @@ def test_multi_document_file_installs_reports_and_uninstalls(no_leftovers: str) 
         assert outputs["services"]["web"]["cluster_ip"].startswith("10.0.0.")
         assert outputs["services"]["web"]["ports"][0]["port"] == 80
         pods = outputs["pods"]
-        assert len(pods) == 2 and all(p["pod_ip"] and p["host_ip"] and p["node"] == "node1" for p in pods)
+        assert len(pods) == 2 and all(p["pod_ip"] and p["host_ip"] and p["node"] == "node1"
+                                      for p in pods)
 
         live = kube_json("-n", namespace, "get", "deployment", "web")
         assert live["status"]["readyReplicas"] == 2  # string override "['spec']['replicas']=2"
@@ -75,7 +76,8 @@ def test_cfy_cli_installs_and_uninstalls(cfy: CfyCli, no_leftovers: str) -> None
     cfy.install(BLUEPRINT, no_leftovers, app_inputs(namespace, replicas=1)).check()
     try:
         outputs = cfy.outputs(no_leftovers)
-        assert [o["kind"] for o in outputs["objects"]] == ["Namespace", "ConfigMap", "Deployment", "Service"]
+        assert [o["kind"] for o in outputs["objects"]] == ["Namespace", "ConfigMap", "Deployment",
+                                                           "Service"]
         assert len(outputs["pods"]) == 1
         token = K8S_TOKEN_FILE.read_text().strip()
         assert token not in json.dumps(cfy.node_instances(no_leftovers))
@@ -94,7 +96,8 @@ def test_cluster_reached_through_a_deployment_proxy(cfy: CfyCli, deployment_id: 
         try:
             (pod,) = cfy.outputs(deployment_id)["pods"]
             assert pod["pod_ip"] and pod["node"] == "node1"
-            assert "relationship web -> cluster" not in result.output  # no error from the relationship
+            # no error from the relationship
+            assert "relationship web -> cluster" not in result.output
         finally:
             cfy.uninstall(deployment_id).check()
         assert not leftovers(deployment_id)
@@ -102,7 +105,8 @@ def test_cluster_reached_through_a_deployment_proxy(cfy: CfyCli, deployment_id: 
         cfy.uninstall(cluster).check()
 
 
-def test_inline_token_is_used_but_never_stored(capsys: pytest.CaptureFixture[str], no_leftovers: str) -> None:
+def test_inline_token_is_used_but_never_stored(capsys: pytest.CaptureFixture[str],
+                                               no_leftovers: str) -> None:
     token = K8S_TOKEN_FILE.read_text().strip()
     deployment = LocalDeployment(TEST_BLUEPRINTS / "k8s-config" / "blueprint.yaml", {
         "api": {"host": "https://127.0.0.1:6443", "token": token, "ca_file": str(K8S_CA)},
@@ -110,7 +114,8 @@ def test_inline_token_is_used_but_never_stored(capsys: pytest.CaptureFixture[str
                     "data": {"a": "b"}}]}, name=no_leftovers, retries=0)
     deployment.install()
     try:
-        stored = json.dumps([deployment.runtime_properties("master"), deployment.runtime_properties("app")])
+        stored = json.dumps([deployment.runtime_properties("master"),
+                             deployment.runtime_properties("app")])
         assert token not in stored
         assert '"inline_credentials": true' in stored
         assert deployment.outputs()["objects"][0]["name"] == "inline-token"

@@ -24,11 +24,13 @@ def read(path: str) -> str:
         return handle.read()
 
 
-@pytest.mark.parametrize("form", ["token_file+ca_file", "token+ca_pem", "kubeconfig", "kubeconfig_content"])
+@pytest.mark.parametrize("form",
+                         ["token_file+ca_file", "token+ca_pem", "kubeconfig", "kubeconfig_content"])
 def test_connection_form_reaches_the_cluster(form: str) -> None:
     token = K8S_TOKEN_FILE.read_text().strip()
     api: dict[str, Any] = {
-        "token_file+ca_file": {"host": HOST, "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)},
+        "token_file+ca_file": {"host": HOST, "token_file": str(K8S_TOKEN_FILE),
+                               "ca_file": str(K8S_CA)},
         "token+ca_pem": {"host": HOST, "token": token, "ca_pem": K8S_CA.read_text()},
         "kubeconfig": {"kubeconfig": str(KUBECONFIG)},
         "kubeconfig_content": {"kubeconfig_content": yaml.safe_load(KUBECONFIG.read_text())},

@@ -34,14 +34,16 @@ PATCHED = BUILD.exists() and BUILD.read_text().strip() != "1.20.2"
                            "(reflect2 v1.0.1 + Go >= 1.18): rebuild with scripts/local-clusters up")
 def test_crd_and_custom_resource(no_leftovers: str) -> None:
     deployment = LocalDeployment(TEST_BLUEPRINTS / "k8s-crd" / "blueprint.yaml",
-                                 {"token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA), "asn": 65001},
+                                 {"token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA),
+                                  "asn": 65001},
                                  name=no_leftovers, retries=0)
     deployment.install()
     try:
         objects = deployment.outputs()["objects"]
         assert [(o["kind"], o["namespace"]) for o in objects] == [
             ("CustomResourceDefinition", None), ("VnfRouter", "default")]
-        live = json.loads(kubectl("get", "vnfrouters.cvnf.example.com", "edge", "-o", "json").stdout)
+        live = json.loads(kubectl("get", "vnfrouters.cvnf.example.com", "edge", "-o",
+                                  "json").stdout)
         assert live["spec"] == {"routes": ["203.0.113.0/24"], "asn": 65001}
         assert live["metadata"]["uid"] == objects[1]["uid"]
     finally:
@@ -51,9 +53,11 @@ def test_crd_and_custom_resource(no_leftovers: str) -> None:
 
 def deployment_state() -> tuple[int, list[dict], int]:
     live = json.loads(kubectl("get", "deployment", "web", "-o", "json").stdout)
-    replica_sets = json.loads(kubectl("get", "replicasets", "-l", "app=web", "-o", "json").stdout)["items"]
+    replica_sets = json.loads(kubectl("get", "replicasets", "-l", "app=web", "-o",
+                                      "json").stdout)["items"]
     active = [rs for rs in replica_sets if rs["spec"]["replicas"]]
-    return (live["status"].get("readyReplicas", 0), live["spec"]["template"]["spec"]["containers"][0].get("env", []),
+    return (live["status"].get("readyReplicas", 0),
+            live["spec"]["template"]["spec"]["containers"][0].get("env", []),
             len(active))
 
 
@@ -69,7 +73,8 @@ def test_scale_update_and_drift_round_trip(no_leftovers: str) -> None:
 
         deployment.operation("app", "cloudify.interfaces.kubernetes.update", env={"VERSION": "2"})
         ready, env, active = deployment_state()
-        assert (ready, env, active) == (2, [{"name": "VERSION", "value": "2"}], 1)  # rolled out, scale kept
+        # rolled out, scale kept
+        assert (ready, env, active) == (2, [{"name": "VERSION", "value": "2"}], 1)
         # an input's env value is not kept (it may be a secret): later operations take it live
         assert deployment.runtime_properties("app")["inputs_used"]["env"] == {"VERSION": NOT_STORED}
 

@@ -100,7 +100,8 @@ def normalised(obj: Mapping[str, Any]) -> dict[str, Any]:
 def differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
     if isinstance(ours, Mapping) and isinstance(theirs, Mapping):
         return [line for key in sorted(set(ours) | set(theirs))
-                for line in differences(ours.get(key), theirs.get(key), f"{path}.{key}".lstrip("."))]
+                for line in differences(ours.get(key), theirs.get(key),
+                                        f"{path}.{key}".lstrip("."))]
     if isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
         return [line for i, (a, b) in enumerate(zip(ours, theirs, strict=True))
                 for line in differences(a, b, f"{path}[{i}]")]
@@ -109,12 +110,14 @@ def differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
 
 def test_normalising_keeps_what_differs() -> None:
     """The comparison itself: our labels and server fields go, a real difference stays."""
-    ours = {"kind": "Deployment", "metadata": {"name": "a", "uid": "1", "labels": {MANAGED_BY: "x"}},
+    ours = {"kind": "Deployment",
+            "metadata": {"name": "a", "uid": "1", "labels": {MANAGED_BY: "x"}},
             "spec": {"selector": {"matchLabels": {"app": "a", NODE_INSTANCE: "i"}}, "replicas": 2}}
     theirs = {"kind": "Deployment", "metadata": {"name": "a", "uid": "2", "annotations": {
         "kubectl.kubernetes.io/last-applied-configuration": "{}"}},
         "spec": {"selector": {"matchLabels": {"app": "a"}}, "replicas": 3}}
-    assert differences(normalised(ours), normalised(theirs)) == ["spec.replicas: ours 2, kubectl's 3"]
+    assert differences(normalised(ours),
+                       normalised(theirs)) == ["spec.replicas: ours 2, kubectl's 3"]
 
 
 @pytest.mark.parametrize("manifest", MANIFESTS, ids=[p.stem for p in MANIFESTS])

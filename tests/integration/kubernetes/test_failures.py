@@ -47,10 +47,12 @@ def assert_nothing_recorded(deployment: LocalDeployment) -> None:
 
 @pytest.mark.parametrize("files, expected", [
     ([{"file": "resources/missing.yaml"}], "blueprint resource 'resources/missing.yaml' not found"),
-    ([{"file": "resources/malformed.yaml"}], "config_files[0] (file resources/malformed.yaml): malformed YAML"),
+    ([{"file": "resources/malformed.yaml"}],
+     "config_files[0] (file resources/malformed.yaml): malformed YAML"),
     ([{"file": "resources/web.yaml", "overrides": [{"path": "spec.nothing.replicas", "value": 2}]}],
      "['spec']['nothing']['replicas'] does not exist"),
-    ([{"file": "resources/web.yaml", "overrides": ["['spec']['replicas']=__import__('os').system('id')"]}],
+    ([{"file": "resources/web.yaml",
+       "overrides": ["['spec']['replicas']=__import__('os').system('id')"]}],
      "the value must be a literal"),
     ([{"file": "resources/web.yaml", "overrides": ["['spec'].update({'replicas': 2})"]}],
      "must be exactly one assignment"),
@@ -98,12 +100,14 @@ def test_a_claim_naming_its_class_by_the_beta_annotation_fails_naming_it(
                          "selector": {"matchLabels": {"app": "beta"}},
                          "template": deployment_config("beta")["spec"]["template"],
                          "volumeClaimTemplates": [{
-                             "metadata": {"name": "data", "annotations": {annotation: "no-such-class"}},
+                             "metadata": {"name": "data",
+                                          "annotations": {annotation: "no-such-class"}},
                              "spec": {"accessModes": ["ReadWriteOnce"],
                                       "resources": {"requests": {"storage": "1Mi"}}}}]}}
     stateful["spec"]["template"]["metadata"]["labels"] = {"app": "beta"}
     error, deployment = failed_install(capsys, no_leftovers, timeout=60, config=stateful)
-    assert f"StorageClass 'no-such-class' (its annotation {annotation}) does not exist" in error, error
+    assert (f"StorageClass 'no-such-class' (its annotation {annotation}) does not "
+            "exist" in error), error
     assert "gave up waiting" not in error
     assert_nothing_recorded(deployment)
 
@@ -111,7 +115,8 @@ def test_a_claim_naming_its_class_by_the_beta_annotation_fails_naming_it(
 def test_crash_loop_fails_with_the_last_log_lines(
         capsys: pytest.CaptureFixture[str], no_leftovers: str) -> None:
     error, deployment = failed_install(
-        capsys, no_leftovers, config=deployment_config("crasher", command="echo boom-$((6*7)); exit 3"))
+        capsys, no_leftovers,
+        config=deployment_config("crasher", command="echo boom-$((6*7)); exit 3"))
     assert "CrashLoopBackOff" in error
     assert "last log lines of container main" in error and "boom-42" in error
     assert "gave up waiting" not in error
@@ -139,7 +144,8 @@ def test_wrong_ca_fails_tls_verification(capsys: pytest.CaptureFixture[str], no_
                                          tmp_path: Path) -> None:
     ca = tmp_path / "other-ca.crt"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=not-the-cluster-ca", "-keyout", str(tmp_path / "k"), "-out", str(ca)],
+                    "-subj", "/CN=not-the-cluster-ca", "-keyout", str(tmp_path / "k"), "-out",
+                    str(ca)],
                    check=True, capture_output=True)
     error, _ = failed_install(capsys, no_leftovers, api={**API, "ca_file": str(ca)},
                                  config=deployment_config("never"))

@@ -50,7 +50,8 @@ def test_a_field_the_cluster_would_drop_is_refused_before_anything_is_applied(
     assert f"{where}: Service default/fv-web: unknown field spec.ipFamily" in output, output[-3000:]
     assert f"{where}: Job default/fv-indexed: unknown field spec.completionMode" in output
     assert "Kubernetes v1.20.2" in output and "field_validation: warn" in output
-    assert output.count("Task started 'cloudify_kubernetes.tasks.microservice_start'") == 1  # not retried
+    # not retried
+    assert output.count("Task started 'cloudify_kubernetes.tasks.microservice_start'") == 1
     assert len(list(schema_cache.iterdir())) == 1  # kept for the next operation
     assert clusters.kubectl("get", "configmap", "fv-settings", check=False).returncode != 0
 
@@ -110,7 +111,8 @@ def gadget_crd() -> Iterator[None]:
     clusters.kubectl("wait", "--for=condition=Established", "--timeout=30s",
                      "crd/fvgadgets.fv.example.com")
     deadline = time.monotonic() + 20  # its schema reaches /openapi/v2 a moment later
-    while "fvgadget" not in clusters.kubectl("explain", "fvgadget.spec", check=False).stdout.lower():
+    while "fvgadget" not in clusters.kubectl("explain", "fvgadget.spec",
+                                             check=False).stdout.lower():
         assert time.monotonic() < deadline, "the CRD's schema was never published"
         time.sleep(0.5)
     yield

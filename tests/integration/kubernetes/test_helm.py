@@ -137,7 +137,8 @@ def kill_when(run: subprocess.Popen[str], name: str, status: str) -> None:
     in `status` and that pod runs: what a killed worker leaves. (This kubelet takes up to a
     minute to remove a pod whose container never ran; one that runs goes in seconds.)"""
     def not_yet() -> list[str]:
-        pods = json.loads(clusters.kubectl("get", "pods", "-l", f"app.kubernetes.io/instance={name}",
+        pods = json.loads(clusters.kubectl("get", "pods", "-l",
+                                           f"app.kubernetes.io/instance={name}",
                                            "-o", "json").stdout)["items"]
         unready = [c for pod in pods for c in pod["status"].get("containerStatuses") or []
                    if "running" in (c.get("state") or {}) and not c.get("ready")]
@@ -159,7 +160,8 @@ def release_status(name: str) -> str:
 
 
 def labels_of(target: LocalDeployment) -> str:
-    """The ownership labels the HelmRelease's instance puts on its release, as --labels takes them."""
+    """The ownership labels the HelmRelease's instance puts on its release, as --labels takes
+    them."""
     (instance,) = target.instances("web")
     return (f"app.kubernetes.io/managed-by=cloudify-vnf-suite,cloudify.co/deployment={target.name},"
             f"cloudify.co/node-instance={instance.id}")
@@ -227,7 +229,8 @@ def test_a_chart_installs_until_ready_reruns_heals_and_uninstalls_until_gone(
     removed = time.monotonic() - start
     assert release_leftovers(release) == []  # gone when uninstall ends, not eventually
     assert "objects" not in target.runtime_properties("web")
-    print(f"\nhelm release: install until ready {installed:.1f}s, uninstall until gone {removed:.1f}s")
+    print(f"\nhelm release: install until ready {installed:.1f}s, uninstall until gone "
+          f"{removed:.1f}s")
 
 
 def test_a_crash_looping_chart_fails_fast_naming_it_and_leaves_nothing(
@@ -241,7 +244,8 @@ def test_a_crash_looping_chart_fails_fast_naming_it_and_leaves_nothing(
     assert release_leftovers(release) == []
     assert "objects" not in target.runtime_properties("web")
     # the reason is logged before the clean-up waits for the pods to go
-    reported = logged_at(output, f"release {release} failed: ") - logged_at(output, "helm upgrade --install")
+    reported = logged_at(output, f"release {release} failed: ") - logged_at(output, "helm upgrade "
+                                                                                    "--install")
     assert reported < 30, reported  # benchmarks.helm_compare measures it (about 10 s)
     print(f"\ncrash loop: reason logged {reported:.1f}s after helm applied, install failed and "
           f"cleaned up after {took:.1f}s (timeout 300s)")
@@ -266,18 +270,21 @@ def test_values_the_schema_refuses_fail_naming_the_value(
 def test_a_missing_helm_fails_at_once(release: str, capsys: pytest.CaptureFixture[str]) -> None:
     error, _, took, _ = failed_install(capsys, release, helm="/nonexistent/helm")
     assert "Task failed 'cloudify_kubernetes.tasks_helm.helm_create'" in error  # before anything
-    assert "helm binary '/nonexistent/helm' (from properties.helm) is not an executable file" in error
+    assert ("helm binary '/nonexistent/helm' (from properties.helm) is not an executable "
+            "file" in error)
     assert "scripts/local-clusters up installs helm 4.1.4" in error
     assert took < 15, took
 
 
-def test_an_ssh_master_is_refused_saying_why(release: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_ssh_master_is_refused_saying_why(release: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     inputs = {"api": {}, "ssh": LOCAL_SSH}
     target = LocalDeployment(BLUEPRINT, {"release_name": release, **inputs}, retries=0)
     with pytest.raises(WorkflowFailed):
         target.install()
     output = capsys.readouterr().out
-    assert "a HelmRelease needs the Master's api connection: helm talks to the API server itself" in output
+    assert ("a HelmRelease needs the Master's api connection: helm talks to the API server "
+            "itself" in output)
     assert release_leftovers(release) == []
 
 
@@ -544,7 +551,8 @@ def write_chart_with_subchart_and_hook(root: Path, group: str) -> Path:
         "apiVersion: v2\nname: parent\nversion: 0.1.0\n"
         "dependencies:\n  - name: child\n    version: 0.1.0\n")
     (parent / "values.yaml").write_text("hookFails: false\n")
-    (parent / "charts" / "child" / "Chart.yaml").write_text("apiVersion: v2\nname: child\nversion: 0.1.0\n")
+    (parent / "charts" / "child" / "Chart.yaml").write_text("apiVersion: v2\nname: child\nversion: "
+                                                            "0.1.0\n")
     for folder, name in ((parent, "parent"), (parent / "charts" / "child", "child")):
         (folder / "templates" / "configmap.yaml").write_text(
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
@@ -565,7 +573,8 @@ def write_chart_with_subchart_and_hook(root: Path, group: str) -> Path:
 
 
 def hook_jobs(release: str) -> list[str]:
-    listed = json.loads(clusters.kubectl("get", "jobs", "-l", f"app.kubernetes.io/instance={release}",
+    listed = json.loads(clusters.kubectl("get", "jobs", "-l",
+                                         f"app.kubernetes.io/instance={release}",
                                          "-o", "json").stdout)
     return [f"Job/{i['metadata']['name']}" for i in listed["items"]]
 
@@ -576,14 +585,16 @@ def test_a_subchart_and_a_crd_install_with_their_parent_and_a_failing_hook_is_na
     chart = str(write_chart_with_subchart_and_hook(tmp_path, group))
     try:
         error, _, took, _ = failed_install(capsys, release, chart=chart, set={"hookFails": True})
-        assert "node 'web'" in error and "pre-install" in error and f"{release}-setup" in error, error
+        assert ("node 'web'" in error and "pre-install" in error
+                and f"{release}-setup" in error), error
         assert release_status(release) == "none"
         # the hook's Job goes with helm's hook-failed policy; its pod by the garbage collector
         clusters.wait_gone(lambda: release_leftovers(release) + hook_jobs(release), timeout=30)
         assert took < 60, took
         target = deployment(release, chart=chart)
         target.install()  # the CRD of crds/ first, then the Widget of the templates
-        made = sorted(f"{o['kind']}/{o['name']}" for o in target.runtime_properties("web")["objects"])
+        made = sorted(f"{o['kind']}/{o['name']}"
+                      for o in target.runtime_properties("web")["objects"])
         assert made == [f"ConfigMap/{release}-child", f"ConfigMap/{release}-parent",
                         f"Widget/{release}-widget"], made
         widget = json.loads(clusters.kubectl("get", f"widgets.{group}", f"{release}-widget",

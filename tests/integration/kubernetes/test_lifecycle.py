@@ -70,15 +70,18 @@ def test_status_heal_drift_and_update_in_place(cfy: CfyCli, no_leftovers: str,
         record_property("heal_s", round(time.monotonic() - started, 1))
         assert "1 object(s) to re-apply, 2 healthy left untouched" in healed.output
         assert live("secret", "lc-secret") is not None
-        assert (uid("service", "web-lc"), uid("deployment", "web-lc")) == (service_uid, deployment_uid)
+        assert (uid("service", "web-lc"), uid("deployment", "web-lc")) == (service_uid,
+                                                                           deployment_uid)
         cfy.execute("check_status", dep).check()
 
-        kubectl("patch", "secret", "lc-secret", "-p", json.dumps({"stringData": {"password": "manual"}}))
+        kubectl("patch", "secret", "lc-secret", "-p",
+                json.dumps({"stringData": {"password": "manual"}}))
         kubectl("set", "env", "deployment/web-lc", "-c", "web", "VERSION=manual")
         drifted = cfy.execute("check_drift", dep).check()
         drift = instance(cfy, dep)[0]["system_properties"]["configuration_drift"]["result"]
         assert drift == ["Secret default/lc-secret: data.password: differs",
-                         "Deployment default/web-lc: spec.template.spec.containers[0].env[1].value: differs"]
+                         "Deployment default/web-lc: "
+                         "spec.template.spec.containers[0].env[1].value: differs"]
         assert PASSWORD not in drifted.output and "manual" not in json.dumps(drift)
 
         kubectl("rollout", "status", "deployment/web-lc", "--timeout=60s")
@@ -86,7 +89,8 @@ def test_status_heal_drift_and_update_in_place(cfy: CfyCli, no_leftovers: str,
         with Watch(ready_replicas("web-lc")) as watch:
             run_update(cfy, dep, env={"VERSION": "2"}, overrides=[
                 {"kind": "Deployment", "name": "web-lc", "path": "spec.replicas", "value": 2},
-                {"kind": "Deployment", "name": "web-lc", "path": "spec.template.spec.containers.0.image",
+                {"kind": "Deployment", "name": "web-lc",
+                 "path": "spec.template.spec.containers.0.image",
                  "value": "docker.io/local/busybox:1"}]).check()
         record_property("update_s", round(time.monotonic() - started, 1))
         record_property("update_min_ready_replicas", watch.minimum)
@@ -96,18 +100,21 @@ def test_status_heal_drift_and_update_in_place(cfy: CfyCli, no_leftovers: str,
         web = live("deployment", "web-lc")
         assert web is not None and web["metadata"]["uid"] == deployment_uid
         container = web["spec"]["template"]["spec"]["containers"][0]
-        assert container["image"] == "docker.io/local/busybox:1" and web["status"]["readyReplicas"] == 2
+        assert (container["image"] == "docker.io/local/busybox:1" and web["status"]["readyReplicas"]
+                == 2)
         assert {"name": "VERSION", "value": "2"} in container["env"]
         cfy.execute("check_drift", dep).check()
         assert instance(cfy, dep)[0]["system_properties"]["configuration_drift"]["result"] == []
 
         broken = run_update(cfy, dep, overrides=[
-            {"kind": "Deployment", "name": "web-lc", "path": "spec.template.spec.containers.0.image",
+            {"kind": "Deployment", "name": "web-lc",
+             "path": "spec.template.spec.containers.0.image",
              "value": "local/does-not-exist:1"}])
         assert broken.returncode != 0 and "ErrImageNeverPull" in broken.output
         web = live("deployment", "web-lc")
         assert web is not None and web["metadata"]["uid"] == deployment_uid
-        assert web["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/local/busybox:1"
+        assert (web["spec"]["template"]["spec"]["containers"][0]["image"]
+                == "docker.io/local/busybox:1")
         assert web["status"].get("readyReplicas") == 2
         cfy.execute("check_status", dep).check()
     finally:
@@ -132,21 +139,25 @@ def test_several_instances_own_distinct_objects(cfy: CfyCli, no_leftovers: str) 
             assert env[0]["valueFrom"]["secretKeyRef"]["name"] == f"lc-secret{suffix}"
             assert web["spec"]["selector"]["matchLabels"]["cloudify.co/node-instance"] == item["id"]
             service = live("service", f"web-lc{suffix}")
-            assert service is not None and service["spec"]["selector"]["cloudify.co/node-instance"] == item["id"]
+            assert (service is not None and service["spec"]["selector"]["cloudify.co/node-instance"]
+                    == item["id"])
         assert live("deployment", "web-lc") is None
         cfy.execute("check_status", dep).check()
 
         kept, removed = instances
         kept_uids = {k: uid(k, f"{n}{kept['runtime_properties']['name_suffix']}")
-                     for k, n in (("deployment", "web-lc"), ("service", "web-lc"), ("secret", "lc-secret"))}
+                     for k, n in (("deployment", "web-lc"), ("service", "web-lc"),
+                                  ("secret", "lc-secret"))}
         for step in ("stop", "delete"):  # as scale in takes an instance down
             cfy.execute("execute_operation", dep, {
                 "operation": f"cloudify.interfaces.lifecycle.{step}",
                 "node_instance_ids": [removed["id"]]}).check()
         gone = removed["runtime_properties"]["name_suffix"]
-        for kind, name in (("deployment", "web-lc"), ("service", "web-lc"), ("secret", "lc-secret")):
+        for kind, name in (("deployment", "web-lc"), ("service", "web-lc"),
+                           ("secret", "lc-secret")):
             assert live(kind, f"{name}{gone}") is None
-            assert uid(kind, f"{name}{kept['runtime_properties']['name_suffix']}") == kept_uids[kind]
+            assert uid(kind,
+                       f"{name}{kept['runtime_properties']['name_suffix']}") == kept_uids[kind]
     finally:
         cfy.uninstall(dep).check()
 

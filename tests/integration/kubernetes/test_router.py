@@ -35,7 +35,8 @@ def test_interface() -> Iterator[str]:
     ip("link", "set", "cvnf-rt0", "up")
     ip("link", "set", "cvnf-rt1", "up")
     default_before = ip("route", "show", "default")
-    assert ROUTES[0].rsplit(".", 1)[0] not in ip("route", "show"), f"{ROUTES} are in use on this machine"
+    assert ROUTES[0].rsplit(".", 1)[0] not in ip("route",
+                                                 "show"), f"{ROUTES} are in use on this machine"
     try:
         yield "cvnf-rt0"
     finally:
@@ -50,7 +51,8 @@ def routes_via_test_interface() -> list[str]:
 
 def test_router_runs_privileged_on_the_router_node_with_its_routes(
         test_interface: str, no_leftovers: str) -> None:
-    deployment = LocalDeployment(BLUEPRINT, {"token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA),
+    deployment = LocalDeployment(BLUEPRINT,
+                                 {"token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA),
                                              "routes": ROUTES}, name=no_leftovers, retries=0)
     deployment.install()
     try:

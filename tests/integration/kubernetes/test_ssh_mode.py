@@ -32,13 +32,16 @@ def test_kubectl_over_ssh_installs_waits_reports_and_uninstalls(no_leftovers: st
     config = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
                "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}]
     deployment = LocalDeployment(BLUEPRINT, {
-        "ssh": SSH, "config_files": [{"file": "resources/web.yaml", "overrides": ["['spec']['replicas']=2"]}],
+        "ssh": SSH,
+        "config_files": [{"file": "resources/web.yaml", "overrides": ["['spec']['replicas']=2"]}],
         "config": config, "env": {"ROUTES": "203.0.113.0/24"}}, name=no_leftovers, retries=0)
     deployment.install()
     try:
         outputs = deployment.outputs()
-        assert outputs["info"]["mode"] == "ssh" and outputs["info"]["endpoint"].startswith("ssh://root@127.0.0.1:2222")
-        assert [(o["kind"], o["name"]) for o in outputs["objects"]] == [("Deployment", "web"), ("Service", "web")]
+        assert (outputs["info"]["mode"] == "ssh"
+                and outputs["info"]["endpoint"].startswith("ssh://root@127.0.0.1:2222"))
+        assert [(o["kind"], o["name"]) for o in outputs["objects"]] == [("Deployment", "web"),
+                                                                        ("Service", "web")]
         assert all(o["uid"] for o in outputs["objects"])
         assert len(outputs["pods"]) == 2 and all(p["pod_ip"] for p in outputs["pods"])
         live = kubectl("get", "deployment", "web", "-o", "jsonpath={.status.readyReplicas} "
@@ -63,7 +66,8 @@ def test_kubectl_over_ssh_reports_workload_failures(capsys: pytest.CaptureFixtur
 def test_unknown_host_key_is_refused(capsys: pytest.CaptureFixture[str], no_leftovers: str,
                                      tmp_path: Path) -> None:
     other = tmp_path / "known_hosts"
-    other.write_text("[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1ZNt0kSWUgHZ0e2m5YlMQ0Vh6bTqg5cx3pF2C8xXs\n")
+    other.write_text("[127.0.0.1]:2222 ssh-ed25519 "
+                     "AAAAC3NzaC1lZDI1NTE5AAAAIHx1ZNt0kSWUgHZ0e2m5YlMQ0Vh6bTqg5cx3pF2C8xXs\n")
     empty = tmp_path / "empty_known_hosts"
     empty.write_text("")
     for known_hosts, expected in ((other, "does not match"), (empty, "not found in known_hosts")):

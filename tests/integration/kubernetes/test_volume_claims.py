@@ -2,8 +2,9 @@
 CLI (local profile): they carry our ownership labels (the leak check lists them) and go with
 uninstall, leaving a claim that existed before in place; a StorageClass that does not exist
 fails the install at once naming it, and the rollback leaves no claim; keep_volume_claims
-keeps them; kubectl over SSH does the same. The cluster has no dynamic provisioner: each test makes a StorageClass without one
-and static hostPath volumes (clusters.static_storage), and removes them."""
+keeps them; kubectl over SSH does the same. The cluster has no dynamic provisioner: each test makes
+a StorageClass without one and static hostPath volumes (clusters.static_storage), and removes
+them."""
 from __future__ import annotations
 
 import json
@@ -47,7 +48,8 @@ def test_claims_carry_our_labels_and_go_with_uninstall(cfy: CfyCli, no_leftovers
     with clusters.static_storage(namespace, volumes=2) as storage_class:
         # made before install: the StatefulSet's replica 1 uses it; it is not ours
         clusters.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps({
-            "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data-store-1"},
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data-store-1"},
             "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": storage_class,
                      "resources": {"requests": {"storage": "16Mi"}}}}))
         cfy.install(BLUEPRINT, dep, inputs(namespace, storage_class, replicas=2)).check()
@@ -79,7 +81,8 @@ def test_a_missing_storage_class_fails_at_once_and_leaves_no_claim(
         elapsed = time.monotonic() - started
         assert failed.returncode != 0
         assert (f"PersistentVolumeClaim {namespace}/data-store-0: StorageClass '{missing}' "
-                "(its spec.storageClassName) does not exist") in failed.output, failed.output[-4000:]
+                "(its spec.storageClassName) does not "
+                "exist") in failed.output, failed.output[-4000:]
         assert "ProvisioningFailed" in failed.output  # the claim's events are in the evidence
         assert "gave up waiting" not in failed.output and elapsed < 100, elapsed
         assert f"deleting PersistentVolumeClaim {namespace}/data-store-0" in failed.output
@@ -91,7 +94,8 @@ def test_a_missing_storage_class_fails_at_once_and_leaves_no_claim(
 def test_keep_volume_claims_keeps_them(cfy: CfyCli, no_leftovers: str, namespace: str) -> None:
     dep = no_leftovers
     with clusters.static_storage(namespace, volumes=1) as storage_class:
-        cfy.install(BLUEPRINT, dep, inputs(namespace, storage_class, keep_volume_claims=True)).check()
+        cfy.install(BLUEPRINT, dep,
+                    inputs(namespace, storage_class, keep_volume_claims=True)).check()
         removed = cfy.uninstall(dep).check()
         assert (f"keep_volume_claims: leaving 1 PersistentVolumeClaim(s) in place: "
                 f"PersistentVolumeClaim {namespace}/data-store-0") in removed.output

@@ -26,7 +26,8 @@ RUN = uuid.uuid4().hex[:6]
 
 
 def config_map(name: str) -> list[dict[str, object]]:
-    return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "b"}}]
+    return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+             "data": {"a": "b"}}]
 
 
 # (name, blueprint, inputs, what the refusal must say)

@@ -26,15 +26,17 @@ def upstreams(on_manager: ManagerCfy, manager_deployment: str) -> Iterator[dict[
            "kubernetes_deployment": f"{manager_deployment}-k8s"}
     try:
         on_manager.install(SWARM_MANAGER, ids["swarm_deployment"])
-        on_manager.install(UPSTREAM, ids["kubernetes_deployment"], {"backend_ips": ["10.1.0.7", "10.1.0.8"]})
+        on_manager.install(UPSTREAM, ids["kubernetes_deployment"],
+                           {"backend_ips": ["10.1.0.7", "10.1.0.8"]})
         yield ids
     finally:
         for upstream in ids.values():
             on_manager.uninstall(upstream)
 
 
-def test_the_2016_blog_service_blueprint_runs_on_the_manager(on_manager: ManagerCfy, manager_deployment: str,
-                                                              upstreams: dict[str, str]) -> None:
+def test_the_2016_blog_service_blueprint_runs_on_the_manager(
+    on_manager: ManagerCfy, manager_deployment: str, upstreams: dict[str, str],
+) -> None:
     on_manager.install(BLOG, manager_deployment, {**upstreams, "published_port": 18133})
     (task,) = on_manager.outputs(manager_deployment)["service"]["tasks"]
     servers = container_env(task["container_id"])["SERVERS"]
@@ -46,23 +48,26 @@ def test_the_2016_blog_service_blueprint_runs_on_the_manager(on_manager: Manager
 
 def test_a_dsl_1_4_copy_of_the_swarm_cluster_example_installs_on_the_manager(
         on_manager: ManagerCfy, manager_deployment: str, tmp_path: Path) -> None:
-    blueprint = as_dsl(EXAMPLES / "swarm-cluster" / "blueprint.yaml", "1_4", tmp_path / "swarm-cluster")
+    blueprint = as_dsl(EXAMPLES / "swarm-cluster" / "blueprint.yaml", "1_4",
+                       tmp_path / "swarm-cluster")
     on_manager.install(blueprint, manager_deployment)
     assert on_manager.outputs(manager_deployment)["swarm_info"]["managers"]
 
 
-def test_an_unknown_operation_input_fails_the_install_naming_it(on_manager: ManagerCfy, manager_deployment: str,
-                                                                upstreams: dict[str, str],
-                                                                tmp_path: Path) -> None:
+def test_an_unknown_operation_input_fails_the_install_naming_it(
+    on_manager: ManagerCfy, manager_deployment: str, upstreams: dict[str, str], tmp_path: Path,
+) -> None:
     typo = tmp_path / "typo" / BLOG.name
     typo.parent.mkdir()
     typo.write_text(BLOG.read_text().replace("          inputs:\n            env:",
                                              "          inputs:\n            envv:"))
     with pytest.raises(CfyFailed):
         on_manager.install(typo, manager_deployment, {**upstreams, "published_port": 18134})
-    install = [e for e in on_manager.executions(manager_deployment) if e.workflow_id == "install"][-1]
+    install = [e for e in on_manager.executions(manager_deployment) if e.workflow_id
+               == "install"][-1]
     events = on_manager.events(install.id)
-    assert "unknown input(s) envv (it takes: env)" in events and "nginx_container" in events, events[-3000:]
+    assert ("unknown input(s) envv (it takes: env)" in events
+            and "nginx_container" in events), events[-3000:]
     assert not clusters.docker_leftovers(manager_deployment)
 
 

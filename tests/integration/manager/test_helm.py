@@ -44,7 +44,8 @@ def test_a_helm_binary_named_by_a_blueprint_is_refused_on_the_manager(
         on_manager: ManagerCfy, manager_deployment: str) -> None:
     events = failed_install_events(on_manager, manager_deployment, BLUEPRINT,
                                    {"api": LOCAL_API, "helm": "/bin/sh"})
-    assert "properties.helm: on a manager the helm binary is the administrator's" in events, events[-3000:]
+    assert ("properties.helm: on a manager the helm binary is the "
+            "administrator's" in events), events[-3000:]
     assert clusters.leftovers(manager_deployment) == []
 
 
@@ -78,11 +79,13 @@ def test_an_oci_chart_with_its_password_from_a_secret_installs_and_never_shows_i
         props = nodes["web"].runtime_properties
         assert (props["chart"], props["status"]) == ("web", "deployed")
         props = nodes["local"].runtime_properties
-        assert (props["release_name"], props["revision"], props["status"], props["helm_version"]) == (
+        assert (props["release_name"], props["revision"], props["status"],
+                props["helm_version"]) == (
             local, 1, "deployed", "v4.1.4")
         assert sorted(o["kind"] for o in props["objects"]) == ["ConfigMap", "Deployment", "Service"]
         assert "on-manager" not in str(props)  # values are never runtime properties
-        # a release's storage Secret carries the deployment's ownership labels: the leak check sees it
+        # a release's storage Secret carries the deployment's ownership labels: the leak check sees
+        # it
         assert any(item.startswith("Secret/default/sh.helm.release.v1.") for item in
                    clusters.leftovers(manager_deployment))
         install = [e for e in on_manager.executions(manager_deployment)
@@ -185,7 +188,8 @@ def test_day_two_of_a_release_on_the_manager(on_manager: ManagerCfy, manager_dep
         "allow_kwargs_override": True,
         "node_ids": ["web"]}))
     (web,) = instances(cli, dep, "web")
-    assert (web.runtime_properties["revision"], web.runtime_properties["chart_version"]) == (4, "0.1.0")
+    assert (web.runtime_properties["revision"],
+            web.runtime_properties["chart_version"]) == (4, "0.1.0")
     assert live_of("configmap", name)["data"]["index.html"] == "first"
 
     # a failing update (an image that is not there) rolls back: revision 4's pods still serve
@@ -272,7 +276,8 @@ def test_an_install_whose_mgmtworker_is_killed_finishes_when_it_is_started_again
     print(f"\nTIMING helm install: {time.monotonic() - start:.1f}s, of which "
           f"{time.monotonic() - killed:.1f}s from the kill")
     events = cli.events(install.id)
-    assert execution.status == "terminated", f"{execution.status}: {execution.error}\n{events[-3000:]}"
+    assert execution.status == "terminated", (f"{execution.status}: "
+                                              f"{execution.error}\n{events[-3000:]}")
     assert [e.id for e in cli.executions(dep) if e.workflow_id == "install"] == [install.id]
     assert events.count("Starting 'install' workflow execution") == 2, events[-3000:]
     assert f"helm upgrade --install {release} (chart resources/web-0.1.0.tgz) in namespace " \

@@ -40,5 +40,6 @@ def test_hybrid_chain_on_the_manager(manager_access: ManagerAccess, tmp_path: Pa
     for name in DEPLOYMENTS:
         assert not chain.manager.deployment_exists(chain.deployment(name))
         clusters.wait_gone(lambda n=name: clusters.leftovers(chain.deployment(n)), timeout=60)
-    routes = subprocess.run(["ip", "route", "show", subnet], capture_output=True, text=True, check=True)
+    routes = subprocess.run(["ip", "route", "show", subnet], capture_output=True, text=True,
+                            check=True)
     assert routes.stdout.strip() == ""

@@ -38,7 +38,8 @@ def timed(what: str, action: Callable[[], Any]) -> Any:
 
 def k8s_ready() -> int:
     result = clusters.kubectl("get", "deployment", "web-lc", "-o", "json", check=False)
-    return int(json.loads(result.stdout).get("status", {}).get("readyReplicas") or 0) if result.returncode == 0 else 0
+    return int(json.loads(result.stdout).get("status", {}).get("readyReplicas")
+               or 0) if result.returncode == 0 else 0
 
 
 def swarm_running(service_name: str) -> int:
@@ -63,7 +64,8 @@ def update(cli: ManagerCfy, deployment_id: str, inputs: dict[str, Any], tmp_path
 
 
 def instances(cli: ManagerCfy, deployment_id: str, node: str) -> list[Any]:
-    return [i for i in cli.access.client().node_instances.list(deployment_id=deployment_id, node_id=node)
+    return [i for i in cli.access.client().node_instances.list(deployment_id=deployment_id,
+                                                               node_id=node)
             if i.state == "started"]
 
 
@@ -79,7 +81,8 @@ def k8s_app(on_manager: ManagerCfy, manager_deployment: str) -> Iterator[str]:
 def test_kubernetes_check_status_heal_and_drift(on_manager: ManagerCfy, k8s_app: str) -> None:
     cli = on_manager
     timed("k8s check_status (healthy)", lambda: cli.execute("check_status", k8s_app))
-    deployment_uid = clusters.kubectl("get", "deployment", "web-lc", "-o", "jsonpath={.metadata.uid}").stdout
+    deployment_uid = clusters.kubectl("get", "deployment", "web-lc", "-o",
+                                      "jsonpath={.metadata.uid}").stdout
     clusters.kubectl("delete", "secret", "lc-secret")
     with pytest.raises(CfyFailed):
         timed("k8s check_status (secret deleted)", lambda: cli.execute("check_status", k8s_app))
@@ -87,10 +90,12 @@ def test_kubernetes_check_status_heal_and_drift(on_manager: ManagerCfy, k8s_app:
     timed("k8s heal", lambda: cli.execute("heal", k8s_app))
     assert clusters.kubectl("get", "secret", "lc-secret", check=False).returncode == 0
     assert clusters.kubectl("get", "deployment", "web-lc", "-o",
-                            "jsonpath={.metadata.uid}").stdout == deployment_uid  # healthy: untouched
+                            # healthy: untouched
+                            "jsonpath={.metadata.uid}").stdout == deployment_uid
     cli.execute("check_status", k8s_app)
 
-    clusters.kubectl("patch", "secret", "lc-secret", "-p", '{"stringData": {"password": "changed-by-hand"}}')
+    clusters.kubectl("patch", "secret", "lc-secret", "-p",
+                     '{"stringData": {"password": "changed-by-hand"}}')
     timed("k8s check_drift", lambda: cli.execute("check_drift", k8s_app))
     (app,) = instances(cli, k8s_app, "app")
     drift = json.dumps(app.system_properties.get("configuration_drift"))
@@ -103,12 +108,15 @@ def test_kubernetes_check_status_heal_and_drift(on_manager: ManagerCfy, k8s_app:
 def test_kubernetes_update_in_place_and_failed_update(on_manager: ManagerCfy, k8s_app: str,
                                                       tmp_path: Path) -> None:
     cli = on_manager
-    before = clusters.kubectl("get", "deployment", "web-lc", "-o", "jsonpath={.metadata.uid}").stdout
+    before = clusters.kubectl("get", "deployment", "web-lc", "-o",
+                              "jsonpath={.metadata.uid}").stdout
     inputs = {"api": LOCAL_API, "password": PASSWORD, "replicas": 3, "version": "2",
               "image": "docker.io/local/busybox:1", "timeout": 120}
     with Watch(k8s_ready) as watch:
-        timed("k8s deployments update (replicas 2->3, env, image)", lambda: update(cli, k8s_app, inputs, tmp_path))
-    print(f"\nMEASURE k8s update: fewest ready replicas {watch.minimum} over {len(watch.seen)} samples")
+        timed("k8s deployments update (replicas 2->3, env, image)",
+              lambda: update(cli, k8s_app, inputs, tmp_path))
+    print(f"\nMEASURE k8s update: fewest ready replicas {watch.minimum} over {len(watch.seen)} "
+          "samples")
     assert watch.minimum >= 2
     live = json.loads(clusters.kubectl("get", "deployment", "web-lc", "-o", "json").stdout)
     assert live["metadata"]["uid"] == before  # in place, not reinstalled
@@ -138,14 +146,16 @@ def test_kubernetes_update_in_place_and_failed_update(on_manager: ManagerCfy, k8
 def test_kubernetes_scale_out_and_in(on_manager: ManagerCfy, k8s_app: str) -> None:
     cli = on_manager
     first = {o["name"] for o in instances(cli, k8s_app, "app")[0].runtime_properties["objects"]}
-    timed("k8s scale +1", lambda: cli.execute("scale", k8s_app, {"scalable_entity_name": "app", "delta": 1}))
+    timed("k8s scale +1",
+          lambda: cli.execute("scale", k8s_app, {"scalable_entity_name": "app", "delta": 1}))
     both = instances(cli, k8s_app, "app")
     assert len(both) == 2
     names = [{o["name"] for o in i.runtime_properties["objects"]} for i in both]
     assert first in names and not names[0] & names[1], names  # distinct objects
     for item in names[0] | names[1]:
         assert any(f"/{item}" in found for found in clusters.leftovers(k8s_app)), item
-    timed("k8s scale -1", lambda: cli.execute("scale", k8s_app, {"scalable_entity_name": "app", "delta": -1}))
+    timed("k8s scale -1",
+          lambda: cli.execute("scale", k8s_app, {"scalable_entity_name": "app", "delta": -1}))
     (kept,) = instances(cli, k8s_app, "app")
     kept_names = {o["name"] for o in kept.runtime_properties["objects"]}
     (removed,) = [n for n in names if n != kept_names]
@@ -173,7 +183,8 @@ def test_swarm_check_status_heal_and_drift(on_manager: ManagerCfy, swarm_app: st
     timed("swarm check_status (healthy)", lambda: cli.execute("check_status", swarm_app))
     clusters.docker_client().services.get(name).remove()
     with pytest.raises(CfyFailed):
-        timed("swarm check_status (service removed)", lambda: cli.execute("check_status", swarm_app))
+        timed("swarm check_status (service removed)",
+              lambda: cli.execute("check_status", swarm_app))
     assert name in events_of_last(cli, swarm_app, "check_status")
     timed("swarm heal", lambda: cli.execute("heal", swarm_app))
     clusters.wait_gone(lambda: [] if swarm_running(name) == 2 else ["not converged"], timeout=60)
@@ -201,7 +212,8 @@ def test_swarm_update_in_place_and_failed_update(on_manager: ManagerCfy, swarm_a
     with Watch(lambda: swarm_running(service["name"])) as watch:
         timed("swarm deployments update (replicas 2->3, env, image)",
               lambda: update(cli, swarm_app, inputs, tmp_path))
-    print(f"\nMEASURE swarm update: fewest running replicas {watch.minimum} over {len(watch.seen)} samples")
+    print(f"\nMEASURE swarm update: fewest running replicas {watch.minimum} over {len(watch.seen)} "
+          "samples")
     assert watch.minimum >= 2
     live = clusters.docker_client().services.get(service["name"])
     assert live.id == service["id"]  # in place, not reinstalled
@@ -229,14 +241,17 @@ def test_swarm_update_in_place_and_failed_update(on_manager: ManagerCfy, swarm_a
 def test_swarm_scale_out_and_in(on_manager: ManagerCfy, swarm_app: str) -> None:
     cli = on_manager
     first = service_of(cli, swarm_app)["name"]
-    timed("swarm scale +1", lambda: cli.execute("scale", swarm_app, {"scalable_entity_name": "app", "delta": 1}))
+    timed("swarm scale +1",
+          lambda: cli.execute("scale", swarm_app, {"scalable_entity_name": "app", "delta": 1}))
     containers = instances(cli, swarm_app, "app_container")
     names = sorted(c.runtime_properties["service"]["name"] for c in containers)
     assert len(names) == 2 and len(set(names)) == 2 and first in names, names
     for name in names:
         assert swarm_running(name) == 2
-    timed("swarm scale -1", lambda: cli.execute("scale", swarm_app, {"scalable_entity_name": "app", "delta": -1}))
-    (kept,) = [c.runtime_properties["service"]["name"] for c in instances(cli, swarm_app, "app_container")]
+    timed("swarm scale -1",
+          lambda: cli.execute("scale", swarm_app, {"scalable_entity_name": "app", "delta": -1}))
+    (kept,) = [c.runtime_properties["service"]["name"]
+               for c in instances(cli, swarm_app, "app_container")]
     (removed,) = [n for n in names if n != kept]
     assert swarm_running(kept) == 2
     assert removed not in [s.name for s in clusters.docker_client().services.list()]

@@ -29,14 +29,16 @@ CONFIG_MAP = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "po
 
 def manager_keys() -> list[str]:
     data = json.loads(MANAGER_FILE.read_text())
-    return [str(data[key]) for key in ("secret_key", "hash_salt", "encryption_key") if data.get(key)]
+    return [str(data[key]) for key in ("secret_key", "hash_salt", "encryption_key")
+            if data.get(key)]
 
 
 def assert_refused(events: str, field: str, path: str = str(MANAGER_FILE)) -> None:
     assert f"{field}: '{path}'" in events, events[-3000:]
     assert "is a file of the manager's own host, outside the blueprint" in events
     assert "CLOUDIFY_VNF_ALLOWED_DIRS" in events
-    assert not [key for key in manager_keys() if key in events], "the manager's keys are in the events"
+    assert not [key for key in manager_keys()
+                if key in events], "the manager's keys are in the events"
 
 
 def test_a_swarm_secret_from_a_manager_file_is_refused_and_nothing_is_made(
@@ -62,7 +64,8 @@ def test_a_swarm_config_dotted_out_of_the_allowed_directory_is_refused(
 
 def test_a_kubernetes_token_file_from_a_manager_file_is_refused_and_nothing_is_made(
         on_manager: ManagerCfy, manager_deployment: str) -> None:
-    api = {"host": "https://127.0.0.1:6443", "token_file": str(MANAGER_FILE), "ca_file": str(K8S_CA)}
+    api = {"host": "https://127.0.0.1:6443", "token_file": str(MANAGER_FILE),
+           "ca_file": str(K8S_CA)}
     events = failed_install_events(on_manager, manager_deployment, K8S_CONFIG,
                                    {"api": api, "config": CONFIG_MAP, "timeout": 30})
     assert_refused(events, "properties.api.token_file")
@@ -72,6 +75,7 @@ def test_a_kubernetes_token_file_from_a_manager_file_is_refused_and_nothing_is_m
 def test_an_absolute_compose_file_on_the_manager_is_refused_and_nothing_is_made(
         on_manager: ManagerCfy, manager_deployment: str) -> None:
     events = failed_install_events(on_manager, manager_deployment, HOST_FILES / "stack.yaml",
-                                   {"compose_file": str(MANAGER_FILE), "stack_name": manager_deployment})
+                                   {"compose_file": str(MANAGER_FILE),
+                                    "stack_name": manager_deployment})
     assert_refused(events, "properties.compose_file")
     assert clusters.docker_leftovers(manager_deployment) == []

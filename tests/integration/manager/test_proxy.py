@@ -73,7 +73,8 @@ def tenant_b(manager_access: ManagerAccess, suite_plugin: str,
         subprocess.run(["bash", str(ROOT / "scripts" / "real-manager"), "add-tenant", tenant, user],
                        input=password + "\n", text=True, check=True, capture_output=True)
     access = ManagerAccess(host=manager_access.host, port=manager_access.port,
-                           ca_cert=manager_access.ca_cert, password_file=manager_access.password_file,
+                           ca_cert=manager_access.ca_cert,
+                           password_file=manager_access.password_file,
                            tenant=TENANT_B)
     in_b = ManagerCfy(tmp_path_factory.mktemp("cfy-tenant-b"), access)
     name = unique("proxy-up-b")
@@ -100,7 +101,7 @@ def failure_of(deployment: LocalDeployment, capfd: pytest.CaptureFixture[str]) -
     return f"{error.value}\n{captured.out}\n{captured.err}"
 
 
-# ---- the proxy on the manager ---------------------------------------------------------------------
+# ---- the proxy on the manager --------------------------------------------------------------------
 
 def test_proxy_on_the_manager_reads_the_manager_it_runs_on(cli: ManagerCfy, upstream: str) -> None:
     name = unique("down-self")
@@ -124,7 +125,7 @@ def test_proxy_on_the_manager_names_a_missing_deployment_in_the_events(cli: Mana
         cli.uninstall(name)
 
 
-# ---- the proxy in-process, reaching the manager over https -----------------------------------------
+# ---- the proxy in-process, reaching the manager over https ---------------------------------------
 
 def test_token_and_ca_over_https(manager_access: ManagerAccess, upstream: str,
                                  capfd: pytest.CaptureFixture[str]) -> None:
@@ -222,7 +223,8 @@ def test_upstream_still_installing_is_waited_for(cli: ManagerCfy, manager_access
         assert f"gave up waiting for deployment '{name}'" in message
         assert "(its install to finish)" in message
         assert f"install of deployment '{name}' is started" in message
-        deployment = local_proxy(name, settings, timeout=120, inherit_outputs=["vm_info", "ready_at"])
+        deployment = local_proxy(name, settings, timeout=120,
+                                 inherit_outputs=["vm_info", "ready_at"])
         deployment.install()
         props = deployment.runtime_properties("kubernetes_proxy")
         assert props["ready_at"] and props["vm_info"]["ips"] == ["10.30.0.2", "10.30.0.3"]
@@ -292,7 +294,8 @@ def test_verify_off_warns_and_works(manager_access: ManagerAccess, upstream: str
 
 
 def test_refresh_picks_up_a_changed_output(cli: ManagerCfy, manager_access: ManagerAccess,
-                                           capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+                                           capfd: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
     name = unique("proxy-up-change")
     client = manager_access.client()
     try:
@@ -312,13 +315,14 @@ def test_refresh_picks_up_a_changed_output(cli: ManagerCfy, manager_access: Mana
         cli.uninstall(name)
 
 
-# ---- Cloudify's day-2 workflows on a proxy that runs on the manager ---------------------------------
+# ---- Cloudify's day-2 workflows on a proxy that runs on the manager ------------------------------
 
 def set_backend_ips(manager_access: ManagerAccess, deployment_id: str, ips: list[str]) -> None:
     """Change the upstream's vm_info output (its get_attribute reads this runtime property)."""
     client = manager_access.client()
     (backends,) = client.node_instances.list(deployment_id=deployment_id, node_id="backends")
-    client.node_instances.update(backends.id, runtime_properties={"ips": ips}, version=backends.version)
+    client.node_instances.update(backends.id, runtime_properties={"ips": ips},
+                                 version=backends.version)
 
 
 def test_day2_workflows_on_a_proxy_on_the_manager(cli: ManagerCfy, manager_access: ManagerAccess,
@@ -341,7 +345,8 @@ def test_day2_workflows_on_a_proxy_on_the_manager(cli: ManagerCfy, manager_acces
         assert "output 'vm_info' changed" in events and "10.20.0.9" not in events
         cli.execute("check_drift", down)
         (proxy,) = client.node_instances.list(deployment_id=down, node_id="kubernetes_proxy")
-        assert proxy.system_properties["configuration_drift"]["result"] == ["output 'vm_info' changed"]
+        assert proxy.system_properties["configuration_drift"]["result"] == ["output 'vm_info' "
+                                                                            "changed"]
         cli.execute("pull", down)
         assert cli.outputs(down)["proxied_ips"] == ["10.20.0.9"]
         cli.execute("check_status", down)
@@ -366,7 +371,7 @@ def test_day2_workflows_on_a_proxy_on_the_manager(cli: ManagerCfy, manager_acces
             cli.uninstall(name)
 
 
-# ---- capabilities ------------------------------------------------------------------------------------
+# ---- capabilities --------------------------------------------------------------------------------
 
 def test_capabilities_copied_on_the_manager_and_checked_by_day2_workflows(
         cli: ManagerCfy, manager_access: ManagerAccess) -> None:
@@ -392,7 +397,8 @@ def test_capabilities_copied_on_the_manager_and_checked_by_day2_workflows(
         cli.execute("check_drift", down)
         (proxy,) = manager_access.client().node_instances.list(deployment_id=down,
                                                                 node_id="kubernetes_proxy")
-        assert proxy.system_properties["configuration_drift"]["result"] == ["capability 'vm_info' changed"]
+        assert proxy.system_properties["configuration_drift"]["result"] == ["capability 'vm_info' "
+                                                                            "changed"]
         cli.execute("pull", down)
         (proxy,) = manager_access.client().node_instances.list(deployment_id=down,
                                                                 node_id="kubernetes_proxy")
@@ -431,7 +437,8 @@ def test_all_and_mapped_capabilities_over_https(manager_access: ManagerAccess, u
 def test_a_missing_capability_and_a_clash_fail_naming_them(
         manager_access: ManagerAccess, upstream: str, capfd: pytest.CaptureFixture[str]) -> None:
     settings = token_settings(manager_access)
-    message = failure_of(capab_proxy(upstream, settings, inherit_capabilities=["swarm_info"]), capfd)
+    message = failure_of(capab_proxy(upstream, settings, inherit_capabilities=["swarm_info"]),
+                         capfd)
     assert (f"inherit_capabilities: deployment '{upstream}' has no capability 'swarm_info'; its "
             "capabilities are: cluster_token, kubernetes_info, vm_info") in message
     message = failure_of(capab_proxy(upstream, settings, inherit_outputs=["vm_info"],
@@ -448,7 +455,8 @@ def test_kubernetes_info_capability_flows_from_k8s_cluster_into_a_service_on_the
     namespace = f"capab-{uuid.uuid4().hex[:6]}"
     clusters.kubectl("create", "namespace", namespace)
     try:
-        cli.install(BLUEPRINTS / "k8s-cluster" / "blueprint.yaml", cluster, {"namespace": namespace})
+        cli.install(BLUEPRINTS / "k8s-cluster" / "blueprint.yaml", cluster,
+                    {"namespace": namespace})
         capabilities = manager_access.client().deployments.capabilities.get(cluster)["capabilities"]
         assert capabilities["kubernetes_info"]["endpoint"] == "https://127.0.0.1:6443"
         cli.install(CAPAB_SERVICE, service, {"cluster_deployment": cluster, "namespace": namespace})

@@ -42,7 +42,8 @@ def stack_inputs(deployment: str, compose: str, **variables: str) -> dict[str, o
 def foreign_network() -> Iterator[str]:
     """An overlay network carrying another deployment's ownership labels (same tenant)."""
     name = f"reach-foreign-{RUN}"
-    labels = {"app.kubernetes.io/managed-by": "cloudify-vnf-suite", "cloudify.co/deployment": f"other-{RUN}",
+    labels = {"app.kubernetes.io/managed-by": "cloudify-vnf-suite",
+              "cloudify.co/deployment": f"other-{RUN}",
               "cloudify.co/node-instance": "stack_x1", "cloudify.co/tenant": "default_tenant"}
     client = clusters.docker_client()
     network = client.networks.create(name, driver="overlay", attachable=True, labels=labels)
@@ -71,11 +72,13 @@ def test_an_interpolated_config_path_to_a_manager_file_is_refused(
     assert manager_keys(), f"{MANAGER_FILE} holds no keys to look for"
     events = failed_install_events(on_manager, manager_deployment, BLUEPRINT, stack_inputs(
         manager_deployment, "manager-config.yaml", DIR=str(MANAGER_FILE.parent)))
-    field = "properties.compose_file (manager-config.yaml).configs.keys.file: '${DIR}/rest-security.conf'"
+    field = ("properties.compose_file (manager-config.yaml).configs.keys.file: "
+             "'${DIR}/rest-security.conf'")
     assert field in events, events[-3000:]
     assert "is a file of the manager's own host, outside the blueprint" in events
     assert "CLOUDIFY_VNF_ALLOWED_DIRS" in events
-    assert not [key for key in manager_keys() if key in events], "the manager's keys are in the events"
+    assert not [key for key in manager_keys()
+                if key in events], "the manager's keys are in the events"
     assert clusters.docker_leftovers(manager_deployment) == []
 
 
@@ -104,7 +107,8 @@ def test_an_external_network_of_another_deployment_is_refused(
     events = failed_install_events(on_manager, manager_deployment, BLUEPRINT, stack_inputs(
         manager_deployment, "external-network.yaml", NETWORK=foreign_network))
     # the name comes from a compose variable: named by the variable (its value is redacted too)
-    expected = ("properties.compose_file (external-network.yaml).networks.front: the external network "
+    expected = ("properties.compose_file (external-network.yaml).networks.front: the external "
+                "network "
                 f"'${{NETWORK}}' belongs to deployment other-{RUN} (tenant default_tenant)")
     assert expected in events, events[-3000:]
     assert clusters.docker_leftovers(manager_deployment) == []
@@ -137,7 +141,8 @@ def test_a_compose_variable_from_a_secret_is_not_in_a_validation_error(
     with cloudify_secrets(manager_access, {secret: value}):
         events = failed_install_events(
             on_manager, manager_deployment, REACH / "secret-variable.yaml",
-            {"compose_file": "resources/secret-replicas.yaml", "stack_name": f"r{manager_deployment[-6:]}",
+            {"compose_file": "resources/secret-replicas.yaml",
+             "stack_name": f"r{manager_deployment[-6:]}",
              "secret_name": secret})
     assert "services.web.deploy.replicas: '${REPLICAS}' is not an integer" in events, events[-3000:]
     assert value not in events

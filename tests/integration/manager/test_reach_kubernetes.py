@@ -30,7 +30,8 @@ ALLOWED = "https://127.0.0.1:6443"
 
 
 def config_map(name: str) -> list[dict[str, Any]]:
-    return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "b"}}]
+    return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+             "data": {"a": "b"}}]
 
 
 def kubeconfig(server: str, user: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +51,8 @@ def assert_refused(events: str, field: str, value: str) -> None:
 
 def test_an_api_host_on_another_port_of_the_manager_is_refused(
         on_manager: ManagerCfy, manager_deployment: str) -> None:
-    api = {"host": "https://127.0.0.1:6444", "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}
+    api = {"host": "https://127.0.0.1:6444", "token_file": str(K8S_TOKEN_FILE),
+           "ca_file": str(K8S_CA)}
     events = failed_install_events(on_manager, manager_deployment, K8S_CONFIG,
                                    {"api": api, "config": config_map("reach-host"), "timeout": 30})
     assert_refused(events, "properties.api.host", "https://127.0.0.1:6444")
@@ -103,7 +105,8 @@ def test_adopt_existing_of_another_deployments_object_is_refused(
         foreign_config_map: tuple[str, str]) -> None:
     name, other = foreign_config_map
     config = config_map(f"{manager_deployment}-mine") + [
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"owner": "me"}}]
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+         "data": {"owner": "me"}}]
     api = {"host": ALLOWED, "token_file": str(K8S_TOKEN_FILE), "ca_file": str(K8S_CA)}
     events = failed_install_events(on_manager, manager_deployment, K8S_CONFIG,
                                    {"api": api, "config": config, "adopt_existing": True,

@@ -73,7 +73,8 @@ def test_the_allowed_https_url_still_copies_the_outputs(
     outputs = on_manager.outputs(manager_deployment)
     assert outputs["proxied_ips"] == UPSTREAM_IPS and outputs["router_ips"] == UPSTREAM_IPS
     assert outputs["proxy_deployment"] == upstream
-    install = [e for e in on_manager.executions(manager_deployment) if e.workflow_id == "install"][-1]
+    install = [e for e in on_manager.executions(manager_deployment) if e.workflow_id
+               == "install"][-1]
     events = on_manager.events(install.id)
     assert f"from manager https://127.0.0.1:18443 (tenant {manager_access.tenant})" in events
     assert manager["token"] not in events

@@ -105,7 +105,8 @@ def test_a_microservice_refuses_an_endpoint_another_deployment_publishes(
         events = failed_install_events(on_manager, manager_deployment, PROXIED,
                                        {"upstream": upstream, "published_port": 18131})
         never_contacted(server)
-    assert_refused(events, "lb", "node 'cluster' runtime property cluster_info.endpoint.docker_host",
+    assert_refused(events, "lb",
+                   "node 'cluster' runtime property cluster_info.endpoint.docker_host",
                    "tcp://127.0.0.1:2375")
     assert clusters.docker_leftovers(manager_deployment) == []
 
@@ -128,14 +129,16 @@ def test_a_network_or_secret_of_another_deployment_is_not_used_by_name(
     client = clusters.docker_client()
     operators = client.networks.create(f"rs{run}-ops", driver="overlay", attachable=True)
     try:
-        on_manager.install(OBJECTS, owner, {"prefix": f"rs{run}a", "existing_network": operators.name,
+        on_manager.install(OBJECTS, owner,
+                           {"prefix": f"rs{run}a", "existing_network": operators.name,
                                             "secret_value": f"owner-secret-{run}"})
         owned = set(clusters.docker_leftovers(owner))
         assert {f"network/rs{run}a-net", f"secret/rs{run}a-secret"} <= owned, owned
 
         # a secret of `owner` by name (create: false) in a Microservice of another deployment
         events = failed_install_events(on_manager, manager_deployment, HOST_FILES,
-                                       {"secrets": [{"name": f"rs{run}a-secret", "target": "token"}]})
+                                       {"secrets": [{"name": f"rs{run}a-secret",
+                                                     "target": "token"}]})
         assert f"secret 'rs{run}a-secret' belongs to deployment {owner} (tenant default_tenant)" \
             in events, events[-3000:]
         assert clusters.docker_leftovers(manager_deployment) == []

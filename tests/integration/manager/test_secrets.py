@@ -182,9 +182,11 @@ def test_get_secret_values_install_and_never_show(cli: ManagerCfy, manager_acces
     live = clusters.kubectl("get", "secret", f"{installed.prefix}-secret", "-n", "default", "-o",
                             "jsonpath={.data.api_key}").stdout
     assert base64.b64decode(live).decode() == value["k8s"]  # get_secret resolved
-    service = next(item.split("/", 1)[1] for item in clusters.docker_leftovers(installed.deployment_id)
+    service = next(item.split("/", 1)[1]
+                   for item in clusters.docker_leftovers(installed.deployment_id)
                    if item.startswith("service/"))
-    env = clusters.docker_client().services.get(service).attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"]
+    env = (clusters.docker_client().services.get(service)
+           .attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"])
     assert f"API_KEY={value['env']}" in env
     seen = everything_kept(cli, manager_access, installed)
     assert "kubernetes reachable at ssh://root@127.0.0.1:2222" in seen  # the events are read
@@ -197,15 +199,19 @@ def test_drift_after_changes_by_hand_names_fields_without_values(
     hand_secret, hand_env = f"hand-secret-{RUN}-0b1d", f"hand-env-{RUN}-77aa"
     patch = json.dumps({"stringData": {"api_key": hand_secret}})
     clusters.kubectl("patch", "secret", f"{installed.prefix}-secret", "-n", "default", "-p", patch)
-    service = next(item.split("/", 1)[1] for item in clusters.docker_leftovers(installed.deployment_id)
+    service = next(item.split("/", 1)[1]
+                   for item in clusters.docker_leftovers(installed.deployment_id)
                    if item.startswith("service/"))
     subprocess.run(["docker", "service", "update", "--detach", "--env-add",
                     f"API_KEY={hand_env}", service], check=True, capture_output=True, timeout=120)
     cli.execute("check_drift", installed.deployment_id)
-    drift = [e for e in cli.executions(installed.deployment_id) if e.workflow_id == "check_drift"][-1]
+    drift = [e for e in cli.executions(installed.deployment_id) if e.workflow_id
+             == "check_drift"][-1]
     events = cli.events(drift.id)
-    assert f"Secret default/{installed.prefix}-secret: data.api_key: differs" in events, events[-3000:]
-    assert "TaskTemplate.ContainerSpec.Env.API_KEY" in events and "differs (value not shown)" in events
+    assert (f"Secret default/{installed.prefix}-secret: data.api_key: "
+            "differs" in events), events[-3000:]
+    assert ("TaskTemplate.ContainerSpec.Env.API_KEY" in events
+            and "differs (value not shown)" in events)
     seen = everything_kept(cli, manager_access, installed)
     assert not leaked([hand_secret, hand_env, *secret_values(installed)], seen)
 
@@ -229,7 +235,8 @@ def test_a_proxy_with_manager_empty_acts_as_its_execution_and_names_the_tenant(
     name = f"cross-tenant-{RUN}"
     try:
         with pytest.raises(CfyFailed):
-            in_tenant_b.install(DOWNSTREAM, name, {"upstream": installed.deployment_id, "timeout": 0})
+            in_tenant_b.install(DOWNSTREAM, name,
+                                {"upstream": installed.deployment_id, "timeout": 0})
         install = [e for e in in_tenant_b.executions(name) if e.workflow_id == "install"][-1]
         events = in_tenant_b.events(install.id)
         assert f"deployment '{installed.deployment_id}' does not exist" in events, events[-3000:]

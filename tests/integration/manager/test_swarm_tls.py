@@ -47,9 +47,11 @@ def cli(manager_access: ManagerAccess, suite_plugin: str,
 
 
 @pytest.fixture(scope="module")
-def engine(manager_access: ManagerAccess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(manager_access: ManagerAccess,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The TLS Engine and one Cloudify secret (tenant visibility) per PEM; deleted afterwards."""
-    # the one TLS Engine port the suite's manager allows (MANAGER_TLS_ENGINE_PORT, scripts/manager/common.sh)
+    # the one TLS Engine port the suite's manager allows (MANAGER_TLS_ENGINE_PORT,
+    # scripts/manager/common.sh)
     with tls_engine(tmp_path_factory.mktemp("swarm-tls-pki"), TLS_ENGINE_PORT) as (pki, forwarder):
         values = {"ca": pki.ca_pem, "wrong_ca": pki.wrong_ca_pem,
                   "client_cert": pki.client_cert_pem, "client_key": pki.client_key_pem}
@@ -103,8 +105,9 @@ def test_tls_from_secrets_installs_and_never_shows(cli: ManagerCfy, manager_acce
     assert not leaked(engine.pki, logs_since(sizes))
 
 
-def test_a_wrong_ca_secret_fails_once_and_leaves_nothing(cli: ManagerCfy, manager_access: ManagerAccess,
-                                                         engine: Engine) -> None:
+def test_a_wrong_ca_secret_fails_once_and_leaves_nothing(
+    cli: ManagerCfy, manager_access: ManagerAccess, engine: Engine,
+) -> None:
     name = f"swarm-tls-bad-{RUN}"
     sizes = log_sizes()
     try:
@@ -114,7 +117,8 @@ def test_a_wrong_ca_secret_fails_once_and_leaves_nothing(cli: ManagerCfy, manage
         events = cli.events(install.id)
         failed_tasks = [line for line in events.splitlines() if "Task failed '" in line]
         assert len(failed_tasks) == 1, events[-3000:]  # once: a handshake failure is not retried
-        assert "Task failed 'cloudify_swarm.tasks.manager_create' -> node 'swarm'" in failed_tasks[0]
+        assert ("Task failed 'cloudify_swarm.tasks.manager_create' -> node "
+                "'swarm'" in failed_tasks[0])
         assert "the TLS handshake failed" in failed_tasks[0]
         assert "certificate verify failed" in failed_tasks[0]
         assert "NonRecoverableError" in events

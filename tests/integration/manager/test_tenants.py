@@ -45,7 +45,8 @@ def other_tenant(manager_access: ManagerAccess, suite_plugin: str,
 
 
 @pytest.fixture
-def both(on_manager: ManagerCfy, other_tenant: ManagerCfy) -> Iterator[tuple[ManagerCfy, ManagerCfy]]:
+def both(on_manager: ManagerCfy,
+         other_tenant: ManagerCfy) -> Iterator[tuple[ManagerCfy, ManagerCfy]]:
     yield on_manager, other_tenant
     for cli in (other_tenant, on_manager):
         for deployment in (long_id("k8s"), long_id("swarm")):
@@ -91,7 +92,8 @@ def test_a_swarm_service_of_another_tenant_is_neither_used_nor_removed(
     deployment = long_id("swarm")
     first.install(SWARM_SERVICE, deployment, {"published_port": 18091})
     services = clusters.docker_client().services.list(filters={"label": f"{TENANT}=default_tenant"})
-    ours = [s for s in services if s.attrs["Spec"]["Labels"].get(DEPLOYMENT) == label_value(deployment)]
+    ours = [s for s in services if s.attrs["Spec"]["Labels"].get(DEPLOYMENT)
+            == label_value(deployment)]
     assert len(ours) == 1, [s.name for s in services]
     service_id = ours[0].id
 

@@ -40,10 +40,12 @@ def test_types_import_resolves_offline(on_manager: ManagerCfy, tmp_path: Path, d
         on_manager.run("blueprints", "delete", deployment_id)
 
 
-def test_unknown_types_version_fails_fast(on_manager: ManagerCfy, tmp_path: Path, deployment_id: str) -> None:
+def test_unknown_types_version_fails_fast(on_manager: ManagerCfy, tmp_path: Path,
+                                          deployment_id: str) -> None:
     start = time.monotonic()
     with pytest.raises(CfyFailed) as error:
-        on_manager.upload_blueprint(write(tmp_path, "http://cloudify.co/spec/cloudify/9.9.9/types.yaml"),
+        on_manager.upload_blueprint(write(tmp_path,
+                                          "http://cloudify.co/spec/cloudify/9.9.9/types.yaml"),
                                     deployment_id)
     assert time.monotonic() - start < 60
     assert "9.9.9" in str(error.value)

@@ -103,14 +103,17 @@ def test_all_named_and_mapped_capabilities(cfy: CfyCli, ids: tuple[str, str]) ->
     assert "cluster" not in instance(cfy, f"{down}-mapped", "router")["runtime_properties"]
 
 
-def test_a_named_capability_the_upstream_lacks_fails_at_once(cfy: CfyCli, ids: tuple[str, str]) -> None:
+def test_a_named_capability_the_upstream_lacks_fails_at_once(
+    cfy: CfyCli, ids: tuple[str, str],
+) -> None:
     up, down = ids
     cfy.install(UPSTREAM, up).check()
     result = install_down(cfy, down, up, inherit_capabilities=["swarm_info"])
     assert result.returncode != 0
     assert (f"inherit_capabilities: deployment '{up}' has no capability 'swarm_info'; its "
             "capabilities are: cluster_token, kubernetes_info, vm_info") in result.output
-    assert result.output.count("Task failed 'cloudify_proxy.tasks.proxy_create'") == 1  # not retried
+    # not retried
+    assert result.output.count("Task failed 'cloudify_proxy.tasks.proxy_create'") == 1
 
 
 def test_an_output_and_a_capability_in_one_property_with_different_values(
@@ -136,7 +139,8 @@ def test_check_status_drift_and_pull_cover_capabilities(cfy: CfyCli, ids: tuple[
     assert "1 copied output(s) and 2 copied capability(ies) are current" in passed.output
 
     cfy.uninstall(up).check()
-    cfy.install(UPSTREAM, up, {"master_host": "10.99.0.1", "api_token": "rotated-token-4567"}).check()
+    cfy.install(UPSTREAM, up,
+                {"master_host": "10.99.0.1", "api_token": "rotated-token-4567"}).check()
     stale = cfy.execute("check_status", down)
     assert stale.returncode != 0
     assert "capability 'cluster_token' changed" in stale.output

@@ -147,7 +147,8 @@ def test_failed_upstream_ends_a_running_wait(cfy: CfyCli, ids: tuple[str, str]) 
     assert "ended with status 'failed'" in result.output
     finished = proxy_timing.install_finished_at(upstream.output)
     print(f"\nfailure reaction: the waiting proxy failed "
-          f"{proxy_timing.delay_seconds(finished, proxy_timing.install_finished_at(result.output)):.3f}s "
+          f"""{proxy_timing.delay_seconds(finished,
+                                          proxy_timing.install_finished_at(result.output)):.3f}s """
           f"after the upstream install failed (timeout was 600 s)")
 
 

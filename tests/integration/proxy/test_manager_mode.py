@@ -22,7 +22,8 @@ OUTPUTS = {"vm_info": {"ips": ["10.20.0.2", "10.20.0.3"], "subnet": "10.20.0.0/2
 
 
 @pytest.fixture(params=["http", "https"])
-def manager(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[FakeManager, dict[str, Any]]]:
+def manager(request: pytest.FixtureRequest,
+            tmp_path: Path) -> Iterator[tuple[FakeManager, dict[str, Any]]]:
     """A fake manager and the `manager` property that reaches it (token + tenant)."""
     fake = FakeManager(tenant="vnf_tenant")
     tls = self_signed_cert(tmp_path) if request.param == "https" else None
@@ -34,7 +35,8 @@ def manager(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Fa
         yield fake, settings
 
 
-def proxy(name: str, settings: dict[str, Any], upstream: str = "up", **inputs: Any) -> LocalDeployment:
+def proxy(name: str, settings: dict[str, Any], upstream: str = "up",
+          **inputs: Any) -> LocalDeployment:
     return LocalDeployment(DOWNSTREAM, {"upstream": upstream, "manager": settings, **inputs},
                            name=name, retries=3, retry_interval=1)
 

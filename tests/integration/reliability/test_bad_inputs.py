@@ -42,7 +42,8 @@ def web(image: str = "local/busybox:1") -> dict[str, Any]:
                      "template": {"metadata": {"labels": {"app": "badin"}}, "spec": {
                          "terminationGracePeriodSeconds": 1,
                          "containers": [{"name": "main", "image": image, "imagePullPolicy": "Never",
-                                         "command": ["/bin/sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait"]}]}}}}
+                                         "command": ["/bin/sh", "-c",
+                                                     "trap 'exit 0' TERM; sleep 600 & wait"]}]}}}}
 
 
 def k8s(**inputs: Any) -> Callable[[Env], dict[str, Any]]:
@@ -50,7 +51,8 @@ def k8s(**inputs: Any) -> Callable[[Env], dict[str, Any]]:
 
 
 def k8s_api(**api: Any) -> Callable[[Env], dict[str, Any]]:
-    return lambda env: {"api": {**API, **{k: (v(env) if callable(v) else v) for k, v in api.items()}},
+    return lambda env: {"api": {**API,
+                                **{k: (v(env) if callable(v) else v) for k, v in api.items()}},
                         "config": web(), "timeout": 30}
 
 
@@ -58,7 +60,8 @@ def swarm(**inputs: Any) -> Callable[[Env], dict[str, Any]]:
     return lambda env: {"published_port": 18196, **inputs}
 
 
-def proxy(upstream: str = "up", manager: dict[str, Any] | None = None, **inputs: Any) -> Callable[[Env], dict[str, Any]]:
+def proxy(upstream: str = "up", manager: dict[str, Any] | None = None,
+          **inputs: Any) -> Callable[[Env], dict[str, Any]]:
     return lambda env: {"upstream": upstream, "timeout": 5,
                         "manager": {**env["manager"], **(manager or {})}, **inputs}
 
@@ -68,7 +71,8 @@ class Case:
     id: str
     blueprint: Path
     inputs: Callable[[Env], dict[str, Any]]
-    expected: tuple[str, ...]  # words the failed task's error must contain (node, field/file, cause)
+    # words the failed task's error must contain (node, field/file, cause)
+    expected: tuple[str, ...]
     retries: int = 1
     needs: tuple[str, ...] = field(default=())
     transient: bool = False  # a TransientError: retried `retries` times, then the install fails
@@ -83,15 +87,23 @@ CASES = [
          ("node 'app'", "config_files[0] (file resources/malformed.yaml)", "malformed YAML")),
     Case("k8s-descriptor-not-mapping", K8S, k8s(config=["just a string"]),
          ("node 'app'", "config", "mapping")),
-    Case("k8s-unknown-kind", K8S, k8s(config=[{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}]),
+    Case("k8s-unknown-kind", K8S, k8s(config=[{"apiVersion": "example.com/v1", "kind": "Widget",
+                                               "metadata": {"name": "w"}}]),
          ("node 'app'", "Widget", "unknown kind")),
-    Case("k8s-override-bad-path", K8S, k8s(config_files=[{"file": "resources/web.yaml", "overrides": [{"path": "spec.nothing.replicas", "value": 2}]}]),
+    Case("k8s-override-bad-path", K8S,
+         k8s(config_files=[{"file": "resources/web.yaml",
+                            "overrides": [{"path": "spec.nothing.replicas", "value": 2}]}]),
          ("node 'app'", "overrides", "['spec']['nothing']['replicas'] does not exist")),
-    Case("k8s-override-not-literal", K8S, k8s(config_files=[{"file": "resources/web.yaml", "overrides": ["['spec']['replicas']=__import__('os').system('id')"]}]),
+    Case("k8s-override-not-literal", K8S,
+         k8s(config_files=[{"file": "resources/web.yaml",
+                            "overrides": ["['spec']['replicas']=__import__('os').system('id')"]}]),
          ("node 'app'", "overrides", "the value must be a literal")),
-    Case("k8s-override-not-assignment", K8S, k8s(config_files=[{"file": "resources/web.yaml", "overrides": ["['spec'].update({'replicas': 2})"]}]),
+    Case("k8s-override-not-assignment", K8S,
+         k8s(config_files=[{"file": "resources/web.yaml",
+                            "overrides": ["['spec'].update({'replicas': 2})"]}]),
          ("node 'app'", "overrides", "must be exactly one assignment")),
-    Case("k8s-override-syntax", K8S, k8s(config_files=[{"file": "resources/web.yaml", "overrides": ["['spec']['replicas'=2"]}]),
+    Case("k8s-override-syntax", K8S,
+         k8s(config_files=[{"file": "resources/web.yaml", "overrides": ["['spec']['replicas'=2"]}]),
          ("node 'app'", "overrides")),
     Case("k8s-timeout-wrong-type", K8S, k8s(config=web(), timeout="soon"),
          ("node 'app'", "timeout")),
@@ -112,7 +124,9 @@ CASES = [
          ("node 'master'", "api.host")),
     Case("k8s-unreachable-endpoint", K8S, k8s_api(host="https://127.0.0.1:1"),
          ("node 'master'", "cannot reach the API server", "port=1"), transient=True),
-    Case("k8s-wrong-token", K8S, lambda env: {"api": {"host": API["host"], "ca_file": API["ca_file"], "token": "not-the-right-token"}, "config": web()},
+    Case("k8s-wrong-token", K8S,
+         lambda env: {"api": {"host": API["host"], "ca_file": API["ca_file"],
+                              "token": "not-the-right-token"}, "config": web()},
          ("node 'master'", "HTTP 401 unauthorized")),
     Case("k8s-missing-token-file", K8S, k8s_api(token_file="/nonexistent/token"),
          ("node 'master'", "/nonexistent/token")),
@@ -126,12 +140,16 @@ CASES = [
     # --- Swarm -----------------------------------------------------------------------------------
     Case("swarm-image-not-present", SWARM, swarm(image="local/does-not-exist:1"),
          ("node 'web_container'", "No such image: local/does-not-exist:1")),
-    Case("swarm-two-containers", TEST_BLUEPRINTS / "swarm-two-containers" / "blueprint.yaml", lambda env: {},
-         ("microservice 'web' already has container", "a Swarm service has exactly one container spec")),
+    Case("swarm-two-containers", TEST_BLUEPRINTS / "swarm-two-containers" / "blueprint.yaml",
+         lambda env: {},
+         ("microservice 'web' already has container",
+          "a Swarm service has exactly one container spec")),
     Case("swarm-port-taken", SWARM, swarm(published_port=TAKEN_PORT),
          ("node 'web_container'", str(TAKEN_PORT)), needs=("port_taken",)),
-    Case("swarm-unknown-nested-key", TEST_BLUEPRINTS / "swarm-bad-key" / "blueprint.yaml", lambda env: {},
-         ("node 'web'", "properties.resources.limits: unknown key 'memroy' (did you mean 'memory'?)")),
+    Case("swarm-unknown-nested-key", TEST_BLUEPRINTS / "swarm-bad-key" / "blueprint.yaml",
+         lambda env: {},
+         ("node 'web'",
+          "properties.resources.limits: unknown key 'memroy' (did you mean 'memory'?)")),
     Case("swarm-resources-not-mapping", SWARM, swarm(resources="64M"),
          ("node 'web'", "resources")),
     Case("swarm-memory-wrong-value", SWARM, swarm(resources={"limits": {"memory": "lots"}}),
@@ -167,28 +185,34 @@ CASES = [
 @pytest.fixture(scope="module")
 def fake_manager() -> Iterator[dict[str, Any]]:
     fake = FakeManager()
-    fake.add_deployment("up", {"vm_info": {"ips": ["10.30.0.2"]}, "kubernetes_url": "https://10.30.0.1:6443"})
+    fake.add_deployment("up", {"vm_info": {"ips": ["10.30.0.2"]},
+                               "kubernetes_url": "https://10.30.0.1:6443"})
     fake.end_execution(fake.start_execution("up"))
     fake.add_deployment("failed-up", {"vm_info": {}})
-    fake.end_execution(fake.start_execution("failed-up"), status="failed", error="boom: upstream task failed")
+    fake.end_execution(fake.start_execution("failed-up"), status="failed",
+                       error="boom: upstream task failed")
     with serving(fake) as port:
-        yield {"host": "127.0.0.1", "port": port, "protocol": "http", "token": fake.token, "tenant": fake.tenant}
+        yield {"host": "127.0.0.1", "port": port, "protocol": "http", "token": fake.token,
+               "tenant": fake.tenant}
 
 
 @pytest.fixture
-def env(request: pytest.FixtureRequest, fake_manager: dict[str, Any], tmp_path: Path) -> Iterator[Env]:
+def env(request: pytest.FixtureRequest, fake_manager: dict[str, Any],
+        tmp_path: Path) -> Iterator[Env]:
     case: Case = request.node.callspec.params["case"]
     values: Env = {"manager": fake_manager}
     listener = None
     if "other_ca" in case.needs:
         ca = tmp_path / "other-ca.crt"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-subj", "/CN=not-the-cluster-ca", "-keyout", str(tmp_path / "k"), "-out", str(ca)],
+                        "-subj", "/CN=not-the-cluster-ca", "-keyout", str(tmp_path / "k"), "-out",
+                        str(ca)],
                        check=True, capture_output=True)
         values["other_ca"] = str(ca)
     if "other_known_hosts" in case.needs:  # a well-formed key that is not the local master's
         other = tmp_path / "known_hosts"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")],
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                        str(tmp_path / "other")],
                        check=True, capture_output=True)
         key = (tmp_path / "other.pub").read_text().split()[:2]
         other.write_text(f"[127.0.0.1]:2222 {' '.join(key)}\n")
@@ -205,7 +229,8 @@ def env(request: pytest.FixtureRequest, fake_manager: dict[str, Any], tmp_path: 
             listener.close()
 
 
-def failure_text(deployment: LocalDeployment, capfd: pytest.CaptureFixture[str], attempts: int = 1) -> str:
+def failure_text(deployment: LocalDeployment, capfd: pytest.CaptureFixture[str],
+                 attempts: int = 1) -> str:
     """The failed task's error; asserts it was not retried (NonRecoverableError: with task
     retries allowed, a RecoverableError would have started the task again)."""
     capfd.readouterr()
@@ -218,17 +243,20 @@ def failure_text(deployment: LocalDeployment, capfd: pytest.CaptureFixture[str],
     where = failed[-1].split(" Task failed '")[0].rsplit("[", 1)[1]  # "instance.operation]"
     task = failed[-1].split("Task failed '")[1].split("'")[0]
     starts = [line for line in lines if f"[{where} Task started '{task}'" in line]
-    assert len(starts) == attempts, f"{task} started {len(starts)} times, expected {attempts}\n" + "\n".join(failed)
+    assert len(starts) == attempts, (f"{task} started {len(starts)} times, expected {attempts}\n"
+                                     + "\n".join(failed))
     return "\n".join(failed)
 
 
 def params() -> list[Any]:
-    return [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=c.xfail)] if c.xfail else [])
+    return [pytest.param(c, id=c.id,
+                         marks=[pytest.mark.xfail(strict=True, reason=c.xfail)] if c.xfail else [])
             for c in CASES]
 
 
 @pytest.mark.parametrize("case", params())
-def test_bad_input(case: Case, env: Env, deployment_id: str, capfd: pytest.CaptureFixture[str]) -> None:
+def test_bad_input(case: Case, env: Env, deployment_id: str,
+                   capfd: pytest.CaptureFixture[str]) -> None:
     deployment = LocalDeployment(case.blueprint, case.inputs(env), name=deployment_id,
                                  retries=case.retries, retry_interval=1)
     try:

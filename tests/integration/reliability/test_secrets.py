@@ -31,7 +31,8 @@ from tests.helpers.paths import (
 K8S = TEST_BLUEPRINTS / "k8s-config" / "blueprint.yaml"
 SWARM_OBJECTS = TEST_BLUEPRINTS / "swarm-objects" / "blueprint.yaml"
 PROXY = TEST_BLUEPRINTS / "proxy-downstream" / "blueprint.yaml"
-CONFIG = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "secrets-test"}, "data": {"a": "b"}}]
+CONFIG = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "secrets-test"},
+           "data": {"a": "b"}}]
 CLIENT_KEY = SSH_CLIENT_KEY
 SWARM_SECRET = "swarm-secret-value-5b1e0"
 MANAGER_PASSWORD = "manager-password-9c2d4"
@@ -47,7 +48,8 @@ def token() -> str:
 
 def key_lines() -> list[str]:
     """The private key's base64 body lines (a key leaked in part is still leaked)."""
-    return [line for line in CLIENT_KEY.read_text().splitlines() if line and "PRIVATE KEY" not in line]
+    return [line for line in CLIENT_KEY.read_text().splitlines() if line
+            and "PRIVATE KEY" not in line]
 
 
 def secret_data() -> list[str]:
@@ -75,7 +77,8 @@ class Case:
 
 CASES = [
     Case("k8s-inline-token-tls-off", K8S,
-         lambda env: {"api": {"host": "https://127.0.0.1:6443", "token": token(), "verify_tls": False},
+         lambda env: {"api": {"host": "https://127.0.0.1:6443", "token": token(),
+                              "verify_tls": False},
                       "config": CONFIG},
          lambda: [token()], warning="TLS verification is OFF for https://127.0.0.1:6443"),
     Case("k8s-kubeconfig-content", K8S,
@@ -90,7 +93,8 @@ CASES = [
                               "ca_file": str(K8S_CA)}, "config": [*CONFIG, SECRET_OBJECT]},
          secret_data),
     Case("k8s-ssh-inline-private-key", K8S,
-         lambda env: {"ssh": {"host": "127.0.0.1", "port": 2222, "private_key": CLIENT_KEY.read_text(),
+         lambda env: {"ssh": {"host": "127.0.0.1", "port": 2222,
+                              "private_key": CLIENT_KEY.read_text(),
                               "check_host_key": False, "kubectl": str(KUBECTL),
                               "kubeconfig": str(KUBECONFIG)}, "config": CONFIG},
          key_lines, warning="SSH host key checking is OFF for ssh://root@127.0.0.1:2222"),
@@ -121,7 +125,8 @@ def prepared(case: Case, deployment_id: str, tmp_path: Path) -> Iterator[dict[st
     with ExitStack() as stack:
         if "network" in case.prepare:
             client = stack.enter_context(closing(clusters.docker_client()))
-            network = client.networks.create(f"{env['prefix']}-pre", driver="overlay", attachable=True)
+            network = client.networks.create(f"{env['prefix']}-pre", driver="overlay",
+                                             attachable=True)
             stack.callback(network.remove)
             env["network"] = network.name
         if "manager" in case.prepare:
@@ -136,17 +141,20 @@ def prepared(case: Case, deployment_id: str, tmp_path: Path) -> Iterator[dict[st
 
 def everything_cfy_kept(cfy: CfyCli, deployment_id: str) -> str:
     """Logs under the cfy work dir, and every node instance (runtime properties included)."""
-    logs = [p.read_text(errors="replace") for p in (cfy.workdir / ".cloudify" / "logs").rglob("*") if p.is_file()]
+    logs = [p.read_text(errors="replace") for p in (cfy.workdir / ".cloudify" / "logs").rglob("*")
+            if p.is_file()]
     return "\n".join(logs) + json.dumps(cfy.node_instances(deployment_id))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_secrets_never_in_the_clear(case: Case, cfy: CfyCli, no_leftovers: str, tmp_path: Path) -> None:
+def test_secrets_never_in_the_clear(case: Case, cfy: CfyCli, no_leftovers: str,
+                                    tmp_path: Path) -> None:
     cfy.retries = 0
     with prepared(case, no_leftovers, tmp_path) as env:
         installed = cfy.install(case.blueprint, no_leftovers, case.inputs(env))
         if case.fails:
-            assert installed.returncode != 0 and case.fails in installed.output, installed.output[-3000:]
+            assert (installed.returncode != 0
+                    and case.fails in installed.output), installed.output[-3000:]
         else:
             installed.check()
         seen = installed.output + everything_cfy_kept(cfy, no_leftovers)

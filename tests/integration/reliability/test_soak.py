@@ -2,8 +2,9 @@
 through the real cfy CLI, with the chain proven and the leak check after every cycle; the
 Kubernetes upstream alternates between its descriptor and its Helm blueprint.
 
-`SOAK_CYCLES` sets the number of cycles (2 in CI: each is the chain test's whole cycle again); `scripts/soak` runs 20 and prints a line per
-cycle. Each cycle uses fresh deployment ids, so a leak from one cycle cannot hide in the next.
+`SOAK_CYCLES` sets the number of cycles (2 in CI: each is the chain test's whole cycle again);
+`scripts/soak` runs 20 and prints a line per cycle. Each cycle uses fresh deployment ids, so a leak
+from one cycle cannot hide in the next.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ pytestmark = [pytest.mark.soak, pytest.mark.usefixtures("swarm", "kube")]
 def test_soak_hybrid_example(tmp_path: Path) -> None:
     timings: list[str] = []
     for cycle in range(1, CYCLES + 1):
-        chain = Chain(tmp_path / f"cfy-{cycle}", prefix=f"soak{cycle}-{uuid.uuid4().hex[:4]}-", lb_port=18093,
+        chain = Chain(tmp_path / f"cfy-{cycle}", prefix=f"soak{cycle}-{uuid.uuid4().hex[:4]}-",
+                      lb_port=18093,
                       kubernetes=UPSTREAMS[(cycle - 1) % len(UPSTREAMS)])
         started = time.monotonic()
         try:

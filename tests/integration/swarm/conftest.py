@@ -11,6 +11,7 @@ from tests.helpers import clusters
 
 @pytest.fixture
 def no_leftovers(deployment_id: str) -> Iterator[str]:
-    """Yields the deployment id; after the test, asserts nothing with its labels is left on the Swarm."""
+    """Yields the deployment id; after the test, asserts nothing with its labels is left on the
+    Swarm."""
     yield deployment_id
     clusters.wait_gone(lambda: clusters.docker_leftovers(deployment_id), timeout=60)

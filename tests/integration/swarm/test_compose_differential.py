@@ -60,14 +60,16 @@ def corpus_folder() -> Path:
 def docker_deploy(path: Path, stack: str) -> subprocess.CompletedProcess[str]:
     # docker stack deploy reads no .env; ours does (docker compose's rule): give docker the
     # same variables through its environment, so both interpolate alike
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG")}
+    env = {k: v for k,
+           v in os.environ.items() if k in ("PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG")}
     env.update(dotenv_variables(ComposeFiles.local(str(path)).dotenv_text()))
     return subprocess.run(["docker", "stack", "deploy", "--resolve-image", "never", "--detach=true",
                            "-c", path.name, stack], cwd=path.parent, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
-def our_deploy(engine: Engine, path: Path, stack: str, owner: dict[str, str]) -> tuple[str | None, bool]:
+def our_deploy(engine: Engine, path: Path, stack: str, owner: dict[str, str]) -> tuple[str | None,
+                                                                                       bool]:
     """(None, True) when we deploy it, else (our error, whether it is a UserError: the clear
     refusal the issue asks for, naming the file and the field)."""
     try:
@@ -89,7 +91,8 @@ def deploy_when_ports_free(engine: Engine, path: Path, stack: str,
     pause, deadline = 0.5, time.monotonic() + 15
     while True:
         error, clear = our_deploy(engine, path, stack, owner)
-        if error is None or "is already in use by service" not in error or time.monotonic() > deadline:
+        if (error is None or "is already in use by service" not in error
+            or time.monotonic() > deadline):
             return error, clear
         stacks.remove_stack(engine, owner, LOG)
         time.sleep(pause)
@@ -101,7 +104,8 @@ def live_specs(stack: str) -> dict[str, dict[str, Any]]:
     try:
         networks = {n["Id"]: n["Name"] for n in client.api.networks()}
         found = client.api.services(filters={"label": f"{NAMESPACE}={stack}"})
-        return {s["Spec"]["Name"][len(stack) + 1:]: normalize(s["Spec"], stack, networks) for s in found}
+        return {s["Spec"]["Name"][len(stack) + 1:]: normalize(s["Spec"], stack, networks)
+                for s in found}
     finally:
         client.close()
 
@@ -201,14 +205,17 @@ def external_networks(path: Path) -> list[str]:
     return found
 
 
-def compare_file(engine: Engine, path: Path, deployment: str) -> tuple[bool, bool, list[str], str | None]:
+def compare_file(engine: Engine, path: Path, deployment: str) -> tuple[bool, bool, list[str],
+                                                                       str | None]:
     """(docker accepts, we accept, problems, our error). One stack at a time: both publish the
     same ports."""
     tag = uuid.uuid4().hex[:6]
     theirs, ours = f"dk{tag}", f"us{tag}"
     owner = ownership_labels(deployment, f"stack_{tag}")
     client = docker_client()
-    made = [client.networks.create(name, driver="overlay", labels=ownership_labels(deployment, "external")) for name in external_networks(path)
+    made = [client.networks.create(name, driver="overlay",
+                                   labels=ownership_labels(deployment, "external"))
+            for name in external_networks(path)
             if not client.networks.list(names=[name])]
     try:
         try:
@@ -227,7 +234,8 @@ def compare_file(engine: Engine, path: Path, deployment: str) -> tuple[bool, boo
         client.close()
     if docker.returncode != 0:
         if our_error is None:
-            return False, True, [f"docker refuses it ({docker.stderr.strip()[-300:]}), we accept it"], None
+            return False, True, [f"docker refuses it ({docker.stderr.strip()[-300:]}), we accept "
+                                 "it"], None
         if not clear or f"({path.name})" not in our_error:
             return False, False, [f"docker refuses it, we fail with no clear error (a UserError "
                                   f"naming the file): {our_error}"], our_error
@@ -235,7 +243,8 @@ def compare_file(engine: Engine, path: Path, deployment: str) -> tuple[bool, boo
     if our_error is not None:
         return True, False, [f"docker accepts it, we refuse it: {our_error}"], our_error
     if set(specs) != set(docker_specs):
-        return True, True, [f"services: ours {sorted(specs)}, docker's {sorted(docker_specs)}"], None
+        return True, True, [f"services: ours {sorted(specs)}, docker's "
+                            f"{sorted(docker_specs)}"], None
     return True, True, [f"{name}{d}" for name in sorted(specs)
                         for d in differences(specs[name], docker_specs[name])], None
 
@@ -260,7 +269,8 @@ def test_real_compose_files_deploy_as_docker_stack_deploy_does(no_leftovers: str
         print(f"  accepted by docker: {name}{'' if name in identical else ' (DIFFERENT)'}")
     # the record: one line per file (docker accepts, we accept, identical), beside the corpus
     (folder / "results.txt").write_text("".join(
-        f"{'yes' if d else 'no '} {'yes' if o else 'no '} {'yes' if f in identical else 'no '} {f}\n"
+        f"{'yes' if d else 'no '} {'yes' if o else 'no '} {'yes' if f in identical else 'no '} "
+        f"{f}\n"
         for f, (d, o, _) in results.items()))
     problems = [f"{name}: {p}" for name, (_, _, found) in results.items() for p in found]
     assert not problems, "\n".join(problems)
@@ -290,6 +300,7 @@ def test_parity_files_deploy_as_docker_stack_deploy_does(path: Path, no_leftover
         engine.close()
     assert not problems, "\n".join(problems)
     expected = re.search(r"^# refused at: (\S+)$", path.read_text(), re.M)
-    assert docker_ok is (expected is None), f"docker {'accepts' if docker_ok else 'refuses'} {path.name}"
+    assert docker_ok is (expected is None), (f"docker {'accepts' if docker_ok else 'refuses'} "
+                                             f"{path.name}")
     if expected:
         assert f"({path.name}).{expected.group(1)}: " in (our_error or ""), our_error

@@ -43,7 +43,8 @@ def test_scale_rejects_bad_replicas(no_leftovers: str, capfd: pytest.CaptureFixt
     deployment.install()
     try:
         message = task_failure(lambda: deployment.operation("app", SCALE, replicas=-1), capfd)
-        assert "node 'app'" in message and "inputs.replicas: expected a non-negative integer" in message
+        assert ("node 'app'" in message
+                and "inputs.replicas: expected a non-negative integer" in message)
     finally:
         deployment.uninstall()
 
@@ -97,8 +98,9 @@ def test_failed_update_is_reported(failure_action: str, no_leftovers: str,
     assert not docker_leftovers(no_leftovers)
 
 
-def test_global_mode_runs_one_task_per_node_and_cannot_scale(no_leftovers: str,
-                                                             capfd: pytest.CaptureFixture[str]) -> None:
+def test_global_mode_runs_one_task_per_node_and_cannot_scale(
+    no_leftovers: str, capfd: pytest.CaptureFixture[str],
+) -> None:
     deployment = LocalDeployment(BLUEPRINT, {"mode": "global", "replicas": 1}, name=no_leftovers,
                                  retries=0)
     deployment.install()

@@ -49,7 +49,8 @@ def port_taken() -> Iterator[int]:
 
 
 def test_image_missing_locally(no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
-    deployment = LocalDeployment(SERVICE, {"image": "local/does-not-exist:1", "published_port": 18096},
+    deployment = LocalDeployment(SERVICE,
+                                 {"image": "local/does-not-exist:1", "published_port": 18096},
                                  name=no_leftovers, retries=0)
     message = install_error(deployment, capfd)
     assert "node 'web_container'" in message
@@ -66,7 +67,8 @@ def test_two_containers_in_one_microservice(containment: str, no_leftovers: str,
     one (the Container's create claims, issue 25)."""
     blueprint = tmp_path / "blueprint.yaml"
     blueprint.write_text((TEST_BLUEPRINTS / "swarm-two-containers" / "blueprint.yaml").read_text()
-                         .replace("cloudify.swarm.relationships.contained_in_microservice", containment))
+                         .replace("cloudify.swarm.relationships.contained_in_microservice",
+                                  containment))
     deployment = LocalDeployment(blueprint, name=no_leftovers, retries=0)
     message = install_error(deployment, capfd)
     assert "microservice 'web' already has container" in message
@@ -77,8 +79,10 @@ def test_two_containers_in_one_microservice(containment: str, no_leftovers: str,
     assert not docker_leftovers(no_leftovers)
 
 
-def test_published_port_taken_by_a_host_process(port_taken: int, no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
-    deployment = LocalDeployment(SERVICE, {"published_port": port_taken}, name=no_leftovers, retries=0)
+def test_published_port_taken_by_a_host_process(port_taken: int, no_leftovers: str,
+                                                capfd: pytest.CaptureFixture[str]) -> None:
+    deployment = LocalDeployment(SERVICE, {"published_port": port_taken}, name=no_leftovers,
+                                 retries=0)
     message = install_error(deployment, capfd)
     assert "node 'web_container'" in message and str(port_taken) in message
     assert "address already in use" in message.lower() or "already allocated" in message
@@ -86,11 +90,13 @@ def test_published_port_taken_by_a_host_process(port_taken: int, no_leftovers: s
     deployment.uninstall()
 
 
-def test_published_port_taken_by_another_service(deployment_id: str, capfd: pytest.CaptureFixture[str]) -> None:
+def test_published_port_taken_by_another_service(deployment_id: str,
+                                                 capfd: pytest.CaptureFixture[str]) -> None:
     first = LocalDeployment(SERVICE, {"published_port": 18098}, name=f"{deployment_id}-a")
     first.install()
     try:
-        second = LocalDeployment(SERVICE, {"published_port": 18098}, name=f"{deployment_id}-b", retries=0)
+        second = LocalDeployment(SERVICE, {"published_port": 18098}, name=f"{deployment_id}-b",
+                                 retries=0)
         assert "host-mode port already in use" in install_error(second, capfd)
         assert not docker_leftovers(f"{deployment_id}-b")
         second.uninstall()
@@ -99,8 +105,11 @@ def test_published_port_taken_by_another_service(deployment_id: str, capfd: pyte
     assert not docker_leftovers(f"{deployment_id}-a")
 
 
-def test_unknown_nested_key_is_rejected_before_any_api_call(no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
-    message = failed_install(TEST_BLUEPRINTS / "swarm-bad-key" / "blueprint.yaml", {}, no_leftovers, capfd)
+def test_unknown_nested_key_is_rejected_before_any_api_call(
+    no_leftovers: str, capfd: pytest.CaptureFixture[str],
+) -> None:
+    message = failed_install(TEST_BLUEPRINTS / "swarm-bad-key" / "blueprint.yaml", {}, no_leftovers,
+                             capfd)
     assert "node 'web'" in message
     assert "properties.resources.limits: unknown key 'memroy' (did you mean 'memory'?)" in message
     client = docker_client()
@@ -114,7 +123,8 @@ def test_unknown_nested_key_is_rejected_before_any_api_call(no_leftovers: str, c
 def test_unknown_top_level_key_is_a_parse_error(tmp_path: Path) -> None:
     blueprint = tmp_path / "blueprint.yaml"
     text = (TEST_BLUEPRINTS / "swarm-service" / "blueprint.yaml").read_text()
-    blueprint.write_text(text.replace("      labels: {role: web}", "      replicaz: 2\n      labels: {role: web}"))
+    blueprint.write_text(text.replace("      labels: {role: web}",
+                                      "      replicaz: 2\n      labels: {role: web}"))
     with pytest.raises(DSLParsingException) as error:
         LocalDeployment(blueprint, {})
     assert "replicaz" in str(error.value) and "web" in str(error.value)

@@ -105,7 +105,8 @@ def test_check_status_drift_and_heal(cfy: CfyCli, no_leftovers: str) -> None:
         assert "created again" in healed.output
         live = inspect(name)
         assert live is not None and len(running_tasks(name)) == 2
-        assert cfy.outputs(no_leftovers)["service"]["id"] == live["ID"]  # the Microservice's copy too
+        # the Microservice's copy too
+        assert cfy.outputs(no_leftovers)["service"]["id"] == live["ID"]
         cfy.execute("check_status", no_leftovers).check()
     finally:
         cfy.uninstall(no_leftovers).check()
@@ -118,7 +119,9 @@ def watch_running(name: str, stop: threading.Event, seen: list[int]) -> None:
         time.sleep(0.1)
 
 
-def test_an_update_the_user_did_not_order_keeps_a_task_running(cfy: CfyCli, no_leftovers: str) -> None:
+def test_an_update_the_user_did_not_order_keeps_a_task_running(
+    cfy: CfyCli, no_leftovers: str,
+) -> None:
     """Issue 25: without an update_config order, an in-place update of a one-replica service
     starts the new task before stopping the old one (Swarm's own default, stop-first, left the
     service with no running task for about a second)."""
@@ -127,17 +130,20 @@ def test_an_update_the_user_did_not_order_keeps_a_task_running(cfy: CfyCli, no_l
         name = service_name(cfy, no_leftovers)
         set_properties(cfy, no_leftovers, "app", update_config={})
         operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.update", ["app"]).check()
-        set_properties(cfy, no_leftovers, "app_container", env={"GREETING": "again", "TOKEN": TOKEN})
+        set_properties(cfy, no_leftovers, "app_container",
+                       env={"GREETING": "again", "TOKEN": TOKEN})
         seen: list[int] = []
         stop = threading.Event()
         watcher = threading.Thread(target=watch_running, args=(name, stop, seen))
         watcher.start()
         try:
-            operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.update", ["app_container"]).check()
+            operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.update",
+                      ["app_container"]).check()
         finally:
             stop.set()
             watcher.join()
-        print(f"running tasks during the update: min {min(seen)}, max {max(seen)} over {len(seen)} polls")
+        print(f"running tasks during the update: min {min(seen)}, max {max(seen)} over {len(seen)} "
+              "polls")
         assert min(seen) >= 1
         spec = inspect(name)["Spec"]  # type: ignore[index]
         assert spec["UpdateConfig"]["Order"] == "start-first"
@@ -167,7 +173,8 @@ def test_update_in_place_and_a_failed_update(cfy: CfyCli, no_leftovers: str) -> 
         watcher.start()
         started = time.monotonic()
         try:
-            operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.update", ["app_container"]).check()
+            operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.update",
+                      ["app_container"]).check()
         finally:
             stop.set()
             watcher.join()
@@ -179,12 +186,14 @@ def test_update_in_place_and_a_failed_update(cfy: CfyCli, no_leftovers: str) -> 
         assert after["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"] == "local/pause:1"
         tasks = running_tasks(name)
         assert len(tasks) == 3
-        assert container_env(tasks[0]["Status"]["ContainerStatus"]["ContainerID"])["GREETING"] == "updated"
+        assert (container_env(tasks[0]["Status"]["ContainerStatus"]["ContainerID"])["GREETING"]
+                == "updated")
         cfy.execute("check_drift", no_leftovers).check()
         assert drift_result(cfy, no_leftovers, "app_container") is None
         # an image that does not exist: fails at once, the previous spec is back and serving
         set_properties(cfy, no_leftovers, "app_container", image="local/nope:1")
-        failed = operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.update", ["app_container"])
+        failed = operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.update",
+                           ["app_container"])
         assert failed.returncode != 0 and "No such image: local/nope:1" in failed.output
         assert "restored to its previous spec" in failed.output
         restored = inspect(name)
@@ -196,7 +205,9 @@ def test_update_in_place_and_a_failed_update(cfy: CfyCli, no_leftovers: str) -> 
     assert not docker_leftovers(no_leftovers)
 
 
-def test_rerun_start_keeps_a_healthy_service_with_old_failed_tasks(cfy: CfyCli, no_leftovers: str) -> None:
+def test_rerun_start_keeps_a_healthy_service_with_old_failed_tasks(
+    cfy: CfyCli, no_leftovers: str,
+) -> None:
     cfy.install(BLUEPRINT, no_leftovers, {"replicas": 1}).check()
     try:
         name = service_name(cfy, no_leftovers)
@@ -208,7 +219,8 @@ def test_rerun_start_keeps_a_healthy_service_with_old_failed_tasks(cfy: CfyCli, 
         while not [t for t in running_tasks(name) if t["ID"] != task["ID"]]:
             assert time.monotonic() < deadline, "the engine did not replace the killed task"
             time.sleep(0.2)
-        operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.start", ["app_container"]).check()
+        operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.start",
+                  ["app_container"]).check()
         after = inspect(name)
         assert after is not None and after["ID"] == before["ID"] and len(running_tasks(name)) == 1
     finally:
@@ -232,8 +244,10 @@ def test_several_instances_own_distinct_services(cfy: CfyCli, no_leftovers: str)
         gone = apps[0]
         containers = [c["id"] for c in instances(cfy, no_leftovers, "app_container")
                       if c["relationships"][0]["target_id"] == gone["id"]]
-        operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.stop", instance_ids=containers).check()
-        operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.delete", instance_ids=[gone["id"]]).check()
+        operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.stop",
+                  instance_ids=containers).check()
+        operation(cfy, no_leftovers, "cloudify.interfaces.lifecycle.delete",
+                  instance_ids=[gone["id"]]).check()
         kept = apps[1]["runtime_properties"]["service_name"]
         assert inspect(gone["runtime_properties"]["service_name"]) is None
         assert inspect(kept) is not None and len(running_tasks(kept)) == 1
@@ -252,7 +266,8 @@ def test_start_after_a_lone_stop_brings_the_service_back(cfy: CfyCli, no_leftove
         assert before is not None
         for step in ("stop", "start"):
             cfy.execute("execute_operation", no_leftovers, {
-                "operation": f"cloudify.interfaces.lifecycle.{step}", "node_ids": ["app_container"]}).check()
+                "operation": f"cloudify.interfaces.lifecycle.{step}",
+                "node_ids": ["app_container"]}).check()
         after = inspect(name)
         assert after is not None and after["ID"] != before["ID"]  # made again
         assert len(running_tasks(name)) == 1
@@ -272,7 +287,8 @@ def test_a_generic_containment_claims_publishes_heals_and_releases_per_instance(
     alone releases its Microservice's claim."""
     blueprint = tmp_path / "blueprint.yaml"
     blueprint.write_text(BLUEPRINT.read_text().replace(
-        "cloudify.swarm.relationships.contained_in_microservice", "cloudify.relationships.contained_in"))
+        "cloudify.swarm.relationships.contained_in_microservice",
+        "cloudify.relationships.contained_in"))
     cfy.install(blueprint, no_leftovers, {"instances": 2, "replicas": 1}).check()
     try:
         containers = {c["relationships"][0]["target_id"]: c
@@ -285,7 +301,8 @@ def test_a_generic_containment_claims_publishes_heals_and_releases_per_instance(
         removed = apps[0]["runtime_properties"]
         docker("service", "rm", removed["service_name"])
         failed = cfy.execute("check_status", no_leftovers)
-        assert failed.returncode != 0 and f"service {removed['service_name']} does not exist" in failed.output
+        assert (failed.returncode != 0
+                and f"service {removed['service_name']} does not exist" in failed.output)
         cfy.execute("heal", no_leftovers).check()
         healed = next(a for a in instances(cfy, no_leftovers, "app") if a["id"] == apps[0]["id"])
         assert healed["runtime_properties"]["container"] == containers[apps[0]["id"]]["id"]
@@ -295,9 +312,11 @@ def test_a_generic_containment_claims_publishes_heals_and_releases_per_instance(
         kept = apps[1]
         ids = [containers[kept["id"]]["id"]]
         for step in ("stop", "delete"):
-            operation(cfy, no_leftovers, f"cloudify.interfaces.lifecycle.{step}", instance_ids=ids).check()
+            operation(cfy, no_leftovers, f"cloudify.interfaces.lifecycle.{step}",
+                      instance_ids=ids).check()
         left = next(a for a in instances(cfy, no_leftovers, "app") if a["id"] == kept["id"])
-        assert "container" not in left["runtime_properties"] and "service" not in left["runtime_properties"]
+        assert ("container" not in left["runtime_properties"]
+                and "service" not in left["runtime_properties"])
         assert inspect(kept["runtime_properties"]["service_name"]) is None
     finally:
         cfy.uninstall(no_leftovers).check()

@@ -13,12 +13,14 @@ pytestmark = pytest.mark.usefixtures("swarm")
 SECRET = "swarm-secret-value-7f3a9"
 
 
-def test_created_objects_go_pre_existing_stay(no_leftovers: str, capfd: pytest.CaptureFixture[str]) -> None:
+def test_created_objects_go_pre_existing_stay(no_leftovers: str,
+                                              capfd: pytest.CaptureFixture[str]) -> None:
     prefix = f"obj{no_leftovers[-6:]}"
     client = docker_client()
     existing = client.networks.create(f"{prefix}-pre", driver="overlay", attachable=True)
     try:
-        deployment = LocalDeployment(BLUEPRINT, {"prefix": prefix, "existing_network": existing.name,
+        deployment = LocalDeployment(BLUEPRINT,
+                                     {"prefix": prefix, "existing_network": existing.name,
                                                  "secret_value": SECRET}, name=no_leftovers)
         deployment.install()
         try:
@@ -30,7 +32,8 @@ def test_created_objects_go_pre_existing_stay(no_leftovers: str, capfd: pytest.C
             attached = set(container.attrs["NetworkSettings"]["Networks"])
             assert {f"{prefix}-net", existing.name} <= attached
             listed = docker_leftovers(no_leftovers)
-            assert {f"network/{prefix}-net", f"secret/{prefix}-secret", f"config/{prefix}-config"} <= set(listed)
+            assert {f"network/{prefix}-net", f"secret/{prefix}-secret",
+                    f"config/{prefix}-config"} <= set(listed)
             assert SECRET not in str(deployment.runtime_properties("app"))
         finally:
             deployment.uninstall()

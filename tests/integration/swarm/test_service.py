@@ -16,8 +16,10 @@ from tests.integration.swarm.helpers import container_env, http_get
 BLUEPRINT = TEST_BLUEPRINTS / "swarm-service" / "blueprint.yaml"
 pytestmark = pytest.mark.usefixtures("swarm")
 
-NGINX = ("trap 'nginx -s quit; exit 0' TERM; echo \"$GREETING $SERVERS\" > /var/www/html/index.html; "
-         "sed -i '/listen \\[::\\]/d' /etc/nginx/sites-enabled/default; nginx -g 'daemon off;' & wait")
+NGINX = ("trap 'nginx -s quit; exit 0' TERM; echo \"$GREETING $SERVERS\" > "
+         "/var/www/html/index.html; "
+         "sed -i '/listen \\[::\\]/d' /etc/nginx/sites-enabled/default; nginx -g 'daemon off;' & "
+         "wait")
 
 
 def services_named(name: str) -> list[Any]:

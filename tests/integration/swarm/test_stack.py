@@ -46,7 +46,8 @@ def test_compose_stack_installs_and_uninstalls(no_leftovers: str) -> None:
         assert stack in docker("stack", "ls", "--format", "{{.Name}}").split()
         states = docker("stack", "ps", stack, "--filter", "desired-state=running",
                         "--format", "{{.Name}} {{.CurrentState}}")
-        assert sorted(line.split(".")[0] for line in states.splitlines()) == [f"{stack}_client", f"{stack}_web"]
+        assert sorted(line.split(".")[0] for line in states.splitlines()) == [f"{stack}_client",
+                                                                              f"{stack}_web"]
         assert all("Running" in line for line in states.splitlines())
         page = "hello from a swarm secret\nmotd from a swarm config\n"
         with urllib.request.urlopen("http://127.0.0.1:18101/", timeout=5) as response:
@@ -71,16 +72,20 @@ def test_compose_stack_installs_and_uninstalls(no_leftovers: str) -> None:
     assert not docker_leftovers(no_leftovers)
 
 
-def test_bad_compose_file_is_rejected_before_any_api_call(tmp_path, no_leftovers: str,
-                                                          capfd: pytest.CaptureFixture[str]) -> None:
+def test_bad_compose_file_is_rejected_before_any_api_call(
+    tmp_path, no_leftovers: str, capfd: pytest.CaptureFixture[str],
+) -> None:
     (tmp_path / "stack.yml").write_text(
-        "version: '3.8'\nservices:\n  web:\n    image: local/busybox:1\n    deploy: {replicass: 2}\n")
+        "version: '3.8'\nservices:\n  web:\n    image: local/busybox:1\n    deploy: {replicass: "
+        "2}\n")
     blueprint = tmp_path / "blueprint.yaml"
     blueprint.write_text(BLUEPRINT.read_text())
-    deployment = LocalDeployment(blueprint, {"stack_name": "badstack"}, name=no_leftovers, retries=0)
+    deployment = LocalDeployment(blueprint, {"stack_name": "badstack"}, name=no_leftovers,
+                                 retries=0)
     message = task_failure(deployment.install, capfd)
     assert "node 'stack'" in message
-    assert "properties.compose_file (stack.yml).services.web.deploy: unknown key 'replicass'" in message
+    assert ("properties.compose_file (stack.yml).services.web.deploy: unknown key "
+            "'replicass'" in message)
     deployment.uninstall()
     assert not docker_leftovers(no_leftovers)
 
@@ -89,7 +94,8 @@ def test_failing_stack_service_removes_the_whole_stack(tmp_path, no_leftovers: s
                                                        capfd: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "stack.yml").write_text(
         "version: '3.8'\nservices:\n"
-        "  good:\n    image: local/busybox:1\n    command: sh -c \"trap 'exit 0' TERM; sleep 1000 & wait\"\n"
+        "  good:\n    image: local/busybox:1\n    command: sh -c \"trap 'exit 0' TERM; sleep 1000 "
+        "& wait\"\n"
         "    networks: [net]\n"
         "  bad:\n    image: local/not-here:1\n    networks: [net]\n"
         "networks:\n  net: {driver: overlay}\n")
@@ -114,7 +120,8 @@ def service_spec(name: str) -> dict:
         client.close()
 
 
-def test_compose_file_as_docker_stack_deploy_takes_it(no_leftovers: str, monkeypatch: pytest.MonkeyPatch,
+def test_compose_file_as_docker_stack_deploy_takes_it(no_leftovers: str,
+                                                      monkeypatch: pytest.MonkeyPatch,
                                                       capfd: pytest.CaptureFixture[str]) -> None:
     """Keys Swarm ignores are logged, not refused; variables from the .env beside the file,
     compose_variables (which win) and, in the local profile, the operation's environment;
@@ -128,19 +135,24 @@ def test_compose_file_as_docker_stack_deploy_takes_it(no_leftovers: str, monkeyp
         app, helper = service_spec(f"{stack}_app"), service_spec(f"{stack}_helper")
         container = app["TaskTemplate"]["ContainerSpec"]
         assert container["Image"] == "local/busybox:1"
-        assert helper["TaskTemplate"]["ContainerSpec"]["Image"] == "local/busybox:1"  # docker.io/ dropped
+        # docker.io/ dropped
+        assert helper["TaskTemplate"]["ContainerSpec"]["Image"] == "local/busybox:1"
         assert helper["Labels"]["com.docker.stack.image"] == "docker.io/local/busybox:1"
         assert container["Env"] == ["ESCAPED=$NOT_A_VARIABLE", "FROM_ENV_FILE=yes",
                                     "FROM_OPERATION=from-the-operation", "GREETING=from-input",
-                                    f"WORKER_HOME={os.environ['HOME']}"]  # offline: the operation's env
+                                    # offline: the operation's env
+                                    f"WORKER_HOME={os.environ['HOME']}"]
         assert app["TaskTemplate"]["RestartPolicy"]["Condition"] == "any"  # restart: always
-        assert app["TaskTemplate"]["Resources"]["Limits"] == {"NanoCPUs": 250_000_000, "MemoryBytes": 32 * 1024**2}
+        assert app["TaskTemplate"]["Resources"]["Limits"] == {"NanoCPUs": 250_000_000,
+                                                              "MemoryBytes": 32 * 1024**2}
         logged = capfd.readouterr()
         text = logged.out + logged.err
-        assert "services.app: ignoring what Swarm does not use: build, container_name, depends_on, expose" in text
+        assert ("services.app: ignoring what Swarm does not use: build, container_name, "
+                "depends_on, expose" in text)
         assert "services.helper: ignoring what Swarm does not use: links" in text
         # runtime properties keep the variables' names only (a value may come from get_secret)
-        assert deployment.runtime_properties("stack")["service_config"]["compose_variables"] == {"GREETING": None}
+        assert (deployment.runtime_properties("stack")["service_config"]["compose_variables"]
+                == {"GREETING": None})
         # check_drift reads the same variables and builds the same specs: nothing differs
         deployment.operation("stack", "cloudify.interfaces.lifecycle.check_drift")
         drift_log = capfd.readouterr()

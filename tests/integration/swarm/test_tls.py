@@ -106,6 +106,7 @@ def test_a_wrong_ca_fails_at_once_and_leaves_nothing(cfy: CfyCli, engine: tuple[
     assert "certificate verify failed" in failures[0]
     assert forwarder.refused > refused
     assert not leaked(pki, result.output)
-    assert "app" not in str([i for i in cfy.node_instances(no_leftovers) if i.get("state") == "started"])
+    assert "app" not in str([i for i in cfy.node_instances(no_leftovers) if i.get("state")
+                             == "started"])
     assert not docker_leftovers(no_leftovers)
     assert not private_files_holding(pki)

@@ -15,7 +15,8 @@ from cloudify_shared.errors import TransientError, UserError, WorkloadFailed
 LABELS = {"cloudify.co/deployment": "d", "cloudify.co/node-instance": "n"}
 LOG = logging.getLogger("test")
 BUILTIN = {("v1", "Namespace"): False, ("v1", "ConfigMap"): True, ("apps/v1", "Deployment"): True,
-           ("v1", "Pod"): True, ("v1", "Event"): True, ("v1", "Secret"): True, ("v1", "Service"): True,
+           ("v1", "Pod"): True, ("v1", "Event"): True, ("v1", "Secret"): True,
+           ("v1", "Service"): True,
            ("apiextensions.k8s.io/v1", "CustomResourceDefinition"): False}
 
 
@@ -68,7 +69,8 @@ class FakeBackend:
                      label_selector: str) -> list[dict[str, Any]]:
         if self.failing_pod and any(r.kind == "Deployment" for r in self.objects):
             return [{"metadata": {"name": "web-1", "namespace": "default"}, "status": {
-                "containerStatuses": [{"name": "c", "state": {"waiting": {"reason": self.failing_pod}}}]}}]
+                "containerStatuses": [{"name": "c",
+                                       "state": {"waiting": {"reason": self.failing_pod}}}]}}]
         return []
 
     def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
@@ -82,13 +84,15 @@ class FakeBackend:
 
 
 def obj(api_version: str, kind: str, name: str, **extra: Any) -> dict[str, Any]:
-    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "labels": dict(LABELS)}, **extra}
+    return {"apiVersion": api_version, "kind": kind,
+            "metadata": {"name": name, "labels": dict(LABELS)}, **extra}
 
 
 CRD = obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.com",
           spec={"group": "example.com", "names": {"kind": "Widget"}, "versions": [{"name": "v1"}]})
 WIDGET = obj("example.com/v1", "Widget", "w")
-DEPLOYMENT = obj("apps/v1", "Deployment", "web", spec={"replicas": 1, "selector": {"matchLabels": {"a": "b"}}})
+DEPLOYMENT = obj("apps/v1", "Deployment", "web",
+                 spec={"replicas": 1, "selector": {"matchLabels": {"a": "b"}}})
 
 
 def as_backend(fake: FakeBackend) -> ClusterBackend:
@@ -97,7 +101,8 @@ def as_backend(fake: FakeBackend) -> ClusterBackend:
 
 def run(backend: FakeBackend, objects: list[dict[str, Any]], **options: Any) -> list[Applied]:
     recorded: list[list[Applied]] = []
-    applied = install(as_backend(backend), objects, LABELS, Options(timeout=5, **options), LOG, recorded.append)
+    applied = install(as_backend(backend), objects, LABELS, Options(timeout=5, **options), LOG,
+                      recorded.append)
     assert recorded[-1] == applied
     return applied
 
@@ -105,7 +110,8 @@ def run(backend: FakeBackend, objects: list[dict[str, Any]], **options: Any) -> 
 def test_crd_is_applied_and_ready_before_its_custom_resource() -> None:
     backend = FakeBackend()
     applied = run(backend, [CRD, WIDGET])
-    assert backend.calls == ["apply CustomResourceDefinition widgets.example.com", "apply Widget default/w"]
+    assert backend.calls == ["apply CustomResourceDefinition widgets.example.com",
+                             "apply Widget default/w"]
     assert [a.ref.namespace for a in applied] == [None, "default"]
 
 
@@ -131,7 +137,8 @@ def test_failed_workload_is_rolled_back_with_evidence() -> None:
 
 def test_existing_objects_are_only_adopted_on_request_and_then_left_alone() -> None:
     backend = FakeBackend()
-    backend.apply({**obj("v1", "ConfigMap", "theirs"), "metadata": {"name": "theirs", "namespace": "default"}})
+    backend.apply({**obj("v1", "ConfigMap", "theirs"),
+                   "metadata": {"name": "theirs", "namespace": "default"}})
     with pytest.raises(UserError, match="already exists and was not made by this node instance"):
         run(backend, [obj("v1", "ConfigMap", "theirs")])
     applied = run(backend, [obj("v1", "ConfigMap", "theirs"), obj("v1", "ConfigMap", "mine")],
@@ -147,7 +154,8 @@ def test_remove_runs_in_reverse_with_namespaces_and_crds_last() -> None:
     backend.calls.clear()
     remove(backend, applied, 5, LOG)
     assert backend.calls == ["delete Widget default/w", "delete ConfigMap default/c",
-                             "delete CustomResourceDefinition widgets.example.com", "delete Namespace ns"]
+                             "delete CustomResourceDefinition widgets.example.com",
+                             "delete Namespace ns"]
 
 
 def test_remove_without_wait_asks_for_the_workloads_only_and_a_second_remove_finishes() -> None:
@@ -180,9 +188,11 @@ def test_a_rollback_that_cannot_finish_keeps_the_cause_and_the_record() -> None:
     backend = StuckDelete(failing_pod="ErrImageNeverPull")
     recorded: list[list[Applied]] = []
     with pytest.raises(WorkloadFailed) as caught:
-        install(backend, [obj("v1", "ConfigMap", "c"), DEPLOYMENT], LABELS, Options(timeout=0.3), LOG,
+        install(backend, [obj("v1", "ConfigMap", "c"), DEPLOYMENT], LABELS, Options(timeout=0.3),
+                LOG,
                 recorded.append)
     message = str(caught.value)
     assert "ErrImageNeverPull" in message  # the cause, not the cleanup's timeout, comes first
-    assert "rollback incomplete, uninstall removes the rest: gave up waiting for 2 object(s)" in message
+    assert ("rollback incomplete, uninstall removes the rest: gave up waiting for 2 "
+            "object(s)" in message)
     assert [a.ref.name for a in recorded[-1]] == ["c", "web"]  # still recorded for uninstall

@@ -48,7 +48,8 @@ DOCUMENT: dict[str, Any] = {"swagger": "2.0", "definitions": {
     "io.k8s.api.batch.v1.Job": {"properties": {
         "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": META,
         "spec": {"$ref": REF + "io.k8s.api.batch.v1.JobSpec"},
-        "status": {"type": "object"}}, "x-kubernetes-group-version-kind": gvk("batch", "v1", "Job")},
+        "status": {"type": "object"}},
+                                "x-kubernetes-group-version-kind": gvk("batch", "v1", "Job")},
     "io.k8s.api.batch.v1.JobSpec": {"required": ["template"], "properties": {
         "completions": {"type": "integer"}, "parallelism": {"type": "integer"},
         "template": {"$ref": REF + "io.k8s.api.core.v1.PodTemplateSpec"}}},
@@ -70,13 +71,17 @@ DOCUMENT: dict[str, Any] = {"swagger": "2.0", "definitions": {
         "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": META,
         "spec": {"properties": {"type": {"type": "string"}, "ports": {"type": "array", "items": {
             "properties": {"port": {"type": "integer"},
-                           "targetPort": {"$ref": REF + "io.k8s.apimachinery.pkg.util.intstr.IntOrString"}}}}}}},
+                           "targetPort": {
+                               "$ref": REF + "io.k8s.apimachinery.pkg.util.intstr.IntOrString"}
+                           }}}}}},
         "x-kubernetes-group-version-kind": gvk("", "v1", "Service")},
-    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {"type": "string", "format": "int-or-string"},
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {"type": "string",
+                                                        "format": "int-or-string"},
     "io.k8s.api.networking.v1.IngressClass": {"properties": {
         "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": META,
         "spec": {"properties": {"controller": {"type": "string"}, "parameters": {"properties": {
-            "apiGroup": {"type": "string"}, "kind": {"type": "string"}, "name": {"type": "string"}}}}}},
+            "apiGroup": {"type": "string"}, "kind": {"type": "string"},
+            "name": {"type": "string"}}}}}},
         "x-kubernetes-group-version-kind": gvk("networking.k8s.io", "v1", "IngressClass")},
     # a CRD's structural schema as 1.20 publishes it (preserve-unknown-fields kept)
     "com.example.fv.v1.Probe": {"type": "object", "properties": {
@@ -90,7 +95,8 @@ SCHEMA = Schema.of(strip_document(DOCUMENT))
 
 
 def job(**spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "labels": {"a": "b"}},
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "j", "labels": {"a": "b"}},
             "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [
                 {"name": "c", "image": "i", "ports": [{"containerPort": 80}],
                  "resources": {"limits": {"cpu": "1"}}}]}}, **spec}}
@@ -158,7 +164,8 @@ CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinitio
 def test_a_custom_resource_of_a_crd_among_the_objects_is_checked_against_that_crd() -> None:
     router = {"apiVersion": "new.example.com/v1", "kind": "Router", "metadata": {"name": "r"},
               "spec": {"asn": 1, "asm": 2, "template": {"apiVersion": "v1", "kind": "ConfigMap",
-                                                        "metadata": {"name": "x"}, "data": {}, "extra": 1}}}
+                                                        "metadata": {"name": "x"}, "data": {},
+                                                        "extra": 1}}}
     assert crd_schemas([CRD]).keys() == {"new.example.com/v1/Router"}
     result = find(SCHEMA, [CRD, router], ["crd", "router"], ["f", "f"])
     assert [f.fields for f in result.found] == [("spec.asm", "spec.template.extra")]
@@ -223,7 +230,8 @@ def test_a_long_refusal_is_cut() -> None:
 
 def test_the_property_defaults_to_strict_and_refuses_an_unknown_mode() -> None:
     assert parse_settings({}, {}).options.field_validation == "strict"
-    assert parse_settings({"field_validation": "ignore"}, {"field_validation": "warn"}).options.field_validation == "warn"
+    assert parse_settings({"field_validation": "ignore"},
+                          {"field_validation": "warn"}).options.field_validation == "warn"
     with pytest.raises(UserError, match=r"field_validation: expected one of strict, warn, ignore"):
         parse_settings({"field_validation": "loose"}, {})
     assert engine.Options().field_validation == "ignore"  # the engine alone does not look
@@ -233,7 +241,8 @@ def test_render_gives_each_object_its_file() -> None:
     files = {"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n---\n"
                        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: two}\n"}
     settings = parse_settings({"config_files": ["a.yaml"],
-                               "config": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}}, {})
+                               "config": {"apiVersion": "v1", "kind": "Secret",
+                                          "metadata": {"name": "s"}}}, {})
     origins: list[str] = []
     labels = {"cloudify.co/node-instance": "i", "cloudify.co/deployment": "d"}
     objects = render(settings, files.__getitem__, labels, "-x1", origins)
@@ -274,7 +283,8 @@ class FakeSource:
 
 def check(source: FakeSource, objects: list[dict[str, Any]], mode: str, folder: Path,
           logger: logging.Logger | None = None) -> None:
-    check_fields(source, objects, ["properties.config_files[0] (file job.yaml)"] * len(objects),  # type: ignore[arg-type]
+    check_fields(source, objects, ["properties.config_files[0] (file "
+                                   "job.yaml)"] * len(objects),  # type: ignore[arg-type]
                         engine.Options(field_validation=mode, default_namespace="team"),
                         SchemaCache(folder), logger or logging.getLogger("test"))
 
@@ -286,7 +296,8 @@ def test_strict_refuses_naming_the_placed_object(tmp_path: Path) -> None:
             "spec.completionMode") in str(caught.value)
 
 
-def test_warn_logs_every_field_and_goes_on(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_warn_logs_every_field_and_goes_on(tmp_path: Path,
+                                           caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
         check(FakeSource(), [job(completionMode="Indexed", parallelizm=2)], "warn", tmp_path)
     lines = [r.getMessage() for r in caplog.records]
@@ -304,11 +315,13 @@ def test_the_schema_is_fetched_once_then_read_from_disk(tmp_path: Path) -> None:
     source = FakeSource()
     check(source, [job()], "strict", tmp_path)
     check(source, [job()], "strict", tmp_path)
-    with pytest.raises(UserError):  # a built-in kind's unknown field: the cached schema is the server's
+    # a built-in kind's unknown field: the cached schema is the server's
+    with pytest.raises(UserError):
         check(source, [job(completionMode="Indexed")], "strict", tmp_path)
     assert source.fetches == [None]
     (cached,) = tmp_path.iterdir()
-    assert cached.name.startswith("openapi-v2-") and cached.stat().st_size < len(json.dumps(DOCUMENT))
+    assert (cached.name.startswith("openapi-v2-")
+            and cached.stat().st_size < len(json.dumps(DOCUMENT)))
 
 
 def test_another_version_or_endpoint_is_another_file(tmp_path: Path) -> None:

@@ -39,7 +39,8 @@ def test_a_blueprint_never_names_the_program_a_manager_runs(tmp_path: Path) -> N
         find_helm(executable(tmp_path), True, {})
 
 
-def test_a_missing_helm_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_helm_says_where_it_looked(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(UserError, match=r"no helm binary: set CLOUDIFY_VNF_HELM .* or put helm on "
                                         r"PATH; scripts/local-clusters up installs helm 4.1.4"):
@@ -63,7 +64,8 @@ def test_too_old_a_helm_fails_at_once(tmp_path: Path) -> None:
     assert not os.path.exists(home)
 
 
-def test_helm_runs_with_an_environment_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_helm_runs_with_an_environment_of_its_own(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HELM_REPOSITORY_CONFIG", "/root/.config/helm/repositories.yaml")
     monkeypatch.setenv("SECRET_OF_THE_WORKER", "x")
     cli = HelmCli(executable(tmp_path, body="#!/bin/sh\nenv\n"), "/private/kubeconfig")
@@ -78,8 +80,10 @@ def test_helm_runs_with_an_environment_of_its_own(tmp_path: Path, monkeypatch: p
 
 
 def test_upgrade_command_has_files_labels_and_no_wait() -> None:
-    args = upgrade_args("web-abc", "/tmp/p/0-web.tgz", "ns1", ["/tmp/p/1-values.yaml", "/tmp/p/2-set.yaml"],
-                        {"cloudify.co/deployment": "d1", "app.kubernetes.io/managed-by": "cloudify-vnf-suite"},
+    args = upgrade_args("web-abc", "/tmp/p/0-web.tgz", "ns1",
+                        ["/tmp/p/1-values.yaml", "/tmp/p/2-set.yaml"],
+                        {"cloudify.co/deployment": "d1",
+                         "app.kubernetes.io/managed-by": "cloudify-vnf-suite"},
                         120.0)
     assert args[:4] == ["upgrade", "--install", "web-abc", "/tmp/p/0-web.tgz"]
     assert args[args.index("--namespace") + 1] == "ns1"
@@ -88,7 +92,8 @@ def test_upgrade_command_has_files_labels_and_no_wait() -> None:
         "/tmp/p/1-values.yaml", "/tmp/p/2-set.yaml"]
     assert args[args.index("--labels") + 1] == (
         "app.kubernetes.io/managed-by=cloudify-vnf-suite,cloudify.co/deployment=d1")
-    assert not any(a.startswith(("--wait", "--set", "--atomic", "--rollback-on-failure")) for a in args)
+    assert not any(a.startswith(("--wait", "--set", "--atomic", "--rollback-on-failure"))
+                   for a in args)
 
 
 @pytest.mark.parametrize("stderr, kind", [

@@ -30,7 +30,8 @@ def test_an_oci_chart_needs_its_exact_version_and_takes_credentials() -> None:
     with pytest.raises(UserError, match=r"properties.repository: not with an oci:// chart"):
         parse_settings({"chart": REF, "chart_version": "1", "repository": "http://h"})
     with pytest.raises(UserError, match=r"properties.registry_credentials: only for an oci://"):
-        parse_settings({"chart": "c.tgz", "registry_credentials": {"username": "u", "password": "p"}})
+        parse_settings({"chart": "c.tgz",
+                        "registry_credentials": {"username": "u", "password": "p"}})
     with pytest.raises(UserError, match=r"properties.plain_http: only for an oci://"):
         parse_settings({"chart": "c.tgz", "plain_http": True})
     with pytest.raises(UserError, match=r"properties.chart_version: '1 2' is not a chart version"):

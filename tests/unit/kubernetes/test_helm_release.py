@@ -208,7 +208,8 @@ def test_a_refused_upgrade_made_no_revision_and_undoes_nothing() -> None:
     (["deployed", "pending-upgrade"], ["rollback 1", "upgrade v2"]),
     (["deployed", "failed"], ["upgrade v2"]),
 ])
-def test_what_an_earlier_run_left_is_recovered_first(statuses: list[str], expected: list[str]) -> None:
+def test_what_an_earlier_run_left_is_recovered_first(statuses: list[str],
+                                                     expected: list[str]) -> None:
     cluster = FakeCluster()
     helm = FakeHelm(cluster)
     helm.revisions = [{"status": s, "tag": "v1", "labels": dict(OURS)} for s in statuses]
@@ -245,7 +246,8 @@ def test_uninstall_waits_until_gone_and_check_status_names_what_is_missing() -> 
     assert helm_release.check_status(cluster, spec(), refs) == ["ConfigMap ns/r-v1: missing"]
     helm_release.uninstall(cluster, helm, spec(), refs, LOG)
     assert helm.calls[-1] == "uninstall" and cluster.objects == {}
-    assert helm_release.check_status(cluster, spec(), refs) == ["release r in namespace ns: missing"]
+    assert helm_release.check_status(cluster, spec(),
+                                     refs) == ["release r in namespace ns: missing"]
     helm_release.uninstall(cluster, None, spec(), refs, LOG)  # again: nothing to do
 
 
@@ -309,7 +311,8 @@ def test_rollback_of_a_missing_pending_or_foreign_release_is_refused() -> None:
 def test_drift_compares_the_live_objects_with_the_manifest() -> None:
     cluster = FakeCluster()
     helm = FakeHelm(cluster)
-    assert helm_release.release_drift(cluster, helm, spec()) == ["release r in namespace ns: missing"]
+    assert helm_release.release_drift(cluster, helm,
+                                      spec()) == ["release r in namespace ns: missing"]
     helm_release.install(cluster, helm, spec("v1"), LOG)
     assert helm_release.release_drift(cluster, helm, spec()) == []
     cluster.objects[ObjectRef("apps/v1", "Deployment", "r-web", "ns")]["spec"]["replicas"] = 3
@@ -340,7 +343,8 @@ def test_properties_drift_names_the_chart_version_and_the_values_paths_never_val
     changed = helm_release.Wanted("web", "0.2.0", {"replicaCount": 2, "token": "other", "image": {
         "repository": "local/busybox", "tag": "2"}, "greeting": "hi"})
     found = helm_release.properties_drift(helm, spec(), changed)  # type: ignore[arg-type]
-    assert found == ["release r: chart web 0.1.0 (revision 3), the node's properties name web 0.2.0",
+    assert found == ["release r: chart web 0.1.0 (revision 3), the node's properties name web "
+                     "0.2.0",
                      "release r: values greeting: differs from the node's properties",
                      "release r: values image.tag: differs from the node's properties",
                      "release r: values token: differs from the node's properties"]
@@ -352,6 +356,7 @@ def test_properties_drift_names_the_chart_version_and_the_values_paths_never_val
 def test_chart_metadata_of_a_package_and_a_directory(tmp_path: Any) -> None:
     from tests.helpers.paths import TEST_BLUEPRINTS
     folder = TEST_BLUEPRINTS / "helm-release"
-    assert helm_release.chart_metadata(str(folder / "resources" / "web-0.2.0.tgz")) == ("web", "0.2.0")
+    assert helm_release.chart_metadata(str(folder / "resources" / "web-0.2.0.tgz")) == ("web",
+                                                                                        "0.2.0")
     assert helm_release.chart_metadata(str(folder / "chart")) == ("web", "0.1.0")
     assert helm_release.chart_metadata(str(tmp_path)) == (None, None)

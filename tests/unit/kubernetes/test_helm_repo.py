@@ -46,7 +46,9 @@ def test_a_chart_of_an_allowed_repository_is_fetched_with_its_digest_checked(
     assert fetched == ["https://charts.example.net/r/index.yaml", url]
 
 
-def test_the_chart_url_an_index_names_elsewhere_is_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_chart_url_an_index_names_elsewhere_is_checked_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fetched = serve(monkeypatch, {"https://charts.example.net/index.yaml":
                                   index("http://10.0.0.9/web-0.1.0.tgz")})
     with pytest.raises(UserError, match=r"properties.repository \(the chart URL its index names\): "
@@ -64,7 +66,9 @@ def test_a_repository_not_allowed_is_never_asked(monkeypatch: pytest.MonkeyPatch
     assert fetched == []
 
 
-def test_a_wrong_digest_an_unknown_version_or_chart_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_digest_an_unknown_version_or_chart_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     serve(monkeypatch, {"http://h/index.yaml": index("web-0.1.0.tgz", "ab" * 32),
                         "http://h/web-0.1.0.tgz": CHART})
     allow = manager_allowing("http://h")
@@ -99,8 +103,10 @@ def test_repository_credentials_go_to_the_repository_only(monkeypatch: pytest.Mo
 
 def test_repository_credentials_only_with_a_repository() -> None:
     from cloudify_kubernetes.helm_values import parse_settings
-    with pytest.raises(UserError, match=r"properties.repository_credentials: only with a repository"):
-        parse_settings({"chart": "c.tgz", "repository_credentials": {"username": "u", "password": "pw-x-1"}})
+    with pytest.raises(UserError,
+                       match=r"properties.repository_credentials: only with a repository"):
+        parse_settings({"chart": "c.tgz",
+                        "repository_credentials": {"username": "u", "password": "pw-x-1"}})
     settings = parse_settings({"chart": "web", "repository": "http://h", "chart_version": "1",
                                "repository_credentials": {"username": "u", "password": "pw-x-2"}})
     assert settings.repository_credentials is not None

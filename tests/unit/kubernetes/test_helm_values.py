@@ -52,12 +52,14 @@ metadata:
 
 def test_settings_defaults_and_checks() -> None:
     settings = parse_settings({"chart": "resources/web-0.1.0.tgz"})
-    assert (settings.namespace, settings.timeout, settings.values, settings.set) == ("default", 300, {}, {})
+    assert (settings.namespace, settings.timeout, settings.values, settings.set) == ("default", 300,
+                                                                                     {}, {})
     with pytest.raises(UserError, match=r"properties.chart: required"):
         parse_settings({})
     with pytest.raises(UserError, match=r"properties.namespace: 'Bad_NS' is not"):
         parse_settings({"chart": "c.tgz", "namespace": "Bad_NS"})
-    with pytest.raises(UserError, match=r"properties.release_name: 'Web' is not a Helm release name"):
+    with pytest.raises(UserError,
+                       match=r"properties.release_name: 'Web' is not a Helm release name"):
         parse_settings({"chart": "c.tgz", "release_name": "Web"})
     with pytest.raises(UserError, match=r"properties.timeout: .* too long"):
         parse_settings({"chart": "c.tgz", "timeout": 10 ** 6})
@@ -67,14 +69,20 @@ def test_settings_defaults_and_checks() -> None:
 
 
 def test_a_chart_of_a_repository_needs_its_exact_version_and_its_name() -> None:
-    settings = parse_settings({"chart": "web", "repository": "http://h/c", "chart_version": "0.1.0"})
-    assert (settings.chart, settings.repository, settings.chart_version) == ("web", "http://h/c", "0.1.0")
-    with pytest.raises(UserError, match=r"properties.chart_version: required with a repository or an oci:// chart"):
+    settings = parse_settings({"chart": "web", "repository": "http://h/c",
+                               "chart_version": "0.1.0"})
+    assert (settings.chart, settings.repository, settings.chart_version) == ("web", "http://h/c",
+                                                                             "0.1.0")
+    with pytest.raises(UserError, match=r"properties.chart_version: required with a repository or "
+                                        r"an oci:// chart"):
         parse_settings({"chart": "web", "repository": "http://h/c"})
-    with pytest.raises(UserError, match=r"properties.chart_version: only for a chart of a repository or an oci:// chart"):
+    with pytest.raises(UserError, match=r"properties.chart_version: only for a chart of a "
+                                        r"repository or an oci:// chart"):
         parse_settings({"chart": "c.tgz", "chart_version": "0.1.0"})
-    with pytest.raises(UserError, match=r"properties.chart: 'resources/web.tgz': with a repository"):
-        parse_settings({"chart": "resources/web.tgz", "repository": "http://h", "chart_version": "1"})
+    with pytest.raises(UserError,
+                       match=r"properties.chart: 'resources/web.tgz': with a repository"):
+        parse_settings({"chart": "resources/web.tgz", "repository": "http://h",
+                        "chart_version": "1"})
 
 
 @pytest.mark.parametrize("instance_id, given, suffix, expected", [

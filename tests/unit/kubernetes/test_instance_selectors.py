@@ -62,7 +62,8 @@ class PodsBackend(FakeBackend):
         super().delete(ref)
         owner = ((live or {}).get("metadata") or {}).get("labels", {}).get(NODE_INSTANCE)
         if ref.kind == "Deployment":
-            self.pods = [p for p in self.pods if p["metadata"]["labels"].get(NODE_INSTANCE) != owner]
+            self.pods = [p for p in self.pods if p["metadata"]["labels"].get(NODE_INSTANCE)
+                         != owner]
 
 
 def test_the_first_and_only_instance_gets_narrowed_selectors_and_keeps_its_names() -> None:
@@ -81,7 +82,8 @@ def test_a_service_fronting_pods_the_node_does_not_make_keeps_its_selector() -> 
     (out,) = naming.per_instance([service("elsewhere")], "", MINE)
     assert out["spec"]["selector"] == {"app": "elsewhere"}
     (out,) = naming.per_instance([service("elsewhere")], "-x8u01s", MINE)
-    assert out["metadata"]["name"] == "web-x8u01s" and out["spec"]["selector"] == {"app": "elsewhere"}
+    assert (out["metadata"]["name"] == "web-x8u01s" and out["spec"]["selector"]
+            == {"app": "elsewhere"})
 
 
 def test_a_workload_applied_before_the_rule_keeps_its_live_selector() -> None:

@@ -25,7 +25,8 @@ def run(code: str) -> object:
 
 def test_the_api_backend_loads_no_model_typed_api_or_stream() -> None:
     loaded = run("import cloudify_kubernetes.api_backend\n"
-                 "print(json.dumps(sorted({m.rsplit('.', 1)[0] for m in sys.modules if m.startswith("
+                 "print(json.dumps(sorted({m.rsplit('.', 1)[0] for m in sys.modules if "
+                 "m.startswith("
                  "('kubernetes.client.models.', 'kubernetes.client.api.', 'kubernetes.stream', "
                  "'websocket', 'kubernetes.leaderelection'))})))")
     assert loaded == []
@@ -44,7 +45,8 @@ checks = {
     "model": kubernetes.client.V1Pod is kubernetes.client.models.V1Pod,
     "watch": kubernetes.watch.Watch.__name__ == "Watch",
     "stream": callable(kubernetes.stream.stream),
-    "config": kubernetes.config.new_client_from_config_dict.__module__ == "kubernetes.config.kube_config",
+    "config": kubernetes.config.new_client_from_config_dict.__module__ == """ \
+""""kubernetes.config.kube_config",
 }
 print(json.dumps(checks))
 """
@@ -100,12 +102,15 @@ def backend_for(server: HTTPServer) -> object:
 
 
 def test_server_version_reads_git_version(version_server: HTTPServer) -> None:
-    VersionHandler.body = json.dumps({"major": "1", "minor": "20", "gitVersion": "v1.20.2"}).encode()
+    VersionHandler.body = json.dumps({"major": "1", "minor": "20",
+                                      "gitVersion": "v1.20.2"}).encode()
     assert backend_for(version_server).server_version() == "v1.20.2"  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"gitVersion": 1}', b"{" + b" " * 70000 + b"}"])
-def test_a_version_without_git_version_is_a_user_error(version_server: HTTPServer, body: bytes) -> None:
+@pytest.mark.parametrize("body",
+                         [b"not json", b"[]", b'{"gitVersion": 1}', b"{" + b" " * 70000 + b"}"])
+def test_a_version_without_git_version_is_a_user_error(version_server: HTTPServer,
+                                                       body: bytes) -> None:
     from cloudify_shared.errors import UserError
     VersionHandler.body = body
     with pytest.raises(UserError, match="gitVersion"):

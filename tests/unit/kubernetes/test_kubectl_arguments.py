@@ -59,7 +59,8 @@ class FakeConnection:
 
 def backend(kubectl: str = "kubectl", stderr: str = "") -> tuple[KubectlSshBackend, FakeConnection]:
     ssh = KubectlSshBackend.__new__(KubectlSshBackend)
-    ssh.settings = SshSettings(host="m", key_file="/k", kubectl=kubectl, kubeconfig="/etc/kube config")
+    ssh.settings = SshSettings(host="m", key_file="/k", kubectl=kubectl,
+                               kubeconfig="/etc/kube config")
     ssh._discovery = {}
     ssh._session_worked = False
     conn = FakeConnection(stderr)
@@ -82,10 +83,12 @@ def test_positional_names_follow_a_double_dash_and_options_carry_their_values() 
 
 
 @pytest.mark.parametrize(("ref", "message"), [
-    (ObjectRef("v1", "ConfigMap", "--kubeconfig=/etc/shadow", "default"), "not a valid name for a ConfigMap"),
+    (ObjectRef("v1", "ConfigMap", "--kubeconfig=/etc/shadow", "default"),
+     "not a valid name for a ConfigMap"),
     (ObjectRef("v1", "ConfigMap", "-o", "default"), "not a valid name"),
     (ObjectRef("v1", "ConfigMap", "a b;rm -rf /", "default"), "not a valid name"),
-    (ObjectRef("v1", "ConfigMap", "web", "--all-namespaces"), "metadata.namespace: '--all-namespaces'"),
+    (ObjectRef("v1", "ConfigMap", "web", "--all-namespaces"),
+     "metadata.namespace: '--all-namespaces'"),
     (ObjectRef("v1", "ConfigMap", "web", "a.b"), "not a valid name for a Namespace"),
     (ObjectRef("../../x", "ConfigMap", "web", "default"), "is not an apiVersion"),
 ])

@@ -42,7 +42,8 @@ class ImageBackend(FakeBackend):
                      label_selector: str) -> list[dict[str, Any]]:
         if any(r.kind == "Deployment" and image(o) == BAD for r, o in self.objects.items()):
             return [{"metadata": {"name": "web-1", "namespace": "default"}, "status": {
-                "containerStatuses": [{"name": "c", "state": {"waiting": {"reason": "ErrImageNeverPull"}}}]}}]
+                "containerStatuses": [{"name": "c",
+                                       "state": {"waiting": {"reason": "ErrImageNeverPull"}}}]}}]
         return []
 
 
@@ -115,7 +116,8 @@ def test_a_rerun_is_idempotent() -> None:
 
 def test_adopted_objects_stay_adopted_across_uninstall_and_install() -> None:
     backend = FakeBackend()
-    backend.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "default"}})
+    backend.apply({"apiVersion": "v1", "kind": "ConfigMap",
+                   "metadata": {"name": "c", "namespace": "default"}})
     applied, _ = run(backend, [CM], adopt_existing=True)
     assert applied[0].preexisting
     assert backend.objects[applied[0].ref]["metadata"]["annotations"][ADOPTED] == "true"
@@ -154,17 +156,23 @@ def test_check_status_names_an_object_that_is_not_ready() -> None:
 
 def test_drift_masks_secret_values_and_env_values() -> None:
     backend = FakeBackend()
-    backend.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "default"},
+    backend.apply({"apiVersion": "v1", "kind": "Secret",
+                   "metadata": {"name": "s", "namespace": "default"},
                    "data": {"password": "bGl2ZQ=="}})
     deployment = web()
-    deployment["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "TOKEN", "value": "live-token"}]
+    deployment["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "TOKEN",
+                                                                       "value": "live-token"}]
     backend.apply(placed(deployment))
     desired = web()
-    desired["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "TOKEN", "value": "wanted-token"}]
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"password": "wanted"}}
-    found = drift(backend, [secret, desired], "default", [Applied(ObjectRef("v1", "ConfigMap", "old", "default"))])
+    desired["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "TOKEN",
+                                                                    "value": "wanted-token"}]
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+              "stringData": {"password": "wanted"}}
+    found = drift(backend, [secret, desired], "default",
+                  [Applied(ObjectRef("v1", "ConfigMap", "old", "default"))])
     assert found == ["Secret default/s: data.password: differs",
-                     "Deployment default/web: spec.template.spec.containers[0].env[0].value: differs",
+                     "Deployment default/web: spec.template.spec.containers[0].env[0].value: "
+                     "differs",
                      "ConfigMap default/old: no longer in the descriptors"]
     same = {**secret, "stringData": {"password": "live"}}
     assert drift(backend, [same], "default") == []
@@ -186,17 +194,20 @@ def test_names_per_instance() -> None:
     assert naming.choose_suffix("app_x8u01s", 2, False) == "-x8u01s"
     labels = {**LABELS, "cloudify.co/node-instance": "app_x8u01s"}
     deployment = web()
-    deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "c"}},
-                                                                          {"secretRef": {"name": "theirs"}}]
+    deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"] = [
+        {"configMapRef": {"name": "c"}}, {"secretRef": {"name": "theirs"}}]
     service = obj("v1", "Service", "web", spec={"selector": {"app": "web"}})
     out = naming.per_instance([CM, deployment, service], "-x8u01s", labels)
     assert [o["metadata"]["name"] for o in out] == ["c-x8u01s", "web-x8u01s", "web-x8u01s"]
     refs = out[1]["spec"]["template"]["spec"]["containers"][0]["envFrom"]
     assert refs == [{"configMapRef": {"name": "c-x8u01s"}}, {"secretRef": {"name": "theirs"}}]
-    assert out[1]["spec"]["selector"]["matchLabels"] == {"app": "web", "cloudify.co/node-instance": "app_x8u01s"}
+    assert out[1]["spec"]["selector"]["matchLabels"] == {"app": "web",
+                                                         "cloudify.co/node-instance": "app_x8u01s"}
     assert out[2]["spec"]["selector"] == {"app": "web", "cloudify.co/node-instance": "app_x8u01s"}
     assert naming.per_instance([CM], "", labels) == [CM]
     crd = obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.com")
-    with pytest.raises(UserError, match=r"config_files\[0\] \(file crd.yaml\): CustomResourceDefinition"):
+    with pytest.raises(UserError,
+                       match=r"config_files\[0\] \(file crd.yaml\): CustomResourceDefinition"):
         naming.per_instance([crd], "-x8u01s", labels,
-                            {("CustomResourceDefinition", "widgets.example.com"): "config_files[0] (file crd.yaml)"})
+                            {("CustomResourceDefinition",
+                              "widgets.example.com"): "config_files[0] (file crd.yaml)"})

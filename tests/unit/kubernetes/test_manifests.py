@@ -54,7 +54,8 @@ def test_env_goes_into_every_container_and_replaces_same_name() -> None:
 
 def test_env_only_into_named_containers() -> None:
     objects = render({"ROUTES": "x"}, ["router"])
-    assert env_of(objects[1], 1) is None and env_of(objects[1])[-1] == {"name": "ROUTES", "value": "x"}
+    assert env_of(objects[1], 1) is None and env_of(objects[1])[-1] == {"name": "ROUTES",
+                                                                        "value": "x"}
     with pytest.raises(UserError, match="no container named nope"):
         render({"ROUTES": "x"}, ["nope"])
 
@@ -62,7 +63,8 @@ def test_env_only_into_named_containers() -> None:
 def test_pod_env_and_labels() -> None:
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
            "spec": {"containers": [{"name": "a", "image": "i"}]}}
-    assert inject_env(pod, {"A": "1"}, [])["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
+    assert inject_env(pod, {"A": "1"},
+                      [])["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
     objects = render({})
     assert all(o["metadata"]["labels"].items() >= LABELS.items() for o in objects)
     assert objects[1]["spec"]["template"]["metadata"]["labels"] == {"app": "r", **LABELS}

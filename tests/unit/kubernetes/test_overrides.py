@@ -13,8 +13,10 @@ from cloudify_kubernetes.overrides import (
 from cloudify_shared.errors import UserError
 
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-              "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "c", "image": "a"}]}}}}
-SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": []}}
+              "spec": {"replicas": 1,
+                       "template": {"spec": {"containers": [{"name": "c", "image": "a"}]}}}}
+SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+           "spec": {"ports": []}}
 
 
 @pytest.mark.parametrize("text, path, value", [
@@ -48,14 +50,16 @@ def test_string_form_rejects_everything_else(text: str, reason: str) -> None:
 
 
 def test_path_override_applies_only_where_the_path_exists() -> None:
-    docs = apply_overrides([DEPLOYMENT, SERVICE], [parse_override_string("['spec']['replicas']=3")], "f")
+    docs = apply_overrides([DEPLOYMENT, SERVICE], [parse_override_string("['spec']['replicas']=3")],
+                           "f")
     assert docs[0]["spec"]["replicas"] == 3
     assert "replicas" not in docs[1]["spec"]
     assert DEPLOYMENT["spec"]["replicas"] == 1  # inputs are not changed
 
 
 def test_missing_path_is_an_error_naming_the_path() -> None:
-    override = parse_override({"path": "spec.nothing.here", "value": 1}, "config_files[0].overrides[0]")
+    override = parse_override({"path": "spec.nothing.here", "value": 1},
+                              "config_files[0].overrides[0]")
     with pytest.raises(UserError, match=r"\['spec'\]\['nothing'\]\['here'\] does not exist"):
         apply_overrides([DEPLOYMENT], [override], "file app.yaml")
 
@@ -69,10 +73,12 @@ def test_new_leaf_needs_a_single_target() -> None:
 
 
 def test_merge_patch_and_selectors() -> None:
-    override = parse_override({"kind": "Service", "merge": {"spec": {"type": "NodePort", "ports": None}}}, "o")
+    override = parse_override({"kind": "Service",
+                               "merge": {"spec": {"type": "NodePort", "ports": None}}}, "o")
     docs = apply_overrides([DEPLOYMENT, SERVICE], [override], "f")
     assert docs[1]["spec"] == {"type": "NodePort"} and docs[0] == DEPLOYMENT
-    assert merge_patch({"a": {"b": 1, "c": 2}}, {"a": {"b": None, "d": [1]}}) == {"a": {"c": 2, "d": [1]}}
+    assert merge_patch({"a": {"b": 1, "c": 2}},
+                       {"a": {"b": None, "d": [1]}}) == {"a": {"c": 2, "d": [1]}}
 
 
 def test_unknown_keys_and_selector_misses_are_errors() -> None:

@@ -58,7 +58,8 @@ def config_map(name: str, labels: Mapping[str, str], namespace: str = "default")
 
 def run(backend: FakeBackend, objects: list[dict[str, Any]], known: list[Applied] | None = None,
         **options: Any) -> list[Applied]:
-    return install(backend, objects, OURS, Options(timeout=2, **options), LOG, lambda _: None, known)
+    return install(backend, objects, OURS, Options(timeout=2, **options), LOG, lambda _: None,
+                   known)
 
 
 @pytest.mark.parametrize("owner", [OTHER_DEPLOYMENT, OTHER_TENANT])
@@ -70,7 +71,8 @@ def test_adopt_existing_refuses_another_deployments_object_before_applying_anyth
                                         r"(other|app) \(tenant tenant-(a|b)\)"):
         run(backend, [config_map("mine", OURS), config_map("shared", OURS)], adopt_existing=True)
     assert backend.calls == []  # checked before the first object was applied
-    assert backend.objects[ObjectRef("v1", "ConfigMap", "shared", "default")]["metadata"]["labels"] == owner
+    assert backend.objects[ObjectRef("v1", "ConfigMap", "shared",
+                                     "default")]["metadata"]["labels"] == owner
 
 
 def test_adopt_existing_takes_over_an_object_nobody_owns() -> None:
@@ -108,7 +110,8 @@ def test_a_delete_without_a_recorded_uid_uses_the_one_read_just_before() -> None
     remove(backend, [Applied(ObjectRef("v1", "ConfigMap", "c", "default"))], 2, LOG, OURS)
     assert [r.uid for r in backend.deleted] == ["live-uid"]
     backend.plant(config_map("c", OURS), "live-uid")  # stop's path (no wait) reads it too
-    remove(backend, [Applied(ObjectRef("v1", "ConfigMap", "c", "default"))], 2, LOG, OURS, wait=False)
+    remove(backend, [Applied(ObjectRef("v1", "ConfigMap", "c", "default"))], 2, LOG, OURS,
+           wait=False)
     assert [r.uid for r in backend.deleted] == ["live-uid", "live-uid"]
 
 
@@ -135,9 +138,11 @@ def test_a_namespace_holding_only_what_every_namespace_holds_and_ours_goes() -> 
     backend.plant(config_map("kube-root-ca.crt", {}, "team"), "b-1")
     backend.plant({"apiVersion": "v1", "kind": "ServiceAccount",
                    "metadata": {"name": "default", "namespace": "team"}}, "b-2")
-    backend.plant({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+    backend.plant({"apiVersion": "v1", "kind": "Secret",
+                   "type": "kubernetes.io/service-account-token",
                    "metadata": {"name": "default-token-x", "namespace": "team"}}, "b-3")
-    backend.plant(config_map("sibling", ownership_labels("app", "other_node_z", "tenant-a"), "team"), "s")
+    backend.plant(config_map("sibling", ownership_labels("app", "other_node_z", "tenant-a"),
+                             "team"), "s")
     backend.plant({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}, "n")
     assert strangers_in(backend, "team", OURS) == []
     remove(backend, applied, 2, LOG, OURS)
@@ -169,7 +174,7 @@ def test_a_crd_we_made_is_left_when_another_deployment_has_custom_resources_of_i
     assert backend.deleted[-1].name == "widgets.example.com" and not backend.objects
 
 
-# ---- bounds ---------------------------------------------------------------------------------------
+# ---- bounds --------------------------------------------------------------------------------------
 
 def test_manifests_are_loaded_under_the_yaml_and_object_count_bounds(
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,7 +187,8 @@ def test_manifests_are_loaded_under_the_yaml_and_object_count_bounds(
     three = "\n---\n".join(f"{{apiVersion: v1, kind: ConfigMap, metadata: {{name: c{i}}}}}"
                            for i in range(3))
     with pytest.raises(UserError, match=r"file many\.yaml\): 3 objects are too many: at most 2 "
-                                        r"\(the administrator's setting CLOUDIFY_VNF_MAX_OBJECTS\)"):
+                                        r"\(the administrator's setting "
+                                        r"CLOUDIFY_VNF_MAX_OBJECTS\)"):
         build_objects(load_sources(["many.yaml"], None, lambda _: three), {}, [], OURS)
     inline = [config_map(f"c{i}", {}) for i in range(3)]
     with pytest.raises(UserError, match=r"properties\.config: 3 objects are too many"):

@@ -114,7 +114,8 @@ def test_a_kubeconfig_without_a_server_is_refused_on_a_manager() -> None:
                "current-context": "x"}
     with pytest.raises(UserError, match=r"kubeconfig_content\.clusters\[0\]\.cluster\.server: "
                                         r"'http://localhost'.* scheme http://"):
-        open_api_client(parse_api({"kubeconfig_content": content}, "api"), never_read, MANAGER, "api")
+        open_api_client(parse_api({"kubeconfig_content": content}, "api"), never_read, MANAGER,
+                        "api")
 
 
 def test_an_ssh_master_the_administrator_did_not_allow_is_refused_before_connecting() -> None:
@@ -231,10 +232,12 @@ def test_the_tasks_layer_opens_no_backend_the_administrator_did_not_allow(
     monkeypatch.setenv(KUBECONFIG_SETTING, ALLOWED)
     monkeypatch.setenv("CLOUDIFY_VNF_ALLOWED_SSH_HOSTS", "")
     api = parse_connection({"host": "https://10.255.255.1:6443", "token": "t"}, {})
-    with pytest.raises(UserError, match=r"^kubernetes_info\.api\.host: 'https://10\.255\.255\.1:6443'"):
+    with pytest.raises(UserError,
+                       match=r"^kubernetes_info\.api\.host: 'https://10\.255\.255\.1:6443'"):
         with connected(ManagerContext(), api, "kubernetes_info"):
             pass
-    ssh = parse_connection({}, {"host": "10.255.255.1", "private_key": "k", "check_host_key": False})
+    ssh = parse_connection({},
+                           {"host": "10.255.255.1", "private_key": "k", "check_host_key": False})
     with pytest.raises(UserError, match=r"^properties\.ssh\.host: '10\.255\.255\.1:22'.* none"):
         with connected(ManagerContext(), ssh):
             pass

@@ -14,7 +14,8 @@ def deployment(generation: int = 2, observed: int = 2, want: int = 2, **status: 
 
 @pytest.mark.parametrize("obj, state, text", [
     (deployment(observed=1), "waiting", "not observed generation 2"),
-    (deployment(updatedReplicas=1, replicas=2, availableReplicas=2), "waiting", "1 of 2 replicas updated"),
+    (deployment(updatedReplicas=1, replicas=2, availableReplicas=2), "waiting",
+     "1 of 2 replicas updated"),
     (deployment(updatedReplicas=2, replicas=3, availableReplicas=2), "waiting", "1 old replicas"),
     (deployment(updatedReplicas=2, replicas=2, availableReplicas=1), "waiting", "1 of 2 updated"),
     (deployment(updatedReplicas=2, replicas=2, availableReplicas=2), "done", "2/2"),
@@ -61,7 +62,8 @@ def test_job(conditions: list, state: str) -> None:
 def pod(waiting_reason: str | None = None, **status: object) -> dict:
     containers = [{"name": "c", "state": {"waiting": {"reason": waiting_reason, "message": "m"}}
                    if waiting_reason else {"running": {}}}]
-    return {"kind": "Pod", "metadata": {"name": "p"}, "status": {"containerStatuses": containers, **status}}
+    return {"kind": "Pod", "metadata": {"name": "p"},
+            "status": {"containerStatuses": containers, **status}}
 
 
 @pytest.mark.parametrize("reason", ["ImagePullBackOff", "ErrImageNeverPull", "CrashLoopBackOff",
@@ -83,7 +85,8 @@ def test_unschedulable_pod_fails_and_starting_pods_wait() -> None:
 
 
 def test_services_namespaces_crds_and_others() -> None:
-    lb = {"kind": "Service", "spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.5"}, "status": {}}
+    lb = {"kind": "Service", "spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.5"},
+          "status": {}}
     assert verdict(lb).is_done
     assert verdict(lb, wait_for_load_balancer=True).state == "waiting"
     assert verdict({"kind": "Namespace", "status": {"phase": "Terminating"}}).state == "waiting"
@@ -105,12 +108,15 @@ def pulling(reason: str, message: str = "") -> dict:
     ("ErrImagePull", "manifest for reg/x:1 not found: manifest unknown", [], True),
     ("ErrImagePull", "pull access denied for x, repository does not exist", [], True),
     ("ErrImagePull", "unauthorized: authentication required", [], True),
-    ("ErrImagePull", "Get https://reg:5000/v2/: dial tcp 10.0.0.1:5000: connect: connection refused",
+    ("ErrImagePull",
+     "Get https://reg:5000/v2/: dial tcp 10.0.0.1:5000: connect: connection refused",
      [], False),
     ("ErrImagePull", "net/http: TLS handshake timeout", [], False),
-    ("ImagePullBackOff", "Back-off pulling image", ["Failed to pull image: dial tcp: i/o timeout"], False),
+    ("ImagePullBackOff", "Back-off pulling image", ["Failed to pull image: dial tcp: i/o timeout"],
+     False),
     ("ImagePullBackOff", "Back-off pulling image", ["Failed to pull image: dial tcp: i/o timeout",
-                                                    "Failed to pull image: manifest unknown"], True),
+                                                    "Failed to pull image: manifest unknown"],
+     True),
     ("ImagePullBackOff", "Back-off pulling image", [], True),  # nothing explains it: give up
     ("ErrImagePull", "something new", [], True),
 ])

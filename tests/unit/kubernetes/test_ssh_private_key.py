@@ -40,17 +40,23 @@ def test_the_key_is_never_in_kubernetes_info_and_comes_back_from_the_master() ->
 
 def test_paramiko_gets_the_key_itself_and_its_lines_are_registered() -> None:
     key = private_key_text()
-    arguments = key_arguments(parse_connection({}, {"host": "m", "private_key": key}))  # type: ignore[arg-type]
+    arguments = key_arguments(parse_connection({}, {"host": "m",
+                                                    "private_key": key}))  # type: ignore[arg-type]
     assert isinstance(arguments["pkey"], paramiko.RSAKey)
     body = key.splitlines()[1]
     assert redact(f"leaked {body}") == "leaked ***"
-    assert key_arguments(parse_connection({}, {"host": "m", "key_file": "/k"})) == {"key_filename": "/k"}  # type: ignore[arg-type]
+    assert (key_arguments(parse_connection({},
+                                          {"host": "m",
+                                           "key_file": "/k"}))
+            == {"key_filename": "/k"})  # type: ignore[arg-type]
     with pytest.raises(UserError, match="ssh.private_key: not an unencrypted"):
-        key_arguments(parse_connection({}, {"host": "m", "private_key": "not a key"}))  # type: ignore[arg-type]
+        key_arguments(parse_connection({}, {"host": "m",
+                                            "private_key": "not a key"}))  # type: ignore[arg-type]
 
 
 def test_the_seeds_ssh_keyfilename_replaces_an_inline_key() -> None:
     settings = parse_connection({}, {"host": "m", "private_key": private_key_text()})
     seed = parse_settings({"ssh_keyfilename": "/seed/key"}, {})
     replaced = for_microservice(settings, seed)
-    assert replaced.key_file == "/seed/key" and replaced.private_key is None  # type: ignore[union-attr]
+    assert (replaced.key_file == "/seed/key"
+            and replaced.private_key is None)  # type: ignore[union-attr]

@@ -19,7 +19,8 @@ from tests.unit.kubernetes.test_engine import FakeBackend
 
 def web(env: list[dict[str, Any]]) -> dict[str, Any]:
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i", "env": env}]}}}}
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i",
+                                                           "env": env}]}}}}
 
 
 def secret(**fields: Any) -> dict[str, Any]:
@@ -32,11 +33,14 @@ def b64(text: str) -> str:
 
 def test_stored_inputs_keep_names_and_structure_but_no_secret_value() -> None:
     inputs = {"env": {"DB_PASSWORD": "pw-input-1234"},
-              "config": [secret(stringData={"token": "tok-input-5678"}, data={"k": b64("data-input-90")}),
+              "config": [secret(stringData={"token": "tok-input-5678"},
+                                data={"k": b64("data-input-90")}),
                          web([{"name": "API_KEY", "value": "key-input-abcd"},
-                              {"name": "FROM", "valueFrom": {"secretKeyRef": {"name": "s", "key": "token"}}}])],
+                              {"name": "FROM",
+                               "valueFrom": {"secretKeyRef": {"name": "s", "key": "token"}}}])],
               "overrides": [{"path": ["spec", "replicas"], "value": 3},
-                            {"path": "spec.template.spec.containers.0.env.0.value", "value": "ovr-input-ef01"},
+                            {"path": "spec.template.spec.containers.0.env.0.value",
+                             "value": "ovr-input-ef01"},
                             "['data']['k']='ovr-string-2345'"],
               "config_files": [{"file": "app.yaml"}], "env_containers": ["c"]}
     kept = stored(inputs)
@@ -45,8 +49,9 @@ def test_stored_inputs_keep_names_and_structure_but_no_secret_value() -> None:
                   "ovr-input-ef01", "ovr-string-2345"):
         assert value not in text
     assert kept["env"] == {"DB_PASSWORD": NOT_STORED}
+    # a reference: kept
     assert kept["config"][1]["spec"]["template"]["spec"]["containers"][0]["env"][1] == \
-        inputs["config"][1]["spec"]["template"]["spec"]["containers"][0]["env"][1]  # a reference: kept
+        inputs["config"][1]["spec"]["template"]["spec"]["containers"][0]["env"][1]
     assert kept["overrides"][0] == {"path": ["spec", "replicas"], "value": 3}
     assert kept["overrides"][2] == {"path": ["data", "k"], "value": NOT_STORED}
     assert kept["config_files"] == inputs["config_files"] and kept["env_containers"] == ["c"]
@@ -76,12 +81,14 @@ def test_a_masked_value_the_live_object_lacks_fails_naming_object_and_field() ->
     message = str(error.value)
     assert "Deployment default/web" in message
     assert "spec.template.spec.containers[0].env[0].value came from an operation input" in message
-    lenient = restore(FakeBackend(), [web([{"name": "API_KEY", "value": NOT_STORED}])], "default", strict=False)
+    lenient = restore(FakeBackend(), [web([{"name": "API_KEY", "value": NOT_STORED}])], "default",
+                      strict=False)
     assert lenient[0]["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] == NOT_STORED
 
 
 def test_a_drift_check_reports_a_deleted_object_with_masked_values_as_missing() -> None:
-    objects = restore(FakeBackend(), [secret(stringData={"token": NOT_STORED})], "default", strict=False)
+    objects = restore(FakeBackend(), [secret(stringData={"token": NOT_STORED})], "default",
+                      strict=False)
     assert drift(FakeBackend(), objects, "default") == ["Secret default/s: missing"]
 
 
@@ -98,5 +105,6 @@ def test_inline_credentials_registered_from_a_kubeconfig_given_as_yaml_text() ->
                "    token: yaml-kube-token-0042\n    client-key-data: a2V5LWRhdGEtMDA0Mg==\n")
     register_inline_credentials({"kubeconfig_content": content, "token": "inline-token-0043"})
     assert redact("yaml-kube-token-0042 a2V5LWRhdGEtMDA0Mg== inline-token-0043") == "*** *** ***"
-    register_inline_credentials({"kubeconfig_content": {"users": [{"user": {"password": "dict-pw-0044"}}]}})
+    register_inline_credentials(
+        {"kubeconfig_content": {"users": [{"user": {"password": "dict-pw-0044"}}]}})
     assert redact("dict-pw-0044") == "***"

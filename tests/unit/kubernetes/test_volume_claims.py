@@ -29,7 +29,8 @@ MINE = ownership_labels("dep", "app_one")
 THEIRS = ownership_labels("dep", "app_two")
 CLAIM = ("v1", "PersistentVolumeClaim")
 UNBOUND = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-           "message": "0/1 nodes are available: 1 pod has unbound immediate PersistentVolumeClaims."}
+           "message": "0/1 nodes are available: 1 pod has unbound immediate "
+                      "PersistentVolumeClaims."}
 
 
 def stateful_set(name: str = "db", templates: tuple[str, ...] = ("data",),
@@ -235,7 +236,8 @@ def test_a_statefulset_applied_before_keeps_its_unlabelled_templates() -> None:
     assert keep_live_claim_templates(desired, None) == desired
     backend = ClaimsBackend()
     backend.objects[ObjectRef("apps/v1", "StatefulSet", "db", "default")] = old
-    assert not [line for line in drift(backend, [desired], "default") if "volumeClaimTemplates" in line]
+    assert not [line for line in drift(backend, [desired], "default")
+                if "volumeClaimTemplates" in line]
 
 
 def pod(*claims: str, condition: dict[str, Any] | None = UNBOUND) -> dict[str, Any]:
@@ -291,5 +293,6 @@ def test_a_class_named_by_the_beta_annotation_is_checked_too() -> None:
     backend.add(old_style)
     failing = readiness.failing_pod([pod("data-db-0")], None, lambda p: claim_verdict(backend, p))
     assert failing is not None
-    assert "StorageClass 'gone' (its annotation volume.beta.kubernetes.io/storage-class) does not exist" \
-        in failing[1]
+    assert ("StorageClass 'gone' (its annotation volume.beta.kubernetes.io/storage-class) does not "
+            "exist" \
+        in failing[1])

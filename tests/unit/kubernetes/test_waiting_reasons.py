@@ -12,15 +12,18 @@ def pod(name: str, *containers: dict[str, Any], phase: str = "Pending",
         scheduled: dict[str, Any] | None = None) -> dict[str, Any]:
     conditions = [scheduled] if scheduled else [{"type": "PodScheduled", "status": "True"}]
     return {"metadata": {"name": name},
-            "status": {"phase": phase, "conditions": conditions, "containerStatuses": list(containers)}}
+            "status": {"phase": phase, "conditions": conditions,
+                       "containerStatuses": list(containers)}}
 
 
 def waiting(name: str, reason: str, message: str = "") -> dict[str, Any]:
-    return {"name": name, "ready": False, "state": {"waiting": {"reason": reason, "message": message}}}
+    return {"name": name, "ready": False,
+            "state": {"waiting": {"reason": reason, "message": message}}}
 
 
 def test_an_unreachable_registry_is_named_with_its_last_pull_error() -> None:
-    pods = [pod("web-1", waiting("web", "ImagePullBackOff", 'Back-off pulling image "reg.example/web:1"'))]
+    pods = [pod("web-1",
+                waiting("web", "ImagePullBackOff", 'Back-off pulling image "reg.example/web:1"'))]
     text = readiness.waiting_reasons(pods, lambda _: ["dial tcp: lookup reg.example: no such host"])
     assert text == ('pod web-1: container web ImagePullBackOff: Back-off pulling image '
                     '"reg.example/web:1" (registry unreachable, waited out; last pull error: '
@@ -32,7 +35,8 @@ def test_scheduling_probes_and_exits_are_named() -> None:
                                       "reason": "Unschedulable", "message": "0/1 nodes match"})
     probing = pod("b", {"name": "app", "ready": False, "state": {"running": {}}}, phase="Running")
     exited = pod("c", {"name": "app", "ready": False,
-                       "state": {"terminated": {"exitCode": 3, "reason": "Error"}}}, phase="Running")
+                       "state": {"terminated": {"exitCode": 3, "reason": "Error"}}},
+                 phase="Running")
     text = readiness.waiting_reasons([unscheduled, probing, exited])
     assert "pod a: not scheduled: Unschedulable: 0/1 nodes match" in text
     assert "pod b: container app running, not ready (readiness probe)" in text

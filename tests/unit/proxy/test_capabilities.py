@@ -106,8 +106,10 @@ def test_all_capabilities_beside_all_outputs_sharing_an_equal_value() -> None:
 
 
 def test_named_and_mapped_capabilities() -> None:
-    props = copy(FakeSource(), inherit_outputs=["vm_info"], inherit_capabilities=["kubernetes_info"])
-    assert props["copied_outputs"] == ["vm_info"] and props["copied_capabilities"] == ["kubernetes_info"]
+    props = copy(FakeSource(), inherit_outputs=["vm_info"],
+                 inherit_capabilities=["kubernetes_info"])
+    assert (props["copied_outputs"] == ["vm_info"] and props["copied_capabilities"]
+            == ["kubernetes_info"])
     assert "cluster_token" not in props
     props = copy(FakeSource(), inherit_capabilities={"kubernetes_info": "cluster"})
     assert props["cluster"] == K8S_INFO and props["copied_capabilities"] == ["cluster"]
@@ -117,11 +119,13 @@ def test_a_named_capability_the_upstream_lacks_is_a_user_error_listing_what_it_h
     with pytest.raises(UserError) as error:
         copy(FakeSource(), inherit_capabilities=["swarm_info"])
     assert str(error.value) == ("inherit_capabilities: deployment 'up' has no capability "
-                                "'swarm_info'; its capabilities are: cluster_token, kubernetes_info")
+                                "'swarm_info'; its capabilities are: cluster_token, "
+                                "kubernetes_info")
 
 
 def test_all_capabilities_refuse_one_named_like_the_proxys_own_properties() -> None:
-    with pytest.raises(UserError, match="has a capability named 'deployment_id'.*inherit_capabilities"):
+    with pytest.raises(UserError,
+                       match="has a capability named 'deployment_id'.*inherit_capabilities"):
         copy(FakeSource(capabilities={"deployment_id": "x"}), inherit_capabilities=[])
 
 
@@ -142,7 +146,7 @@ def test_an_output_and_a_capability_with_different_values_in_one_property_name_b
     assert str(fatal).startswith("node 'kubernetes_proxy' (instance p_1): output 'kubernetes_info'")
 
 
-# ---- day 2: check_status / check_drift / refresh ---------------------------------------------------
+# ---- day 2: check_status / check_drift / refresh -------------------------------------------------
 
 def snapshot(outputs: Mapping[str, Any] = OUTPUTS,
              capabilities: Mapping[str, Any] | None = CAPABILITIES) -> Snapshot:
@@ -158,7 +162,8 @@ def test_changed_missing_and_new_capabilities_are_named_without_values() -> None
     cfg = config(inherit_capabilities=[])
     recorded = copy(FakeSource(), inherit_capabilities=[])
     now = {"kubernetes_info": {**K8S_INFO, "host": "https://moved:6443"}, "swarm_info": {"x": 1}}
-    found = problems(snapshot({"vm_info": OUTPUTS["vm_info"], "kubernetes_info": now["kubernetes_info"]},
+    found = problems(snapshot({"vm_info": OUTPUTS["vm_info"],
+                               "kubernetes_info": now["kubernetes_info"]},
                               now), cfg, recorded, "a fake")
     assert found == ["output 'kubernetes_info' changed",
                      "capability 'kubernetes_info' changed",
@@ -168,9 +173,11 @@ def test_changed_missing_and_new_capabilities_are_named_without_values() -> None
 
 
 def test_a_named_capability_gone_and_one_no_longer_selected() -> None:
-    recorded = copy(FakeSource(), inherit_capabilities={"kubernetes_info": "k8s", "cluster_token": "t"})
+    recorded = copy(FakeSource(),
+                    inherit_capabilities={"kubernetes_info": "k8s", "cluster_token": "t"})
     cfg = config(inherit_capabilities={"kubernetes_info": "k8s"})
-    found = problems(snapshot(capabilities={"cluster_token": "cap-s3cret-value"}), cfg, recorded, "f")
+    found = problems(snapshot(capabilities={"cluster_token": "cap-s3cret-value"}), cfg, recorded,
+                     "f")
     assert found == ["capability 'kubernetes_info' is missing from deployment 'up'",
                      "runtime property 't' is no longer in inherit_capabilities"]
     back_to_null = problems(snapshot(capabilities=None), config(), recorded, "f")
@@ -193,10 +200,11 @@ def test_refresh_names_capability_changes_and_what_is_gone() -> None:
     assert "h2" not in changes.describe()
 
 
-# ---- what a relationship reads from a proxy ---------------------------------------------------------
+# ---- what a relationship reads from a proxy ------------------------------------------------------
 
 def test_relationships_see_copied_capabilities_too() -> None:
-    props = copy(FakeSource(), inherit_outputs=["vm_info"], inherit_capabilities=["kubernetes_info"])
+    props = copy(FakeSource(), inherit_outputs=["vm_info"],
+                 inherit_capabilities=["kubernetes_info"])
     assert copied_from(props) == {"vm_info": OUTPUTS["vm_info"], "kubernetes_info": K8S_INFO}
     assert outputs_from_proxy(props, None) == copied_from(props)
     assert outputs_of(props, None) == ["vm_info", "kubernetes_info"]
@@ -204,7 +212,7 @@ def test_relationships_see_copied_capabilities_too() -> None:
     assert sorted(outputs_of(both, None)) == ["cluster_token", "kubernetes_info", "vm_info"]
 
 
-# ---- the REST adapter --------------------------------------------------------------------------------
+# ---- the REST adapter ----------------------------------------------------------------------------
 
 class CapabilitiesClient:
     def __init__(self) -> None:

@@ -48,7 +48,8 @@ def server() -> Iterator[tuple[Answer, int]]:
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield answer, int(httpd.server_address[1])
@@ -99,7 +100,8 @@ def test_a_cloudify_error_is_one_bounded_line_without_its_traceback(
     said = "the deployment\nis\x1b[31m busy " + "y" * 5000
     answer.set(400, "application/json", cloudify_error(said))
     message = failure(port, UserError)
-    assert "the manager answered 400: bad_parameters_error: the deployment is[31m busy yyy" in message
+    assert ("the manager answered 400: bad_parameters_error: the deployment is[31m busy "
+            "yyy" in message)
     server_part = message.split("the manager answered 400: ", 1)[1]
     assert len(server_part) == MAX_SERVER_MESSAGE and server_part.endswith("...")
     assert "\n" not in message and "\x1b" not in message

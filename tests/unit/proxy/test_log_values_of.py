@@ -28,17 +28,21 @@ def test_log_values_of_defaults_to_none_and_takes_a_list_of_names() -> None:
 
 
 def test_refresh_diff_shows_values_only_of_listed_properties() -> None:
-    changes = diff({"url": "u1", "kubeconfig": "kc-old-value"}, {"url": "u2", "kubeconfig": "kc-new-value", "n": 1})
+    changes = diff({"url": "u1", "kubeconfig": "kc-old-value"},
+                   {"url": "u2", "kubeconfig": "kc-new-value", "n": 1})
     assert changes.describe() == "kubeconfig changed; url changed; n added"
-    assert changes.describe({"url", "n"}) == "kubeconfig changed; url changed: 'u1' -> 'u2'; n added: 1"
+    assert changes.describe({"url",
+                             "n"}) == "kubeconfig changed; url changed: 'u1' -> 'u2'; n added: 1"
 
 
 def test_listed_outputs_are_shown_under_the_runtime_property_they_are_copied_to() -> None:
-    settings = config(inherit_outputs={"url": "endpoint", "kubeconfig": "kc"}, log_values_of=["url"],
+    settings = config(inherit_outputs={"url": "endpoint", "kubeconfig": "kc"},
+                      log_values_of=["url"],
                       inherit_capabilities={"region": "where"})
     shown = shown_properties(settings.log_values_of, settings.selection, settings.capabilities)
     assert shown == {"url", "endpoint"}
-    assert describe_values({"endpoint": "https://x", "kc": "kc-secret-value"}, shown) == "endpoint = 'https://x'"
+    assert describe_values({"endpoint": "https://x", "kc": "kc-secret-value"},
+                           shown) == "endpoint = 'https://x'"
     assert describe_values({"kc": "kc-secret-value"}, shown) == ""
 
 

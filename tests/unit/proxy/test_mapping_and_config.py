@@ -112,7 +112,8 @@ def test_manager_credentials_are_registered_and_not_public() -> None:
     assert config.manager is not None
     assert "manager-token-98765" not in str(config.manager.public())
     assert "manager-token-98765" not in repr(config.manager)
-    record = logging.LogRecord("x", logging.INFO, "f", 1, "token %s", ("manager-token-98765",), None)
+    record = logging.LogRecord("x", logging.INFO, "f", 1, "token %s", ("manager-token-98765",),
+                               None)
     RedactingFilter().filter(record)
     assert record.getMessage() == f"token {MASK}"
 

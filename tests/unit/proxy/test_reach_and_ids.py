@@ -43,7 +43,7 @@ def refusal(settings_: ManagerSettings, policy_: ReachPolicy) -> str:
     return str(error.value)
 
 
-# ---- the URL checked is the URL called --------------------------------------------------------------
+# ---- the URL checked is the URL called -----------------------------------------------------------
 
 @pytest.mark.parametrize("manager, url", [
     (settings("127.0.0.1", 18443), "https://127.0.0.1:18443"),
@@ -80,7 +80,8 @@ def test_the_rest_service_behind_nginx_over_http_is_refused_naming_field_url_and
 def test_what_the_allowlist_does_not_name_is_refused(manager: ManagerSettings,
                                                      allowed: str | None) -> None:
     message = refusal(manager, policy(allowed))
-    assert message.startswith(f"properties.manager.host: '{manager.base_url()}'") and SETTING in message
+    assert message.startswith("properties.manager.host: "
+                              f"'{manager.base_url()}'") and SETTING in message
 
 
 def test_plain_http_needs_an_entry_naming_http() -> None:
@@ -117,7 +118,7 @@ def test_the_local_profile_checks_nothing() -> None:
         check_reach(settings(host, 18100, "http"), LOCAL)
 
 
-# ---- where the tasks layer checks it ---------------------------------------------------------------
+# ---- where the tasks layer checks it -------------------------------------------------------------
 
 class Logger:
     def __init__(self) -> None:
@@ -159,7 +160,7 @@ def test_manager_empty_is_the_manager_running_the_operation_and_never_checked(
     assert source.describe().startswith("this manager")
 
 
-# ---- deployment_id is a Cloudify resource id -------------------------------------------------------
+# ---- deployment_id is a Cloudify resource id -----------------------------------------------------
 
 @pytest.mark.parametrize("deployment_id", [
     "up", "proxy-up-1a2b3c", "A.b_c-9", "1st", "x" * 256, "v1.2.3",
@@ -189,7 +190,8 @@ def test_the_create_input_is_named_as_the_input() -> None:
 def test_an_overlong_id_is_refused_by_its_length_only() -> None:
     with pytest.raises(UserError) as error:
         parse_proxy({"deployment_id": "x" * 5000}, {})
-    assert str(error.value) == "properties.deployment_id: a deployment id is at most 256 characters, got 5000"
+    assert (str(error.value)
+            == "properties.deployment_id: a deployment id is at most 256 characters, got 5000")
 
 
 def test_day2_operations_check_the_id_they_fall_back_to() -> None:
@@ -199,7 +201,7 @@ def test_day2_operations_check_the_id_they_fall_back_to() -> None:
         tasks.day2_config(ctx, {})
 
 
-# ---- durations ------------------------------------------------------------------------------------
+# ---- durations -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("properties, message", [
     ({"timeout": 3601}, "properties.timeout: 3601.0 seconds is too long"),

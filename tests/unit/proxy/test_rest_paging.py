@@ -23,7 +23,8 @@ class PagedExecutions:
 class FakeClient:
     def __init__(self, executions: PagedExecutions) -> None:
         self.executions = executions
-        self.deployments = type("Deployments", (), {"get": staticmethod(lambda *a, **k: {"id": "up"})})()
+        self.deployments = type("Deployments", (),
+                                {"get": staticmethod(lambda *a, **k: {"id": "up"})})()
 
 
 def executions(count: int) -> list[dict[str, Any]]:

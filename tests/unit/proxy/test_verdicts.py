@@ -45,9 +45,12 @@ def test_missing_deployment_is_waited_for_when_asked() -> None:
      "ended with status 'failed': NonRecoverableError: boom"),
     ((run("install", "cancelled", "t1"),), "failed", "ended with status 'cancelled'"),
     ((run("install", "failed", "t1"), run("install", "terminated", "t2")), "done", "finished"),
-    ((run("install", "terminated", "t1"), run("install", "failed", "t2")), "failed", "execution install-t2"),
-    ((run("install", "terminated", "t1"), run("uninstall", "started", "t2")), "waiting", "uninstalled"),
-    ((run("uninstall", "terminated", "t1"), run("install", "terminated", "t2")), "done", "finished"),
+    ((run("install", "terminated", "t1"), run("install", "failed", "t2")), "failed",
+     "execution install-t2"),
+    ((run("install", "terminated", "t1"), run("uninstall", "started", "t2")), "waiting",
+     "uninstalled"),
+    ((run("uninstall", "terminated", "t1"), run("install", "terminated", "t2")), "done",
+     "finished"),
     ((run("install", "terminated", "t1"), run("heal", "failed", "t2")), "done", "ready"),
 ])
 def test_install_verdicts(executions: tuple[dict[str, Any], ...], state: str, words: str) -> None:

@@ -111,6 +111,7 @@ def test_refresh_reports_changes() -> None:
     old = copy_outputs(wait(FakeSource([DONE]), Clock()), config)
     source = FakeSource([DONE], {"vm_info": {"ips": ["10.0.0.2", "10.0.0.4"]}, "url": "u"})
     new, changes = refresh_outputs(source, config, old, LOG)
-    assert new["vm_info"] == {"ips": ["10.0.0.2", "10.0.0.4"]} and new["copied_outputs"] == ["url", "vm_info"]
+    assert new["vm_info"] == {"ips": ["10.0.0.2",
+                                      "10.0.0.4"]} and new["copied_outputs"] == ["url", "vm_info"]
     assert changes.describe() == "vm_info changed; url added"
     assert "10.0.0.4" not in changes.describe() and "'u'" not in changes.describe()

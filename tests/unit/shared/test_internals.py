@@ -39,14 +39,17 @@ def storage(tmp_path_factory: pytest.TempPathFactory) -> Any:
     text = render_blueprint({
         "swarm": {"type": "cloudify.swarm.Manager"},
         "app": {"type": "cloudify.swarm.Microservice",
-                "relationships": [{"type": "cloudify.relationships.contained_in", "target": "swarm"}]},
+                "relationships": [{"type": "cloudify.relationships.contained_in",
+                                   "target": "swarm"}]},
         "app_container": {
             "type": "cloudify.swarm.Container", "properties": {"image": "local/busybox:1"},
             "interfaces": {"cloudify.interfaces.lifecycle": {"create": {"inputs": {
-                "env": {"PEER": {"get_input": "peer"}, "NAME": {"get_attribute": ["app", "name"]}}}}}},
+                "env": {"PEER": {"get_input": "peer"},
+                        "NAME": {"get_attribute": ["app", "name"]}}}}}},
             "relationships": [{"type": "cloudify.swarm.relationships.contained_in_microservice",
                                "target": "app"}]}})
-    text = text.replace("node_templates:", "inputs:\n  peer: {default: 10.0.0.7}\nnode_templates:", 1)
+    text = text.replace("node_templates:", "inputs:\n  peer: {default: 10.0.0.7}\nnode_templates:",
+                        1)
     blueprint = folder / "blueprint.yaml"
     blueprint.write_text(text)
     env = local.init_env(str(blueprint), name="pinned", resolver=offline_resolver(),
@@ -73,7 +76,8 @@ def test_the_local_profile_marks_its_operations_local_and_a_manager_does_not(sto
 
 
 def test_only_true_counts_as_local() -> None:
-    assert not internals.is_local(SimpleNamespace(_local="yes")) and not internals.is_local(object())
+    assert (not internals.is_local(SimpleNamespace(_local="yes"))
+            and not internals.is_local(object()))
 
 
 def test_the_operation_context_keeps_its_storage_endpoint(storage: Any) -> None:
@@ -111,7 +115,8 @@ def test_a_managers_node_record_has_the_planned_count() -> None:
 
 def test_functions_are_evaluated_in_the_operations_context(storage: Any) -> None:
     ctx = node_ctx(storage, "app_container")
-    payload = {"env": {"IMAGE": {"concat": ["image ", {"get_property": ["app_container", "image"]}]}}}
+    payload = {"env": {"IMAGE": {"concat": ["image ",
+                                            {"get_property": ["app_container", "image"]}]}}}
     assert internals.evaluate_functions(ctx, payload) == {"env": {"IMAGE": "image local/busybox:1"}}
 
 
@@ -197,7 +202,9 @@ def test_the_api_version_is_what_requests_use() -> None:
     assert api.api_version == "1.43" and api._url("/services").endswith("/v1.43/services")
 
 
-def test_the_server_version_is_asked_as_version_auto_asks_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_server_version_is_asked_as_version_auto_asks_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     api = api_client()
     asked: list[Any] = []
     monkeypatch.setattr(api, "version", lambda api_version=True: asked.append(api_version)

@@ -46,13 +46,17 @@ def tree(tmp_path: Path) -> dict[str, Path]:
 
 
 def manager(tree: dict[str, Path], **files: bytes) -> LocalFiles:
-    return LocalFiles(True, resources(**files), allowed_dirs_from({ALLOWED_DIRS_ENV: str(tree["allowed"])}))
+    return LocalFiles(True, resources(**files),
+                      allowed_dirs_from({ALLOWED_DIRS_ENV: str(tree["allowed"])}))
 
 
-def test_a_relative_path_is_a_blueprint_resource_on_a_manager_and_locally(tree: dict[str, Path]) -> None:
+def test_a_relative_path_is_a_blueprint_resource_on_a_manager_and_locally(
+    tree: dict[str, Path],
+) -> None:
     for files in (manager(tree, **{"secrets/token.txt": b"from the blueprint"}),
                   LocalFiles(False, resources(**{"secrets/token.txt": b"from the blueprint"}))):
-        assert files.read_text("secrets/token.txt", "properties.secrets[0].file") == "from the blueprint"
+        assert files.read_text("secrets/token.txt",
+                               "properties.secrets[0].file") == "from the blueprint"
     with pytest.raises(UserError, match="blueprint resource 'missing.txt' not found"):
         manager(tree).read_text("missing.txt", "properties.secrets[0].file")
 
@@ -60,7 +64,8 @@ def test_a_relative_path_is_a_blueprint_resource_on_a_manager_and_locally(tree: 
 def test_the_local_profile_reads_any_host_path(tree: dict[str, Path]) -> None:
     files = LocalFiles(False, resources())
     assert files.read_text(str(tree["outside"] / "keys.conf"), "f") == "secret_key: manager\n"
-    assert files.local_path(str(tree["outside"] / "keys.conf"), "f") == str(tree["outside"] / "keys.conf")
+    assert files.local_path(str(tree["outside"] / "keys.conf"),
+                            "f") == str(tree["outside"] / "keys.conf")
 
 
 def test_a_manager_reads_a_host_path_only_under_an_allowed_directory(tree: dict[str, Path]) -> None:
@@ -69,7 +74,8 @@ def test_a_manager_reads_a_host_path_only_under_an_allowed_directory(tree: dict[
     with pytest.raises(UserError) as error:
         files.read_text(str(tree["outside"] / "keys.conf"), "properties.secrets[0].file")
     message = str(error.value)
-    assert message.startswith(f"properties.secrets[0].file: '{tree['outside'] / 'keys.conf'}' is a file "
+    assert message.startswith(f"properties.secrets[0].file: '{tree['outside'] / 'keys.conf'}' is a "
+                              "file "
                               "of the manager's own host, outside the blueprint")
     assert "blueprint's resources" in message and "get_secret" in message
     assert f"listing it in {ALLOWED_DIRS_ENV} in the mgmtworker's environment" in message
@@ -77,12 +83,15 @@ def test_a_manager_reads_a_host_path_only_under_an_allowed_directory(tree: dict[
     assert "secret_key" not in message
 
 
-def test_dot_dot_and_symlinks_out_of_an_allowed_directory_are_refused(tree: dict[str, Path]) -> None:
+def test_dot_dot_and_symlinks_out_of_an_allowed_directory_are_refused(
+    tree: dict[str, Path],
+) -> None:
     files = manager(tree)
     escape = f"{tree['allowed']}/../outside/keys.conf"
     with pytest.raises(UserError, match=r"resolves to .*outside/keys\.conf"):
         files.read_text(escape, "properties.api.ca_file")
-    with pytest.raises(UserError, match=r"properties\.api\.ca_file: .*link. \(resolves to .*outside/keys\.conf"):
+    with pytest.raises(UserError, match=r"properties\.api\.ca_file: .*link. \(resolves to "
+                                        r".*outside/keys\.conf"):
         files.local_path(str(tree["allowed"] / "link"), "properties.api.ca_file")
     # a directory whose name only starts like the allowed one is not under it
     sibling = Path(str(tree["allowed"]) + "-not")
@@ -92,27 +101,36 @@ def test_dot_dot_and_symlinks_out_of_an_allowed_directory_are_refused(tree: dict
         files.read_text(str(sibling / "x"), "f")
 
 
-def test_no_directory_is_allowed_by_default_and_relative_entries_are_ignored(tree: dict[str, Path]) -> None:
+def test_no_directory_is_allowed_by_default_and_relative_entries_are_ignored(
+    tree: dict[str, Path],
+) -> None:
     assert allowed_dirs_from({}) == ()
-    assert allowed_dirs_from({ALLOWED_DIRS_ENV: os.pathsep.join(["", "relative/dir", "/srv/certs"])}) == ("/srv/certs",)
+    assert allowed_dirs_from({ALLOWED_DIRS_ENV: os.pathsep.join(["", "relative/dir",
+                                                                 "/srv/certs"])}) == ("/srv/certs",)
     with pytest.raises(UserError, match="allowed now: none"):
         check_host_path(str(tree["allowed"] / "token"), "f", True, ())
     with pytest.raises(UserError, match="manager's own host"):
         check_host_path("~/.ssh/id_rsa", "properties.ssh.key_file", True, ())
 
 
-def test_an_allowed_directory_given_through_a_symlink_is_resolved_too(tree: dict[str, Path], tmp_path: Path) -> None:
+def test_an_allowed_directory_given_through_a_symlink_is_resolved_too(
+    tree: dict[str, Path], tmp_path: Path,
+) -> None:
     (tmp_path / "alias").symlink_to(tree["allowed"])
     dirs = allowed_dirs_from({ALLOWED_DIRS_ENV: str(tmp_path / "alias")})
-    assert check_host_path(str(tree["allowed"] / "token"), "f", True, dirs) == str(tree["allowed"] / "token")
+    assert check_host_path(str(tree["allowed"] / "token"), "f", True,
+                           dirs) == str(tree["allowed"] / "token")
 
 
 def test_a_missing_host_file_names_the_field(tree: dict[str, Path]) -> None:
-    with pytest.raises(UserError, match=r"properties\.api\.token_file: cannot read .*nothing: No such file"):
+    with pytest.raises(UserError,
+                       match=r"properties\.api\.token_file: cannot read .*nothing: No such file"):
         manager(tree).read_text(str(tree["allowed"] / "nothing"), "properties.api.token_file")
 
 
-def test_a_resource_a_library_opens_is_a_private_copy_removed_by_close(tree: dict[str, Path]) -> None:
+def test_a_resource_a_library_opens_is_a_private_copy_removed_by_close(
+    tree: dict[str, Path],
+) -> None:
     with manager(tree, **{"tls/ca.pem": b"PEM"}) as files:
         path = files.local_path("tls/ca.pem", "properties.endpoint.tls.ca_cert")
         assert Path(path).read_bytes() == b"PEM" and path.endswith("ca.pem")
@@ -139,30 +157,42 @@ def test_every_kubernetes_file_setting_goes_through_the_policy() -> None:
     api = ApiSettings(host="https://h", token_file="/t", ca_file="ca", client_cert_file="/c",
                       client_key_file="/k")
     checked = with_local_paths(api, record, "kubernetes_info")
-    assert isinstance(checked, ApiSettings) and checked.token_file == "/checked/t" and checked.ca_file == "/checked/ca"
-    assert seen == [f"kubernetes_info.api.{n}" for n in ("token_file", "ca_file", "client_cert_file", "client_key_file")]
+    assert (isinstance(checked,
+                      ApiSettings) and checked.token_file == "/checked/t" and checked.ca_file
+            == "/checked/ca")
+    assert seen == [f"kubernetes_info.api.{n}"
+                    for n in ("token_file", "ca_file", "client_cert_file", "client_key_file")]
     seen.clear()
     ssh = with_local_paths(SshSettings(host="m", key_file="~/.ssh/id", known_hosts="/kh"), record)
-    assert isinstance(ssh, SshSettings) and (ssh.key_file, ssh.known_hosts) == ("/checked/id", "/checked/kh")
+    assert isinstance(ssh, SshSettings) and (ssh.key_file, ssh.known_hosts) == ("/checked/id",
+                                                                                "/checked/kh")
     assert seen == ["properties.ssh.key_file", "properties.ssh.known_hosts"]
 
 
-def test_a_blueprint_kubeconfig_on_a_manager_runs_no_command_and_names_only_allowed_files(tree: dict[str, Path]) -> None:
+def test_a_blueprint_kubeconfig_on_a_manager_runs_no_command_and_names_only_allowed_files(
+    tree: dict[str, Path],
+) -> None:
     files = manager(tree)
     where = "properties.api.kubeconfig_content"
     ok = {"clusters": [{"cluster": {"server": "https://h", "certificate-authority-data": "eA=="}}],
           "users": [{"user": {"tokenFile": str(tree["allowed"] / "token")}}]}
     check_kubeconfig(ok, where, files.host_path)
-    with pytest.raises(UserError, match=r"users\[0\]\.user\.tokenFile: .*keys\.conf.* manager's own host"):
+    with pytest.raises(UserError,
+                       match=r"users\[0\]\.user\.tokenFile: .*keys\.conf.* manager's own host"):
         check_kubeconfig({"users": [{"user": {"tokenFile": str(tree["outside"] / "keys.conf")}}]},
                          where, files.host_path)
-    with pytest.raises(UserError, match=r"clusters\[0\]\.cluster\.certificate-authority: 'ca.crt' is relative"):
-        check_kubeconfig("clusters: [{cluster: {certificate-authority: ca.crt}}]", where, files.host_path)
-    with pytest.raises(UserError, match=r"users\[1\]\.user\.exec: a kubeconfig that runs a command is refused"):
-        check_kubeconfig({"users": [{"user": {}}, {"user": {"exec": {"command": "sh"}}}]}, where, files.host_path)
+    with pytest.raises(UserError, match=r"clusters\[0\]\.cluster\.certificate-authority: 'ca.crt' "
+                                        r"is relative"):
+        check_kubeconfig("clusters: [{cluster: {certificate-authority: ca.crt}}]", where,
+                         files.host_path)
+    with pytest.raises(UserError, match=r"users\[1\]\.user\.exec: a kubeconfig that runs a command "
+                                        r"is refused"):
+        check_kubeconfig({"users": [{"user": {}}, {"user": {"exec": {"command": "sh"}}}]}, where,
+                         files.host_path)
     with pytest.raises(UserError, match=r"auth-provider: a kubeconfig that runs a command"):
-        check_kubeconfig({"users": [{"user": {"auth-provider": {"config": {"cmd-path": "/bin/sh"}}}}]},
-                         where, files.host_path)
+        check_kubeconfig(
+            {"users": [{"user": {"auth-provider": {"config": {"cmd-path": "/bin/sh"}}}}]},
+            where, files.host_path)
 
 
 def test_swarm_files_are_read_with_their_field_before_anything_is_made() -> None:
@@ -170,7 +200,8 @@ def test_swarm_files_are_read_with_their_field_before_anything_is_made() -> None
     from cloudify_swarm.spec.microservice import parse_microservice
 
     service = parse_microservice({"secrets": [{"name": "s", "data": "inline"}, {"name": "e"}],
-                                  "configs": [{"name": "a", "file": "conf/a"}, {"name": "b", "file": "/etc/b"}]})
+                                  "configs": [{"name": "a", "file": "conf/a"},
+                                              {"name": "b", "file": "/etc/b"}]})
     asked: list[tuple[str, str]] = []
 
     def read(path: str, field: str) -> str:
@@ -181,4 +212,5 @@ def test_swarm_files_are_read_with_their_field_before_anything_is_made() -> None
 
     with pytest.raises(UserError, match=r"properties\.configs\[1\]\.file: refused"):
         object_data(service, read)
-    assert asked == [("conf/a", "properties.configs[0].file"), ("/etc/b", "properties.configs[1].file")]
+    assert asked == [("conf/a", "properties.configs[0].file"),
+                     ("/etc/b", "properties.configs[1].file")]

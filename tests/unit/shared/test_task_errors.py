@@ -11,14 +11,16 @@ from cloudify_shared.tasks import translate_error
 WHERE = "node 'web' (instance web_1)"
 
 
-@pytest.mark.parametrize("error", [UserError("bad"), WorkloadFailed("bad"), WaitTimeout("bad"), NotFound("bad")])
+@pytest.mark.parametrize("error", [UserError("bad"), WorkloadFailed("bad"), WaitTimeout("bad"),
+                                   NotFound("bad")])
 def test_user_and_workload_errors_are_not_retried(error: Exception) -> None:
     translated = translate_error(error, WHERE)
     assert type(translated) is NonRecoverableError
     assert str(translated) == f"{WHERE}: bad"
 
 
-@pytest.mark.parametrize("error", [TransientError("busy", retry_after=3), ConnectionRefusedError("refused"), TimeoutError("slow")])
+@pytest.mark.parametrize("error", [TransientError("busy", retry_after=3),
+                                   ConnectionRefusedError("refused"), TimeoutError("slow")])
 def test_transient_errors_are_retried(error: Exception) -> None:
     translated = translate_error(error, WHERE)
     assert isinstance(translated, RecoverableError)
@@ -43,4 +45,5 @@ def test_cloudify_errors_pass_through() -> None:
 
 def test_secrets_are_masked_in_messages() -> None:
     register_secret("tok-abcdef123456")
-    assert "tok-abcdef123456" not in str(translate_error(UserError("401 with tok-abcdef123456"), WHERE))
+    assert "tok-abcdef123456" not in str(translate_error(UserError("401 with tok-abcdef123456"),
+                                                         WHERE))

@@ -24,7 +24,8 @@ def passes_on(ctx: Any, **inputs: Any) -> None: ...
 def test_named_parameters_and_declared_names_are_the_accepted_set() -> None:
     assert accepted_inputs(named, ()) == {"env"}
     assert accepted_inputs(passes_on, ("config", "env")) == {"config", "env"}
-    assert accepted_inputs(passes_on, ()) is None  # an undeclared catch-all: reported by the plugin yaml test
+    # an undeclared catch-all: reported by the plugin yaml test
+    assert accepted_inputs(passes_on, ()) is None
 
 
 def test_an_unknown_input_is_refused_naming_operation_input_and_what_it_takes() -> None:
@@ -43,10 +44,13 @@ def test_entry_point_is_the_2016_name_of_entrypoint() -> None:
 
 
 def test_entry_point_and_entrypoint_together_are_refused() -> None:
-    with pytest.raises(UserError, match="properties.entry_point and properties.entrypoint are both set"):
-        apply_aliases({"entry_point": "a", "entrypoint": "b"}, {"entry_point": "entrypoint"}, "properties")
+    with pytest.raises(UserError,
+                       match="properties.entry_point and properties.entrypoint are both set"):
+        apply_aliases({"entry_point": "a", "entrypoint": "b"}, {"entry_point": "entrypoint"},
+                      "properties")
 
 
 def test_an_unset_alias_is_dropped() -> None:
-    assert apply_aliases({"entry_point": None, "entrypoint": "b"}, {"entry_point": "entrypoint"}, "p") == \
+    assert apply_aliases({"entry_point": None, "entrypoint": "b"}, {"entry_point": "entrypoint"},
+                         "p") == \
         {"entrypoint": "b"}

@@ -20,7 +20,8 @@ def test_fills_defaults_and_keeps_values() -> None:
 
 
 def test_unknown_key_is_named_with_suggestion() -> None:
-    with pytest.raises(UserError, match=r"properties: unknown key 'replcas' \(did you mean 'replicas'\?\)"):
+    with pytest.raises(UserError,
+                       match=r"properties: unknown key 'replcas' \(did you mean 'replicas'\?\)"):
         parse_mapping({"name": "web", "replcas": 2}, FIELDS, "properties")
 
 

@@ -25,7 +25,8 @@ def run(verdicts: list[Verdict], timeout: float = 100.0) -> tuple[Verdict, FakeC
     clock = FakeClock()
     feed = iter(verdicts)
     result = wait_until(lambda: next(feed), "thing", timeout, logging.getLogger("t"),
-                        backoff=Backoff(first=0.1, factor=2, cap=0.4), sleep=clock.sleep, clock=clock)
+                        backoff=Backoff(first=0.1, factor=2, cap=0.4), sleep=clock.sleep,
+                        clock=clock)
     return result, clock
 
 
@@ -41,7 +42,8 @@ def test_failure_ends_the_wait_at_once() -> None:
 
 
 def test_timeout_says_what_and_how_long() -> None:
-    with pytest.raises(WaitTimeout, match=r"gave up waiting for thing after 1s \(timeout 1s\); last state: b"):
+    with pytest.raises(WaitTimeout,
+                       match=r"gave up waiting for thing after 1s \(timeout 1s\); last state: b"):
         run([Verdict.waiting("a")] * 3 + [Verdict.waiting("b")] * 100, timeout=1.0)
 
 
@@ -67,14 +69,16 @@ def test_transient_errors_are_ridden_out_while_there_is_time() -> None:
     clock = FakeClock()
     check = flaky([TransientError("connection refused")] * 5 + [Verdict.done("up again")])
     result = wait_until(check, "thing", 100.0, logging.getLogger("t"),  # type: ignore[arg-type]
-                        backoff=Backoff(first=0.1, factor=2, cap=0.4), sleep=clock.sleep, clock=clock)
+                        backoff=Backoff(first=0.1, factor=2, cap=0.4), sleep=clock.sleep,
+                        clock=clock)
     assert result.message == "up again"
 
 
 def test_still_unreachable_at_the_timeout_is_transient_so_the_operation_is_retried() -> None:
     clock = FakeClock()
     check = flaky([Verdict.waiting("starting")] + [TransientError("connection refused")] * 100)
-    with pytest.raises(TransientError, match="gave up waiting for thing after 1s: connection refused"):
+    with pytest.raises(TransientError,
+                       match="gave up waiting for thing after 1s: connection refused"):
         wait_until(check, "thing", 1.0, logging.getLogger("t"),  # type: ignore[arg-type]
                    backoff=Backoff(first=0.1, factor=2, cap=0.4), sleep=clock.sleep, clock=clock)
 

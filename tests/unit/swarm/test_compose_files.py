@@ -18,7 +18,8 @@ from cloudify_swarm.compose.stack import parse_compose_file
 CONTENT = "secret_key=do-not-leak-this"
 
 
-def blueprint(files: dict[str, str], asked: list[str] | None = None):  # type: ignore[no-untyped-def]
+def blueprint(files: dict[str, str],
+              asked: list[str] | None = None):  # type: ignore[no-untyped-def]
     """A fake ctx.get_resource over a blueprint holding `files` (path -> text)."""
     def get(path: str) -> bytes:
         if asked is not None:
@@ -52,35 +53,45 @@ def refusal(source: ComposeFiles, variables: dict[str, str]) -> str:
     with pytest.raises(UserError) as error:
         parse_compose_file(source, "properties.compose_file", "st", variables)
     message = str(error.value)
-    assert "is a file of the manager's own host" in message and "CLOUDIFY_VNF_ALLOWED_DIRS" in message
+    assert ("is a file of the manager's own host" in message
+            and "CLOUDIFY_VNF_ALLOWED_DIRS" in message)
     assert CONTENT not in message
     return message
 
 
 @pytest.mark.parametrize("section", ["configs", "secrets"])
-def test_an_interpolated_config_or_secret_file_is_checked_as_opened(host: dict[str, Path], section: str) -> None:
-    text = compose(services={"web": {"image": "i"}}, **{section: {"keys": {"file": "${DIR}/rest-security.conf"}}})
+def test_an_interpolated_config_or_secret_file_is_checked_as_opened(
+    host: dict[str, Path], section: str,
+) -> None:
+    text = compose(services={"web": {"image": "i"}},
+                   **{section: {"keys": {"file": "${DIR}/rest-security.conf"}}})
     source = ComposeFiles("app/stack.yml", manager(host, {"app/stack.yml": text}))
     message = refusal(source, {"DIR": str(host["outside"])})
     # the key path and the variable are named, not the variable's value
-    assert message.startswith(f"properties.compose_file (stack.yml).{section}.keys.file: '${{DIR}}/rest-security.conf'")
+    assert message.startswith(f"properties.compose_file (stack.yml).{section}.keys.file: "
+                              "'${DIR}/rest-security.conf'")
     assert str(host["outside"]) not in message
 
 
-def test_a_host_compose_file_in_an_allowed_directory_cannot_interpolate_its_way_out(host: dict[str, Path]) -> None:
+def test_a_host_compose_file_in_an_allowed_directory_cannot_interpolate_its_way_out(
+    host: dict[str, Path],
+) -> None:
     # as written, `${DIR}/...` joined to the allowed folder lies inside it: the old check passed it
     (host["allowed"] / "stack.yml").write_text(
-        compose(services={"web": {"image": "i"}}, configs={"c": {"file": "${DIR}/rest-security.conf"}}))
+        compose(services={"web": {"image": "i"}},
+                configs={"c": {"file": "${DIR}/rest-security.conf"}}))
     source = ComposeFiles(str(host["allowed"] / "stack.yml"), manager(host))
     refusal(source, {"DIR": str(host["outside"])})
     # `..` out of the allowed folder, relative to the compose file, is refused by its real path
     (host["allowed"] / "stack.yml").write_text(
-        compose(services={"web": {"image": "i"}}, configs={"c": {"file": "../opt/manager/rest-security.conf"}}))
+        compose(services={"web": {"image": "i"}},
+                configs={"c": {"file": "../opt/manager/rest-security.conf"}}))
     refusal(ComposeFiles(str(host["allowed"] / "stack.yml"), manager(host)), {})
 
 
-def test_an_env_file_is_checked_after_interpolation_and_home_expansion(host: dict[str, Path],
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_env_file_is_checked_after_interpolation_and_home_expansion(
+    host: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("HOME", str(host["outside"]))
     text = compose(services={"web": {"image": "i", "env_file": ["${NAME:-~/rest-security.conf}"]}})
     source = ComposeFiles("stack.yml", manager(host, {"stack.yml": text}))
@@ -88,11 +99,13 @@ def test_an_env_file_is_checked_after_interpolation_and_home_expansion(host: dic
     assert "services.web.env_file[0]: '~/rest-security.conf'" in message
     text = compose(services={"web": {"image": "i", "env_file": "${WHERE}"}})
     source = ComposeFiles("stack.yml", manager(host, {"stack.yml": text}))
-    assert "services.web.env_file[0]: '${WHERE}'" in refusal(source, {"WHERE": str(host["outside"] / "rest-security.conf")})
+    assert "services.web.env_file[0]: '${WHERE}'" in refusal(
+        source, {"WHERE": str(host["outside"] / "rest-security.conf")})
 
 
 def test_the_compose_file_itself_is_checked(host: dict[str, Path]) -> None:
-    with pytest.raises(UserError, match="properties.compose_file: .* is a file of the manager's own host"):
+    with pytest.raises(UserError,
+                       match="properties.compose_file: .* is a file of the manager's own host"):
         ComposeFiles(str(host["outside"] / "rest-security.conf"), manager(host))
 
 
@@ -101,13 +114,15 @@ def test_allowed_and_relative_files_are_read(host: dict[str, Path]) -> None:
     (host["allowed"] / ".env").write_text("F=ok.txt\n")
     (host["allowed"] / "stack.yml").write_text(compose(services={"web": {"image": "i"}},
                                                        configs={"c": {"file": "${F}"}}))
-    stack = parse_compose_file(ComposeFiles(str(host["allowed"] / "stack.yml"), manager(host)), "p", "st")
+    stack = parse_compose_file(ComposeFiles(str(host["allowed"] / "stack.yml"), manager(host)), "p",
+                               "st")
     assert [o.data for o in stack.objects if o.kind == "config"] == ["fine"]
     # a blueprint-resource compose file: relative files (interpolated) are blueprint resources
     asked: list[str] = []
     resources = {"app/stack.yml": compose(services={"web": {"image": "i", "env_file": "${E}"}},
                                           secrets={"s": {"file": "files/s.txt"}}),
-                 "app/files/s.txt": "pw", "app/conf/web.env": "A=1\n", "app/.env": "E=conf/web.env\n"}
+                 "app/files/s.txt": "pw", "app/conf/web.env": "A=1\n",
+                 "app/.env": "E=conf/web.env\n"}
     files = LocalFiles(True, blueprint(resources, asked), ())
     stack = parse_compose_file(ComposeFiles("app/stack.yml", files), "p", "st")
     assert asked == ["app/stack.yml", "app/.env", "app/files/s.txt", "app/conf/web.env"]
@@ -117,18 +132,22 @@ def test_allowed_and_relative_files_are_read(host: dict[str, Path]) -> None:
 
 
 def test_a_relative_file_may_not_leave_the_blueprint(host: dict[str, Path]) -> None:
-    text = compose(services={"web": {"image": "i"}}, configs={"c": {"file": "${UP}/other-blueprint/x"}})
+    text = compose(services={"web": {"image": "i"}},
+                   configs={"c": {"file": "${UP}/other-blueprint/x"}})
     source = ComposeFiles("app/stack.yml", manager(host, {"app/stack.yml": text}))
-    with pytest.raises(UserError, match=r"configs.c.file: '\${UP}/other-blueprint/x' points outside the blueprint"):
+    with pytest.raises(UserError, match=r"configs.c.file: '\${UP}/other-blueprint/x' points "
+                                        r"outside the blueprint"):
         parse_compose_file(source, "p", "st", {"UP": "../.."})
     with pytest.raises(UserError, match="points outside the blueprint"):
         ComposeFiles("../other/stack.yml", manager(host))
 
 
 def test_in_the_local_profile_a_host_path_is_read_as_it_is(host: dict[str, Path]) -> None:
-    text = compose(services={"web": {"image": "i"}}, configs={"c": {"file": "${DIR}/rest-security.conf"}})
+    text = compose(services={"web": {"image": "i"}},
+                   configs={"c": {"file": "${DIR}/rest-security.conf"}})
     files = LocalFiles(False, blueprint({"stack.yml": text}))
-    stack = parse_compose_file(ComposeFiles("stack.yml", files), "p", "st", {"DIR": str(host["outside"])})
+    stack = parse_compose_file(ComposeFiles("stack.yml", files), "p", "st",
+                               {"DIR": str(host["outside"])})
     assert [o.data for o in stack.objects if o.kind == "config"] == [CONTENT]
 
 
@@ -137,9 +156,11 @@ def test_bind_sources_are_the_engines_not_under_the_file_policy(host: dict[str, 
     # Engines a blueprint may reach is the endpoint allowlist's decision); sent as written
     text = compose(services={"web": {"image": "i", "volumes": ["${SRC}:/data:ro"]}})
     (host["allowed"] / "stack.yml").write_text(text)
-    stack = parse_compose_file(ComposeFiles(str(host["allowed"] / "stack.yml"), manager(host)), "p", "st",
+    stack = parse_compose_file(ComposeFiles(str(host["allowed"] / "stack.yml"), manager(host)), "p",
+                               "st",
                                {"SRC": "/srv/data"})
-    mounts = stack_service_spec("st", stack.services[0], {}, {})["TaskTemplate"]["ContainerSpec"]["Mounts"]
+    mounts = stack_service_spec("st", stack.services[0], {},
+                                {})["TaskTemplate"]["ContainerSpec"]["Mounts"]
     assert mounts == [{"Type": "bind", "Source": "/srv/data", "Target": "/data", "ReadOnly": True}]
     # relative: only beside a host compose file; in a blueprint resource it names no host folder
     source = ComposeFiles("stack.yml", manager(host, {"stack.yml": compose(

@@ -61,12 +61,14 @@ def test_unset_variable_warns_and_keys_stay() -> None:
     data = {"services": {"$S": {"image": "${U}", "ports": ["${S}", 80]}}}
     assert interpolate(data, VARIABLES, "f", warnings.append) == {
         "services": {"$S": {"image": "", "ports": ["set", 80]}}}
-    assert warnings == ["f.services.$S.image: the variable U is not set, substituting an empty string"]
+    assert warnings == ["f.services.$S.image: the variable U is not set, substituting an empty "
+                        "string"]
 
 
 def test_env_lines_and_dotenv(tmp_path: Path) -> None:
     text = '# c\n\nexport A=1\nB="two words"\nC=\'x\'\nD\nE=a=b\n'
-    assert parse_env_lines(text, "f") == {"A": "1", "B": "two words", "C": "x", "D": None, "E": "a=b"}
+    assert parse_env_lines(text, "f") == {"A": "1", "B": "two words", "C": "x", "D": None,
+                                          "E": "a=b"}
     assert parse_env_lines(text, "f", strip_quotes=False)["B"] == '"two words"'
     with pytest.raises(UserError, match="f:1: '=x' is not KEY=value"):
         parse_env_lines("=x", "f")
@@ -99,8 +101,11 @@ def test_an_interpolated_value_takes_the_type_docker_casts_it_to(key: tuple[str,
 def test_a_literal_is_not_cast_and_a_value_docker_cannot_cast_is_refused_without_it() -> None:
     assert interpolate({"services": {"w": {"tty": "yes"}}}, {}, "f", lambda _: None) == \
         {"services": {"w": {"tty": "yes"}}}  # no substitution: docker's schema refuses it later
-    with pytest.raises(UserError, match=r"^f\.services\.w\.tty: '\$\{V\}' is not a boolean once interpolated") as caught:
+    with pytest.raises(UserError, match=r"^f\.services\.w\.tty: '\$\{V\}' is not a boolean once "
+                                        r"interpolated") as caught:
         interpolate({"services": {"w": {"tty": "${V}"}}}, {"V": "secret-1"}, "f", lambda _: None)
     assert "secret-1" not in str(caught.value)
-    with pytest.raises(UserError, match=r"^f\.services\.w\.deploy\.replicas: '\$\{V\}' is not an integer"):
-        interpolate({"services": {"w": {"deploy": {"replicas": "${V}"}}}}, {"V": "2.0"}, "f", lambda _: None)
+    with pytest.raises(UserError,
+                       match=r"^f\.services\.w\.deploy\.replicas: '\$\{V\}' is not an integer"):
+        interpolate({"services": {"w": {"deploy": {"replicas": "${V}"}}}}, {"V": "2.0"}, "f",
+                    lambda _: None)

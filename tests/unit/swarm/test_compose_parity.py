@@ -30,7 +30,8 @@ def spec_of(path: str) -> dict[str, Any]:
 @pytest.mark.parametrize(("value", "go"), [
     (1.0, "1"), (1.5, "1.5"), (100000000.0, "1e+08"), (1234567.0, "1.234567e+06"),
     (123456.0, "123456"), (0.0001, "0.0001"), (0.00001, "1e-05"), (1e21, "1e+21"), (-2.5, "-2.5"),
-    (1.25e-7, "1.25e-07"), (999999.5, "999999.5"), (12.0, "12"), (3.14159265358979, "3.14159265358979"),
+    (1.25e-7, "1.25e-07"), (999999.5, "999999.5"), (12.0, "12"),
+    (3.14159265358979, "3.14159265358979"),
     (float("inf"), "+Inf"), (0.0, "0"),
 ])
 def test_a_float_is_written_as_go_writes_it(value: float, go: str) -> None:
@@ -38,12 +39,14 @@ def test_a_float_is_written_as_go_writes_it(value: float, go: str) -> None:
 
 
 def test_a_string_map_takes_numbers_and_nulls_as_docker_does() -> None:
-    assert string_map({"a": 1, "b": 2.0, "c": None, "d": "x"}, "p") == {"a": "1", "b": "2", "c": "", "d": "x"}
+    assert string_map({"a": 1, "b": 2.0, "c": None, "d": "x"}, "p") == {"a": "1", "b": "2", "c": "",
+                                                                        "d": "x"}
     assert string_map(["a=1", "b"], "p") == {"a": "1", "b": ""}
     assert string_map(["a=1", "b"], "p", null_as=None) == {"a": "1", "b": None}
     with pytest.raises(UserError, match=r"^p\.c: must be a string or a number"):
         string_map({"c": None}, "p", lists=False, nulls=False)
-    with pytest.raises(UserError, match=r"^p\.t: must be a string, number or null \(quote it: 'True'\)"):
+    with pytest.raises(UserError,
+                       match=r"^p\.t: must be a string, number or null \(quote it: 'True'\)"):
         string_map({"t": True}, "p")
     with pytest.raises(UserError, match=r"^p: a key that is empty"):
         string_map({"": "x"}, "p")
@@ -88,19 +91,23 @@ def test_every_map_of_strings_gets_strings(tmp_path: Path) -> None:
     volume = container["Mounts"][0]["VolumeOptions"]
     assert volume["DriverConfig"]["Options"] == {"size": "1", "ratio": "1", "o": "size=100m"}
     assert volume["Labels"]["backup"] == "1"
-    network = next(o for o in parse_compose_file(path, "compose", "st").objects if o.kind == "network")
+    network = next(o for o in parse_compose_file(path, "compose", "st").objects if o.kind
+                   == "network")
     assert network.options["options"] == {"com.docker.network.driver.mtu": "1450"}
     assert network.options["extra_labels"] == {"zone": "3", "plain": ""}
 
 
 def test_a_null_driver_opt_is_refused_naming_it(tmp_path: Path) -> None:
-    path = write(tmp_path, 'version: "3.8"\nservices: {a: {image: busybox}}\nvolumes: {v: {driver_opts: {o: }}}\n')
-    with pytest.raises(UserError, match=r"\(stack\.yml\)\.volumes\.v\.driver_opts\.o: must be a string or a number"):
+    path = write(tmp_path, 'version: "3.8"\nservices: {a: {image: busybox}}\nvolumes: {v: '
+                           '{driver_opts: {o: }}}\n')
+    with pytest.raises(UserError, match=r"\(stack\.yml\)\.volumes\.v\.driver_opts\.o: must be a "
+                                        r"string or a number"):
         parse_compose_file(path, "compose", "st")
 
 
 def test_bind_sources_are_kept_as_docker_keeps_them(tmp_path: Path) -> None:
-    path = write(tmp_path, yaml.safe_dump({"version": "3.8", "services": {"a": {"image": "busybox", "volumes": [
+    path = write(tmp_path, yaml.safe_dump({"version": "3.8",
+                                           "services": {"a": {"image": "busybox", "volumes": [
         "/var/lib/docker/:/var/lib/docker:ro", "/tmp//p/./x/:/x", "./etc-pihole/:/etc/pihole/",
         "~/data/:/data", {"type": "bind", "source": "/tmp/", "target": "/t/"}]}}}))
     sources = [m["Source"] for m in spec_of(path)["TaskTemplate"]["ContainerSpec"]["Mounts"]]
@@ -113,7 +120,8 @@ def test_relative_binds_join_the_folder_as_named_not_its_real_path(tmp_path: Pat
     (tmp_path / "link").symlink_to(tmp_path / "real")
     write(tmp_path / "real", yaml.safe_dump({"version": "3.8", "services": {"a": {
         "image": "busybox", "volumes": ["./x:/x"]}}}))
-    mounts = spec_of(str(tmp_path / "link" / "stack.yml"))["TaskTemplate"]["ContainerSpec"]["Mounts"]
+    mounts = (spec_of(str(tmp_path / "link" / "stack.yml"))
+              ["TaskTemplate"]["ContainerSpec"]["Mounts"])
     assert mounts[0]["Source"] == f"{tmp_path}/link/x"
 
 
@@ -126,7 +134,8 @@ def test_the_service_alias_is_set_on_user_defined_networks_only(tmp_path: Path) 
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ('version: "3.8"\nservices: {a: {image: i, depends_on: {b: {condition: service_healthy}}}, b: {image: i}}\n',
+    ('version: "3.8"\nservices: {a: {image: i, depends_on: {b: {condition: service_healthy}}}, b: '
+     '{image: i}}\n',
      r"\(stack\.yml\)\.services\.a\.depends_on: must be a list of strings without repeats "
      r"\(format 3 has no mapping with conditions\)"),
     ('version: "3.8"\nservices: {a: {image: i, command: [sleep, 3600]}}\n',
@@ -135,16 +144,20 @@ def test_the_service_alias_is_set_on_user_defined_networks_only(tmp_path: Path) 
      r"\.services\.a\.deploy\.placement\.constraints\[0\]: must be a string"),
     ('version: "3.8"\nservices: {a: {image: i, working_dir: 1}}\n',
      r"\.services\.a\.working_dir: must be a string, as docker's compose schema"),
-    ('version: "3.8"\nservices: {a: {image: i, tty: 1}}\n', r"\.services\.a\.tty: must be true or false"),
-    ('version: "3.8"\nservices: {a: {image: i, read_only: "yes"}}\n', r"\.services\.a\.read_only: must be true or false"),
-    ('version: "3.8"\nservices: {a: {image: i, isolation: 1}}\n', r"\.services\.a\.isolation: must be a string"),
+    ('version: "3.8"\nservices: {a: {image: i, tty: 1}}\n',
+     r"\.services\.a\.tty: must be true or false"),
+    ('version: "3.8"\nservices: {a: {image: i, read_only: "yes"}}\n',
+     r"\.services\.a\.read_only: must be true or false"),
+    ('version: "3.8"\nservices: {a: {image: i, isolation: 1}}\n',
+     r"\.services\.a\.isolation: must be a string"),
     ('version: "3.8"\nservices: {a: {image: i, stop_grace_period: 10}}\n',
      r"\.services\.a\.stop_grace_period: 10 must be a string with a unit"),
     ('version: "3.8"\nservices: {a: {image: i, healthcheck: {test: "true", interval: 30}}}\n',
      r"\.services\.a\.healthcheck\.interval: 30 must be a string with a unit"),
     ('version: "3.8"\nservices: {a: {image: i, privileged: "yes"}}\n',
      r"\.services\.a\.privileged: must be true or false"),
-    ('version: "3.4"\nservices: {a: {image: i, volumes: [{type: tmpfs, target: /s, tmpfs: {size: 1}}]}}\n',
+    ('version: "3.4"\nservices: {a: {image: i, volumes: [{type: tmpfs, target: /s, tmpfs: {size: '
+     '1}}]}}\n',
      r"\(stack\.yml\)\.services\.a\.volumes\[0\]\.tmpfs: not allowed in a version 3\.4 file "
      r"\(docker's schema has it from 3\.6\)"),
     ('version: "3.0"\nservices: {a: {image: i, ports: [{target: 80}]}}\n',
@@ -152,7 +165,8 @@ def test_the_service_alias_is_set_on_user_defined_networks_only(tmp_path: Path) 
     ('version: "3.6"\nservices: {a: {image: i, deploy: {rollback_config: {}}}}\n',
      r"\.services\.a\.deploy\.rollback_config: not allowed in a version 3\.6 file"),
     ('version: "3.4"\nservices: {a: {image: i}}\nnetworks: {n: {name: x}}\n',
-     r"\.networks\.n\.name: not allowed in a version 3\.4 file \(docker's schema has it from 3\.5\)"),
+     r"\.networks\.n\.name: not allowed in a version 3\.4 file \(docker's schema has it from "
+     r"3\.5\)"),
     ('version: "3.8"\nservices: {a: {image: i}}\nnetworks: {n: {ipam: {options: {a: b}}}}\n',
      r"\.networks\.n\.ipam: unknown key 'options'; allowed keys: config, driver"),
 ])
@@ -162,15 +176,19 @@ def test_the_schema_of_the_files_own_version(tmp_path: Path, text: str, message:
 
 
 def test_a_key_of_a_later_version_is_taken_in_a_file_of_that_version(tmp_path: Path) -> None:
-    text = 'version: "3"\nservices: {a: {image: i, depends_on: [b], volumes: [{type: tmpfs, target: /s, tmpfs: {size: 1}}]}, b: {image: i}}\n'
+    text = ('version: "3"\nservices: {a: {image: i, depends_on: [b], volumes: [{type: tmpfs, '
+            'target: /s, tmpfs: {size: 1}}]}, b: {image: i}}\n')
     assert len(parse_compose_file(write(tmp_path, text), "compose", "st").services) == 2
 
 
 def test_a_services_network_driver_opts_are_sent_as_strings(tmp_path: Path) -> None:
     path = write(tmp_path, 'version: "3.13"\nservices:\n  a:\n    image: i\n    networks:\n'
-                           '      front: {driver_opts: {mtu: 1400}}\n      back: {}\nnetworks: {front: {}, back: {}}\n')
+                           '      front: {driver_opts: {mtu: 1400}}\n      back: {}\nnetworks: '
+                           '{front: {}, back: {}}\n')
     assert spec_of(path)["TaskTemplate"]["Networks"] == [
         {"Target": "st_back", "Aliases": ["a"]},
         {"Target": "st_front", "Aliases": ["a"], "DriverOpts": {"mtu": "1400"}}]
-    with pytest.raises(UserError, match=r"\.services\.a\.networks\.front\.driver_opts: not allowed in a version 3\.12 file"):
-        parse_compose_file(write(tmp_path, open(path).read().replace('"3.13"', '"3.12"')), "compose", "st")
+    with pytest.raises(UserError, match=r"\.services\.a\.networks\.front\.driver_opts: not allowed "
+                                        r"in a version 3\.12 file"):
+        parse_compose_file(write(tmp_path, open(path).read().replace('"3.13"', '"3.12"')),
+                           "compose", "st")

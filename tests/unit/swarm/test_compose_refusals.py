@@ -22,8 +22,10 @@ LOG = logging.getLogger(__name__)
 
 
 @pytest.mark.parametrize(("status", "said", "refused"), [
-    (400, "json: cannot unmarshal number into Go struct field DriverConfig.Options of type string", True),
-    (400, "rpc error: code = InvalidArgument desc = invalid memory value 1024: Must be at least 4MiB", True),
+    (400, "json: cannot unmarshal number into Go struct field DriverConfig.Options of type string",
+     True),
+    (400, "rpc error: code = InvalidArgument desc = invalid memory value 1024: Must be at least "
+          "4MiB", True),
     (409, "rpc error: code = AlreadyExists desc = name conflicts with an existing object", True),
     # swarmkit's own validation, answered as code Unknown with HTTP 500 (seen on docker 28)
     (500, "rpc error: code = Unknown desc = constraint expected one operator from ==, !=", True),
@@ -31,7 +33,8 @@ LOG = logging.getLogger(__name__)
     (500, "invalid mount config for type \"bind\": bind source path does not exist: /x", True),
     (500, "rpc error: code = InvalidArgument desc = port '99999' is invalid", True),
     # outages: by status, or by a 500 whose gRPC code or words say so
-    (500, "rpc error: code = Unavailable desc = connection error: dial tcp: connection refused", False),
+    (500, "rpc error: code = Unavailable desc = connection error: dial tcp: connection refused",
+     False),
     (500, "rpc error: code = DeadlineExceeded desc = context deadline exceeded", False),
     (500, "rpc error: code = Unknown desc = raft: no elected cluster leader", False),
     (500, "rpc error: code = Unavailable desc = invalid transport state", False),
@@ -39,7 +42,8 @@ LOG = logging.getLogger(__name__)
     (502, "bad gateway", False), (503, "This node is not a swarm manager: invalid state", False),
     (504, "gateway timeout", False), (429, "too many requests", False), (0, "", False),
 ])
-def test_a_refusal_is_decided_by_what_the_engine_says(status: int, said: str, refused: bool) -> None:
+def test_a_refusal_is_decided_by_what_the_engine_says(status: int, said: str,
+                                                      refused: bool) -> None:
     assert refused_for_its_content(status, said) is refused
 
 
@@ -50,22 +54,28 @@ def api_error(status: int, said: str) -> docker.errors.APIError:
 
 
 def test_engine_errors_keeps_the_engines_words_and_the_cause() -> None:
-    cause = api_error(500, "rpc error: code = Unknown desc = constraint expected one operator from ==, !=")
+    cause = api_error(500, "rpc error: code = Unknown desc = constraint expected one operator from "
+                           "==, !=")
     with pytest.raises(EngineRefused) as refused, engine_errors("creating service st_web"):
         raise cause
-    assert refused.value.said == "rpc error: code = Unknown desc = constraint expected one operator from ==, !="
+    assert (refused.value.said
+            == "rpc error: code = Unknown desc = constraint expected one operator from ==, !=")
     assert refused.value.__cause__ is cause
-    with pytest.raises(TransientError, match=r"^creating service st_web: .*Unavailable.* \(HTTP 500\)$"), \
+    with pytest.raises(TransientError,
+                       match=r"^creating service st_web: .*Unavailable.* \(HTTP 500\)$"), \
             engine_errors("creating service st_web"):
         raise api_error(500, "rpc error: code = Unavailable desc = connection refused")
 
 
 @pytest.mark.parametrize(("said", "key"), [
-    ("rpc error: code = Unknown desc = constraint expected one operator from ==, !=", "deploy.placement.constraints"),
+    ("rpc error: code = Unknown desc = constraint expected one operator from ==, !=",
+     "deploy.placement.constraints"),
     ("invalid memory value 1024: Must be at least 4MiB", "deploy.resources"),
     ("invalid mount config for type \"bind\": bind source path does not exist", "volumes"),
-    ("json: cannot unmarshal number into Go struct field DriverConfig.Options of type string", "volumes"),
-    ("json: cannot unmarshal number into Go struct field ContainerSpec.Labels of type string", "labels"),
+    ("json: cannot unmarshal number into Go struct field DriverConfig.Options of type string",
+     "volumes"),
+    ("json: cannot unmarshal number into Go struct field ContainerSpec.Labels of type string",
+     "labels"),
     ("secret mode 0999 is invalid", "secrets"),
     ("something else entirely", None),
 ])
@@ -79,7 +89,8 @@ class RefusingEngine:
     def __init__(self, said: str, objects: bool = False) -> None:
         self.said, self.objects = said, objects
 
-    def find_objects(self, kind: str, labels: Any = None, name: str | None = None) -> list[dict[str, Any]]:
+    def find_objects(self, kind: str, labels: Any = None,
+                     name: str | None = None) -> list[dict[str, Any]]:
         return [{"Id": "x", "Name": name, "Labels": {}}] if self.objects else []
 
     def create_object(self, kind: str, name: str, labels: dict[str, str], **options: Any) -> str:
@@ -88,7 +99,8 @@ class RefusingEngine:
     def service_by_name(self, name: str) -> None:
         return None
 
-    def find_services(self, labels: dict[str, str], name: str | None = None) -> list[dict[str, Any]]:
+    def find_services(self, labels: dict[str, str],
+                      name: str | None = None) -> list[dict[str, Any]]:
         return []
 
     def containers(self, labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -114,14 +126,16 @@ def write(folder: Path, text: str) -> str:
 def test_an_engine_refusal_names_the_file_the_service_and_the_key(tmp_path: Path) -> None:
     path = write(tmp_path, 'version: "3.8"\nservices:\n  web:\n    image: busybox\n'
                            '    deploy: {placement: {constraints: [""]}}\n')
-    engine = RefusingEngine("rpc error: code = Unknown desc = constraint expected one operator from ==, !=")
+    engine = RefusingEngine("rpc error: code = Unknown desc = constraint expected one operator "
+                            "from ==, !=")
     with pytest.raises(UserError) as refused:
         deploy(engine, path)
     assert type(refused.value) is UserError
     assert str(refused.value).startswith(
         "properties.compose_file (stack.yml).services.web.deploy.placement.constraints: "
         "the Docker Engine refused the service: "
-        "creating service st_web: rpc error: code = Unknown desc = constraint expected one operator")
+        "creating service st_web: rpc error: code = Unknown desc = constraint expected one "
+        "operator")
 
 
 def test_an_engine_outage_stays_transient(tmp_path: Path) -> None:
@@ -133,7 +147,8 @@ def test_an_engine_outage_stays_transient(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["network", "secret", "config"])
 def test_a_missing_external_object_is_named_with_the_file(tmp_path: Path, kind: str) -> None:
-    service_ref = {"network": "networks: [x]", "secret": "secrets: [x]", "config": "configs: [x]"}[kind]
+    service_ref = {"network": "networks: [x]", "secret": "secrets: [x]",
+                   "config": "configs: [x]"}[kind]
     path = write(tmp_path, f'version: "3.8"\nservices:\n  web:\n    image: busybox\n'
                            f'    {service_ref}\n{kind}s:\n  x:\n    external: true\n')
     with pytest.raises(UserError, match=rf"^properties\.compose_file \(stack\.yml\)\.{kind}s\.x: "

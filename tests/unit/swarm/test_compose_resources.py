@@ -18,7 +18,8 @@ def test_manager_environment_is_never_used(monkeypatch: pytest.MonkeyPatch) -> N
     local = compose_options(SimpleNamespace(_local=True), service)
     assert local["variables"]["MANAGER_SECRET_THING"] == "x" and local["variables"]["A"] == "1"
     monkeypatch.setenv("A", "from-env")
-    assert compose_options(SimpleNamespace(_local=True), service)["variables"]["A"] == "1"  # the property wins
+    # the property wins
+    assert compose_options(SimpleNamespace(_local=True), service)["variables"]["A"] == "1"
     host = parse_microservice({"compose_file": "/srv/stack.yml"})
     assert compose_options(SimpleNamespace(), host)["relative_binds"] is True
 

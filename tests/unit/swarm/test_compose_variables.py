@@ -32,19 +32,23 @@ def test_compose_options_registers_every_value_for_redaction() -> None:
                                   "compose_variables": {"DB_PASSWORD": SECRET, "PORT": 48291}})
     compose_options(SimpleNamespace(), service)
     assert redact(f"password {SECRET}!") == "password ***!"
-    assert redact("port 48291") == "port ***"  # every value: the plugin cannot tell which are secret
+    # every value: the plugin cannot tell which are secret
+    assert redact("port 48291") == "port ***"
 
 
 @pytest.mark.parametrize(("service", "where"), [
-    ({"image": "i", "deploy": {"replicas": "${V}"}}, "services.web.deploy.replicas: '${V}' is not an integer"),
+    ({"image": "i", "deploy": {"replicas": "${V}"}},
+     "services.web.deploy.replicas: '${V}' is not an integer"),
     ({"image": "i", "ports": ["${V}:80"]}, "services.web.ports[0]: '${V}:80' is not"),
     ({"image": "I/${V}"}, "services.web.image: 'I/${V}': invalid reference format"),
-    ({"image": "i", "stop_grace_period": "${V}"}, "services.web.stop_grace_period: '${V}' is not a duration"),
+    ({"image": "i", "stop_grace_period": "${V}"},
+     "services.web.stop_grace_period: '${V}' is not a duration"),
     ({"image": "i", "command": "echo '${V}"}, "services.web.command: No closing quotation"),
     ({"image": "i", "restart": "${V}"}, "services.web.restart: unknown restart policy '${V}'"),
 ])
-def test_a_validation_error_names_the_variable_not_its_value(tmp_path: Path, service: dict[str, Any],
-                                                             where: str) -> None:
+def test_a_validation_error_names_the_variable_not_its_value(
+    tmp_path: Path, service: dict[str, Any], where: str,
+) -> None:
     with pytest.raises(UserError) as error:
         parse_compose_file(write(tmp_path, service), "compose", "st", {"V": SECRET})
     message = str(error.value)
@@ -53,9 +57,11 @@ def test_a_validation_error_names_the_variable_not_its_value(tmp_path: Path, ser
     assert error.value.__suppress_context__  # the first message (with the value) is not chained
 
 
-def test_a_logged_host_address_is_not_quoted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_logged_host_address_is_not_quoted(tmp_path: Path,
+                                             caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING):
-        parse_compose_file(write(tmp_path, {"image": "i", "ports": ["${ADDR}:8080:80"]}), "compose", "st",
+        parse_compose_file(write(tmp_path, {"image": "i", "ports": ["${ADDR}:8080:80"]}), "compose",
+                           "st",
                            {"ADDR": "10.9.8.7"})
     assert "ignoring the host IP address" in caplog.text and "10.9.8.7" not in caplog.text
 

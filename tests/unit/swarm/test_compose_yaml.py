@@ -14,7 +14,8 @@ from cloudify_swarm.compose.yaml import load_compose_yaml
 
 # (plain scalar, the label value docker stored for it)
 SEEN = [
-    ("yes", "yes"), ("no", "no"), ("on", "on"), ("off", "off"), ("y", "y"), ("N", "N"), ("ON", "ON"),
+    ("yes", "yes"), ("no", "no"), ("on", "on"), ("off", "off"), ("y", "y"), ("N", "N"),
+    ("ON", "ON"),
     ("22:22", "22:22"), ("1:20", "1:20"), ("190:20:30", "190:20:30"),
     ("1e3", "1000"), ("1.0e+3", "1000"), ("1.5e3", "1500"), (".5", "0.5"), ("12e", "12e"),
     ("0755", "493"), ("0o17", "15"), ("089", "89"), ("0x_1F", "31"), ("0x1F", "31"), ("0b101", "5"),
@@ -51,8 +52,10 @@ def test_quoted_and_tagged_scalars_keep_their_type() -> None:
 
 
 @pytest.mark.parametrize(("text", "refusal"), [
-    ("s:\n  w:\n    labels: {a: x, a: y}\n", r"^f\.s\.w\.labels\.a: the key is given twice \(lines 3 and 3\)"),
-    ("s:\n  w:\n    labels:\n      a: x\n      'a': y\n", r"^f\.s\.w\.labels\.a: the key is given twice \(lines 4 and 5\)"),
+    ("s:\n  w:\n    labels: {a: x, a: y}\n",
+     r"^f\.s\.w\.labels\.a: the key is given twice \(lines 3 and 3\)"),
+    ("s:\n  w:\n    labels:\n      a: x\n      'a': y\n",
+     r"^f\.s\.w\.labels\.a: the key is given twice \(lines 4 and 5\)"),
     ("s: {1: x}\n", r"^f\.s\.1: a mapping key that is not a string \(a YAML int\).*quote it"),
     ("s: [{true: x}]\n", r"^f\.s\[0\]\.true: a mapping key that is not a string \(a YAML bool\)"),
     ("x-a: {~: 1}\n", r"^f\.x-a\.~: a mapping key that is not a string \(a YAML null\)"),

@@ -42,7 +42,8 @@ def test_missing_image_fails_at_once_with_the_error() -> None:
 
 
 def test_exiting_task_fails() -> None:
-    verdict = service_converged(service(1), [task("a", "failed", "shutdown", "task: non-zero exit (3)")])
+    verdict = service_converged(service(1),
+                                [task("a", "failed", "shutdown", "task: non-zero exit (3)")])
     assert verdict.is_failed and "non-zero exit (3)" in verdict.message
     assert service_converged(service(1), [task("a", "complete", "shutdown")]).is_failed
 
@@ -67,7 +68,8 @@ def test_failures_from_before_the_operation_are_ignored() -> None:
 def test_scale_down_waits_for_stopping_tasks() -> None:
     tasks = [task("a", "running"), task("b", "running", "shutdown")]
     assert service_converged(service(1), tasks).state == "waiting"
-    assert service_converged(service(1), [task("a", "running"), task("b", "shutdown", "shutdown")]).is_done
+    assert service_converged(service(1),
+                             [task("a", "running"), task("b", "shutdown", "shutdown")]).is_done
 
 
 def test_update_waits_for_tasks_on_the_new_spec() -> None:
@@ -75,17 +77,22 @@ def test_update_waits_for_tasks_on_the_new_spec() -> None:
     svc = service(1, container=new)
     verdict = service_converged(svc, [task("a", "running")], frozenset({"a"}), expect_update=True)
     assert verdict.state == "waiting" and "previous spec" in verdict.message
-    done = service_converged(svc, [task("a", "shutdown", "shutdown"), task("b", "running", container=new)],
+    done = service_converged(svc, [task("a", "shutdown", "shutdown"),
+                                   task("b", "running", container=new)],
                              frozenset({"a"}), expect_update=True)
     assert done.is_done
 
 
 def test_update_paused_or_rolled_back_is_a_failure_old_status_is_not() -> None:
     failed = task("n", "rejected", "shutdown", "No such image: x")
-    paused = service(1, {"State": "paused", "StartedAt": "t2", "Message": "update paused due to failure"})
-    verdict = service_converged(paused, [task("a", "running"), failed], frozenset({"a"}), True, "t1")
-    assert verdict.is_failed and "update paused" in verdict.message and "No such image" in verdict.message
-    rolled = service(1, {"State": "rollback_completed", "StartedAt": "t2", "Message": "rollback completed"},
+    paused = service(1, {"State": "paused", "StartedAt": "t2",
+                         "Message": "update paused due to failure"})
+    verdict = service_converged(paused, [task("a", "running"), failed], frozenset({"a"}), True,
+                                "t1")
+    assert (verdict.is_failed and "update paused" in verdict.message
+            and "No such image" in verdict.message)
+    rolled = service(1, {"State": "rollback_completed", "StartedAt": "t2",
+                         "Message": "rollback completed"},
                      failure_action="rollback")
     assert service_converged(rolled, [task("a", "running")], frozenset({"a"}), True, "t1").is_failed
     # rolled back, but the previous spec's task is not running yet: wait for it, then fail
@@ -98,7 +105,8 @@ def test_update_paused_or_rolled_back_is_a_failure_old_status_is_not() -> None:
 def test_rollback_config_waits_for_the_engine_to_decide() -> None:
     updating = service(1, {"State": "updating", "StartedAt": "t2"}, failure_action="rollback")
     failed = task("n", "failed", "shutdown", "exit 1")
-    assert service_converged(updating, [task("a", "running"), failed], frozenset({"a"}), True, "t1").state == "waiting"
+    assert service_converged(updating, [task("a", "running"), failed], frozenset({"a"}), True,
+                             "t1").state == "waiting"
 
 
 def test_global_mode_counts_desired_tasks() -> None:

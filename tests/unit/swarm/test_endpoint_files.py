@@ -38,16 +38,21 @@ def test_private_file_is_mode_600_in_a_mode_700_folder_and_removed_on_close() ->
     assert not os.path.exists(path) and not os.path.exists(os.path.dirname(path))
 
 
-def test_checked_endpoint_writes_the_inline_pem_to_private_files(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checked_endpoint_writes_the_inline_pem_to_private_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     files = LocalFiles(True, no_resources)
     monkeypatch.setattr(context_engine, "local_files", lambda ctx: files)
-    endpoint = context_engine.checked_endpoint(LOCAL_CTX, parse_endpoint(inline(), "properties.endpoint"),
+    endpoint = context_engine.checked_endpoint(LOCAL_CTX,
+                                               parse_endpoint(inline(), "properties.endpoint"),
                                              "properties.endpoint")
     try:
         tls = endpoint.tls
         assert (tls.ca_cert_pem, tls.client_cert_pem, tls.client_key_pem) == (None, None, None)
-        assert [Path(p).read_text() for p in (tls.ca_cert, tls.client_cert, tls.client_key)] == [CA, CERT, KEY]
-        assert tls.inline == ("ca_cert_pem", "client_cert_pem", "client_key_pem")  # still published as inline
+        assert [Path(p).read_text()
+                for p in (tls.ca_cert, tls.client_cert, tls.client_key)] == [CA, CERT, KEY]
+        # still published as inline
+        assert tls.inline == ("ca_cert_pem", "client_cert_pem", "client_key_pem")
     finally:
         files.close()
     assert not os.path.exists(tls.client_key)
@@ -71,7 +76,8 @@ def chained(outer: BaseException, inner: BaseException) -> BaseException:
 @pytest.mark.parametrize(("error", "is_tls"), [
     (chained(requests.exceptions.SSLError("wrapped"),
              ssl.SSLCertVerificationError(1, "certificate verify failed")), True),
-    (requests.exceptions.ConnectionError(ssl.SSLError(1, "tlsv13 alert certificate required")), True),
+    (requests.exceptions.ConnectionError(ssl.SSLError(1, "tlsv13 alert certificate required")),
+     True),
     (chained(requests.exceptions.ConnectionError("cut"), ssl.SSLEOFError(8, "EOF")), False),
     (requests.exceptions.ConnectionError(ConnectionRefusedError(111, "refused")), False),
 ])
@@ -83,20 +89,24 @@ def test_a_tls_failure_is_a_user_error_and_a_refused_connection_transient() -> N
     from cloudify_shared.errors import TransientError, UserError
     with pytest.raises(UserError, match="the TLS handshake failed"):
         with docker_engine.engine_errors("connecting"):
-            raise chained(requests.exceptions.SSLError("x"), ssl.SSLCertVerificationError(1, "verify failed"))
+            raise chained(requests.exceptions.SSLError("x"),
+                          ssl.SSLCertVerificationError(1, "verify failed"))
     with pytest.raises(TransientError, match="cannot reach the Docker Engine"):
         with docker_engine.engine_errors("connecting"):
             raise requests.exceptions.ConnectionError(ConnectionRefusedError(111, "refused"))
 
 
-def test_the_given_ca_wins_over_requests_ca_bundle(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_given_ca_wins_over_requests_ca_bundle(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
     client: Any = docker_engine.EngineApiClient(base_url="tcp://127.0.0.1:1", version="1.41")
     try:
         client.verify = str(tmp_path / "ca.pem")
-        settings = client.merge_environment_settings("https://127.0.0.1:1/version", {}, False, None, None)
+        settings = client.merge_environment_settings("https://127.0.0.1:1/version", {}, False, None,
+                                                     None)
         assert settings["verify"] == str(tmp_path / "ca.pem")
-        explicit = client.merge_environment_settings("https://127.0.0.1:1/version", {}, False, False, None)
+        explicit = client.merge_environment_settings("https://127.0.0.1:1/version", {}, False,
+                                                     False, None)
         assert explicit["verify"] is False
         client.verify = True  # no CA file: the environment's bundle, as requests does
         assert client.merge_environment_settings("https://x/", {}, False, None, None)["verify"] == \
@@ -105,7 +115,9 @@ def test_the_given_ca_wins_over_requests_ca_bundle(monkeypatch: pytest.MonkeyPat
         client.close()
 
 
-def test_connect_reads_the_material_through_the_microservice_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_connect_reads_the_material_through_the_microservice_it_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A Container (or the Container -> Microservice relationship) passes the Microservice: the
     Manager is found through that instance's relationships, not the operation's own."""
     from cloudify_swarm.context.links import MANAGER
@@ -114,17 +126,21 @@ def test_connect_reads_the_material_through_the_microservice_it_is_given(monkeyp
     monkeypatch.setattr(context_engine, "local_files", lambda ctx: files)
     opened: list[Any] = []
     monkeypatch.setattr(docker_engine.Engine, "connect",
-                        classmethod(lambda cls, endpoint, on_manager: opened.append(endpoint) or "engine"))
+                        classmethod(lambda cls, endpoint,
+                                    on_manager: opened.append(endpoint) or "engine"))
     published = parse_endpoint(inline(), "properties.endpoint").public()
     microservice = node_ctx(MANAGER, {"endpoint": inline()}, {})
-    container_ctx = type("Ctx", (), {"instance": None, "_local": True})()  # its own instance has no Manager
+    # its own instance has no Manager
+    container_ctx = type("Ctx", (), {"instance": None, "_local": True})()
     try:
-        assert context_engine.connect(container_ctx, {"endpoint": published}, microservice) == "engine"
+        assert context_engine.connect(container_ctx, {"endpoint": published},
+                                      microservice) == "engine"
         (endpoint,) = opened
         assert [Path(p).read_text() for p in (endpoint.tls.ca_cert, endpoint.tls.client_cert,
                                               endpoint.tls.client_key)] == [CA, CERT, KEY]
         assert endpoint.tls.pem_items() == [] and endpoint.tls.missing_material() == []
-        assert context_engine.connect(microservice, {"endpoint": published}) == "engine"  # its own ctx
+        # its own ctx
+        assert context_engine.connect(microservice, {"endpoint": published}) == "engine"
         assert context_engine.connect(microservice, {}) is None  # create never ran
     finally:
         files.close()

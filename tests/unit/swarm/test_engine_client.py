@@ -49,7 +49,8 @@ class Recorder(requests.adapters.HTTPAdapter):
 
     sent: list[requests.PreparedRequest] = []
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, *args: Any,
+             **kwargs: Any) -> requests.Response:
         Recorder.sent.append(request)
         response = requests.Response()
         response.status_code = 201 if request.method == "POST" else 200

@@ -1,4 +1,5 @@
-"""wait_converged over an engine that goes away mid-wait (a dockerd restart), with canned payloads."""
+"""wait_converged over an engine that goes away mid-wait (a dockerd restart), with canned
+payloads."""
 from __future__ import annotations
 
 import logging
@@ -31,7 +32,8 @@ class FlakyEngine:
 
 
 def wait(engine: FlakyEngine) -> Any:
-    return wait_converged(engine, "sid", "web", Convergence(stability_seconds=0, timeout=5),  # type: ignore[arg-type]
+    return wait_converged(engine, "sid", "web",
+                          Convergence(stability_seconds=0, timeout=5),  # type: ignore[arg-type]
                           logging.getLogger("t"))
 
 

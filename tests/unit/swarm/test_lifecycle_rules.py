@@ -21,11 +21,13 @@ from cloudify_swarm.spec.ports import PortSpec
 from tests.unit.swarm.test_convergence import service, task
 
 LOG = logging.getLogger("test")
-OWNER = {"app.kubernetes.io/managed-by": "cloudify-vnf-suite", "cloudify.co/node-instance": "app_x1"}
+OWNER = {"app.kubernetes.io/managed-by": "cloudify-vnf-suite",
+         "cloudify.co/node-instance": "app_x1"}
 FAST = Convergence(stability_seconds=0, timeout=2)
 
 
-def spec(image: str = "local/busybox:1", replicas: int = 1, env: list[str] | None = None) -> dict[str, Any]:
+def spec(image: str = "local/busybox:1", replicas: int = 1,
+         env: list[str] | None = None) -> dict[str, Any]:
     return {"Name": "web", "Labels": dict(OWNER), "Mode": {"Replicated": {"Replicas": replicas}},
             "TaskTemplate": {"ContainerSpec": {"Image": image, "Env": env or []}}}
 
@@ -34,8 +36,10 @@ class FakeEngine:
     """One service; tasks follow its spec: a missing image (or 3 replicas: no room) gives a
     rejected task, new with every spec version."""
 
-    def __init__(self, existing: dict[str, Any] | None = None, old_tasks: list[dict[str, Any]] | None = None) -> None:
-        self.service = ({"ID": "sid", "Version": {"Index": 1}, "Spec": existing} if existing else None)
+    def __init__(self, existing: dict[str, Any] | None = None,
+                 old_tasks: list[dict[str, Any]] | None = None) -> None:
+        self.service = ({"ID": "sid", "Version": {"Index": 1}, "Spec": existing} if existing
+                        else None)
         self.old = old_tasks or []
         self.calls: list[str] = []
 
@@ -44,15 +48,19 @@ class FakeEngine:
         container = self.service["Spec"]["TaskTemplate"]["ContainerSpec"]
         version = self.service["Version"]["Index"]
         if "nope" in container["Image"]:
-            return self.old + [task(f"new{version}", "rejected", "shutdown", "No such image: local/nope:1", container)]
+            return self.old + [task(f"new{version}", "rejected", "shutdown",
+                                    "No such image: local/nope:1", container)]
         if self.service["Spec"]["Mode"]["Replicated"]["Replicas"] == 3:
-            return self.old + [task(f"new{version}", "rejected", "shutdown", "insufficient resources", container)]
-        return self.old + [task(f"t{self.service['Version']['Index']}", "running", container=container)]
+            return self.old + [task(f"new{version}", "rejected", "shutdown",
+                                    "insufficient resources", container)]
+        return self.old + [task(f"t{self.service['Version']['Index']}", "running",
+                                container=container)]
 
     def service_by_name(self, name: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.service)
 
-    def find_services(self, labels: dict[str, str], name: str | None = None) -> list[dict[str, Any]]:
+    def find_services(self, labels: dict[str, str],
+                      name: str | None = None) -> list[dict[str, Any]]:
         return [copy.deepcopy(self.service)] if self.service else []
 
     def inspect_service(self, service_id: str) -> dict[str, Any]:
@@ -98,30 +106,35 @@ class FakeEngine:
 def test_a_failed_update_restores_the_previous_spec_and_never_removes() -> None:
     engine = FakeEngine(spec())
     with pytest.raises(WorkloadFailed, match="No such image.*restored to its previous spec"):
-        lifecycle.update_in_place(engine, spec("local/nope:1"), OWNER, FAST, LOG)  # type: ignore[arg-type]
+        lifecycle.update_in_place(engine, spec("local/nope:1"), OWNER, FAST,
+                                  LOG)  # type: ignore[arg-type]
     assert engine.calls == ["update:local/nope:1", "update:local/busybox:1"]
     assert engine.service is not None and engine.service["Spec"] == spec()
 
 
 def test_a_failed_scale_restores_the_replica_count() -> None:
     engine = FakeEngine(spec(replicas=1))
-    with pytest.raises(WorkloadFailed, match="insufficient resources.*restored to its previous spec"):
+    with pytest.raises(WorkloadFailed,
+                       match="insufficient resources.*restored to its previous spec"):
         services.scale_service(engine, OWNER, "web", 3, FAST, LOG)  # type: ignore[arg-type]
-    assert engine.service is not None and engine.service["Spec"]["Mode"]["Replicated"]["Replicas"] == 1
+    assert (engine.service is not None and engine.service["Spec"]["Mode"]["Replicated"]["Replicas"]
+            == 1)
     assert "remove" not in engine.calls
 
 
 def test_a_failed_first_install_removes_what_it_made() -> None:
     engine = FakeEngine()
     with pytest.raises(WorkloadFailed, match="removed \\(this run created it\\)"):
-        services.deploy_service(engine, spec("local/nope:1"), OWNER, FAST, LOG)  # type: ignore[arg-type]
+        services.deploy_service(engine, spec("local/nope:1"), OWNER, FAST,
+                                LOG)  # type: ignore[arg-type]
     assert engine.calls == ["create", "remove"] and engine.service is None
 
 
 def test_a_rerun_start_that_changes_a_service_puts_it_back_on_failure() -> None:
     engine = FakeEngine(spec())
     with pytest.raises(WorkloadFailed, match="restored"):
-        services.deploy_service(engine, spec("local/nope:1"), OWNER, FAST, LOG)  # type: ignore[arg-type]
+        services.deploy_service(engine, spec("local/nope:1"), OWNER, FAST,
+                                LOG)  # type: ignore[arg-type]
     assert "remove" not in engine.calls and engine.service is not None
 
 
@@ -142,9 +155,11 @@ class DrainingEngine(FakeEngine):
 
 def test_removing_without_wait_returns_at_once_and_the_wait_sees_the_containers_go() -> None:
     engine = DrainingEngine(polls=2)
-    assert services.remove_services(engine, OWNER, LOG, "web", wait=False) == ["web"]  # type: ignore[arg-type]
+    assert services.remove_services(engine, OWNER, LOG, "web",
+                                    wait=False) == ["web"]  # type: ignore[arg-type]
     assert engine.calls == ["remove"]
-    services.wait_services_gone(engine, OWNER, LOG, ["web"], "web", timeout=5)  # type: ignore[arg-type]
+    services.wait_services_gone(engine, OWNER, LOG, ["web"], "web",
+                                timeout=5)  # type: ignore[arg-type]
     assert engine.calls == ["remove", "containers", "containers", "containers"]
 
 
@@ -156,9 +171,11 @@ def test_containers_slower_than_the_timeout_are_retried_not_fatal() -> None:
 
 def test_a_rerun_delete_removes_a_service_stop_left_and_waits() -> None:
     engine = DrainingEngine(polls=1)
-    assert services.remove_services(engine, OWNER, LOG, "web", timeout=5) == ["web"]  # type: ignore[arg-type]
+    assert services.remove_services(engine, OWNER, LOG, "web",
+                                    timeout=5) == ["web"]  # type: ignore[arg-type]
     assert engine.calls == ["remove", "containers", "containers"] and engine.service is None
-    assert services.remove_services(engine, OWNER, LOG, "web", timeout=5) == []  # type: ignore[arg-type]
+    assert services.remove_services(engine, OWNER, LOG, "web",
+                                    timeout=5) == []  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- resume / re-run
@@ -166,7 +183,8 @@ def test_a_rerun_delete_removes_a_service_stop_left_and_waits() -> None:
 def test_a_rerun_start_ignores_old_failed_tasks_and_keeps_the_service() -> None:
     old = [task("old", "failed", "shutdown", "task: non-zero exit (137)")]
     engine = FakeEngine(spec(), old_tasks=old)
-    assert services.deploy_service(engine, spec(), OWNER, FAST, LOG) == "sid"  # type: ignore[arg-type]
+    assert services.deploy_service(engine, spec(), OWNER, FAST,
+                                   LOG) == "sid"  # type: ignore[arg-type]
     assert engine.calls == []  # adopted as it is: not updated, not removed
 
 
@@ -176,15 +194,18 @@ def test_status_judges_the_current_spec_only() -> None:
     assert service_status(service(1, container=current), tasks_now).is_done
     broken = service_status(service(2, container=current), tasks_now + [
         task("b", "failed", "shutdown", "task: non-zero exit (1)", current, slot=2)])
-    assert broken.is_failed and "1/2 task(s) running" in broken.message and "non-zero exit (1)" in broken.message
+    assert (broken.is_failed and "1/2 task(s) running" in broken.message
+            and "non-zero exit (1)" in broken.message)
 
 
 def test_heal_leaves_a_healthy_service_and_recreates_a_missing_one() -> None:
     engine = FakeEngine(spec())
-    assert lifecycle.heal_service(engine, spec(), OWNER, FAST, LOG)[1] == "healthy, untouched"  # type: ignore[arg-type]
+    assert lifecycle.heal_service(engine, spec(), OWNER, FAST,
+                                  LOG)[1] == "healthy, untouched"  # type: ignore[arg-type]
     assert engine.calls == []
     missing = FakeEngine()
-    assert lifecycle.heal_service(missing, spec(), OWNER, FAST, LOG)[1] == "created again"  # type: ignore[arg-type]
+    assert lifecycle.heal_service(missing, spec(), OWNER, FAST,
+                                  LOG)[1] == "created again"  # type: ignore[arg-type]
     assert missing.calls == ["create"]
 
 
@@ -192,7 +213,8 @@ def test_heal_leaves_a_healthy_service_and_recreates_a_missing_one() -> None:
 
 def test_an_only_instance_keeps_todays_names() -> None:
     assert instance_suffix("app_x7k2p9", 1) == ""
-    settings = parse_microservice({"name": "web", "networks": [{"name": "front", "create": True}]}, "p")
+    settings = parse_microservice({"name": "web", "networks": [{"name": "front", "create": True}]},
+                                  "p")
     assert naming.for_instance(settings, "") == settings
 
 
@@ -211,7 +233,8 @@ def test_several_instances_get_the_random_part_of_their_id() -> None:
 def test_a_published_port_cannot_be_shared_by_instances() -> None:
     port = PortSpec(8080, 18080, mode="host")
     naming.check_shared_ports([(port, "properties.ports[0]")], "")
-    with pytest.raises(UserError, match=r"properties.ports\[0\].published: port 18080/tcp \(host mode\)"):
+    with pytest.raises(UserError,
+                       match=r"properties.ports\[0\].published: port 18080/tcp \(host mode\)"):
         naming.check_shared_ports([(port, "properties.ports[0]")], "-x7k2p9")
     naming.check_shared_ports([(PortSpec(8080), "properties.ports[0]")], "-x7k2p9")
 
@@ -258,10 +281,12 @@ def test_drift_names_env_fields_and_never_shows_their_values() -> None:
     live = spec(env=["GREETING=hi", "TOKEN=changed", "EXTRA=1"])
     live["TaskTemplate"]["ContainerSpec"]["Image"] = "local/busybox:1@sha256:abc"
     live["EndpointSpec"] = {"Mode": "vip"}
-    desired = {**spec(replicas=2, env=["GREETING=hi", "TOKEN=s3cr3t"]), "EndpointSpec": {"Ports": []}}
+    desired = {**spec(replicas=2, env=["GREETING=hi", "TOKEN=s3cr3t"]),
+               "EndpointSpec": {"Ports": []}}
     drift = spec_drift(desired, live)
     assert drift == {"Mode.Replicated.Replicas": "desired 2, live 1",
-                     "TaskTemplate.ContainerSpec.Env.EXTRA": "set, not in the desired spec (value not shown)",
+                     "TaskTemplate.ContainerSpec.Env.EXTRA": "set, not in the desired spec (value "
+                                                             "not shown)",
                      "TaskTemplate.ContainerSpec.Env.TOKEN": "differs (value not shown)"}
     assert "s3cr3t" not in str(drift) and "changed" not in str(drift)
     assert spec_drift(spec(), spec()) == {}
@@ -276,9 +301,11 @@ def test_env_given_at_start_keeps_its_running_value() -> None:
 
 @pytest.mark.parametrize(("error", "kind"), [
     ("No such image: local/nope:1", "missing"),
-    ("pull access denied for nope, repository does not exist or may require 'docker login'", "missing"),
+    ("pull access denied for nope, repository does not exist or may require 'docker login'",
+     "missing"),
     ("manifest unknown: manifest unknown", "missing"),
-    ("Get \"https://registry.example/v2/\": dial tcp: lookup registry.example: no such host", "unreachable"),
+    ("Get \"https://registry.example/v2/\": dial tcp: lookup registry.example: no such host",
+     "unreachable"),
     ("Get https://registry.example/v2/: net/http: TLS handshake timeout", "unreachable"),
     ("No such image: registry.example/app:1 (dial tcp 10.0.0.1:443: i/o timeout)", "unreachable"),
     ("task: non-zero exit (1)", None),
@@ -288,7 +315,8 @@ def test_image_failures_are_classified(error: str, kind: str | None) -> None:
 
 
 def test_a_missing_image_fails_at_once_an_unreachable_registry_is_waited_out() -> None:
-    missing = service_converged(service(1), [task("a", "rejected", "shutdown", "No such image: x:1")])
+    missing = service_converged(service(1),
+                                [task("a", "rejected", "shutdown", "No such image: x:1")])
     assert missing.is_failed
     unreachable = service_converged(service(1), [
         task("a", "rejected", "shutdown", "dial tcp: lookup registry.example: no such host"),
@@ -297,7 +325,8 @@ def test_a_missing_image_fails_at_once_an_unreachable_registry_is_waited_out() -
 
 
 def test_drift_never_shows_command_args_or_label_values() -> None:
-    """Issue 24 (class 7): any of them may carry a secret (a token on the command line, in a label)."""
+    """Issue 24 (class 7): any of them may carry a secret (a token on the command line, in a
+    label)."""
     live = spec()
     live["Labels"] = {**OWNER, "api-key": "live-l4bel", "extra": "out-of-band-l4bel"}
     live["TaskTemplate"]["ContainerSpec"].update(
@@ -319,14 +348,17 @@ def test_drift_never_shows_command_args_or_label_values() -> None:
     for secret in ("l4bel", "c0mmand", "4rgs"):
         assert secret not in str(drift)
     unexpected = spec_drift(spec(), live)
-    assert unexpected["TaskTemplate.ContainerSpec.Command"] == "set, not in the desired spec (value not shown)"
-    assert unexpected["TaskTemplate.ContainerSpec.Args"] == "set, not in the desired spec (value not shown)"
+    assert (unexpected["TaskTemplate.ContainerSpec.Command"]
+            == "set, not in the desired spec (value not shown)")
+    assert (unexpected["TaskTemplate.ContainerSpec.Args"]
+            == "set, not in the desired spec (value not shown)")
     assert "c0mmand" not in str(unexpected) and "4rgs" not in str(unexpected)
 
 
 def test_changed_microservice_labels_are_named_without_their_values() -> None:
     recorded = parse_microservice({"labels": {"token": "old-s3cret", "kept": "k"}})
-    current = parse_microservice({"labels": {"token": "new-s3cret", "kept": "k", "added": "a-s3cret"},
+    current = parse_microservice({"labels": {"token": "new-s3cret", "kept": "k",
+                                             "added": "a-s3cret"},
                                   "replicas": 2})
     drift = lifecycle.config_drift(recorded, current)
     assert drift == {"properties.labels.token": "differs (value not shown)",

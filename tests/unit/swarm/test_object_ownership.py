@@ -25,7 +25,8 @@ OTHER_TENANT = ownership_labels("shop", "app_1", "tenant-b")
 class ObjectEngine:
     """Networks, secrets and configs by name; label filters honoured unless `ignore_filters`."""
 
-    def __init__(self, objects: dict[tuple[str, str], dict[str, str]], ignore_filters: bool = False) -> None:
+    def __init__(self, objects: dict[tuple[str, str], dict[str, str]],
+                 ignore_filters: bool = False) -> None:
         self.objects = dict(objects)
         self.ignore_filters = ignore_filters
         self.made: list[tuple[str, str]] = []
@@ -41,7 +42,8 @@ class ObjectEngine:
                      name: str | None = None) -> list[dict[str, Any]]:
         return [self._attrs(k, n) for (k, n), have in self.objects.items()
                 if k == kind and (name is None or n == name)
-                and (self.ignore_filters or all(have.get(a) == b for a, b in (labels or {}).items()))]
+                and (self.ignore_filters
+                     or all(have.get(a) == b for a, b in (labels or {}).items()))]
 
     def create_object(self, kind: str, name: str, labels: dict[str, str], **options: Any) -> str:
         self.objects[(kind, name)] = labels
@@ -72,7 +74,8 @@ def test_an_object_of_another_deployment_or_tenant_used_by_name_is_refused_befor
     properties: dict[str, Any] = {"networks": [{"name": "mine", "create": True}]}
     properties[f"{kind}s"] = [*properties.get(f"{kind}s", []), "shared"]
     service = settings(**properties)
-    with pytest.raises(UserError, match=rf"^{kind} 'shared' belongs to {re.escape(who)}, not to this deployment"):
+    with pytest.raises(UserError, match=rf"^{kind} 'shared' belongs to {re.escape(who)}, not to "
+                                        r"this deployment"):
         objects.ensure_objects(engine, service, OURS, LOG, no_files)
     assert engine.made == []  # the network it would create first was not made
 
@@ -80,21 +83,25 @@ def test_an_object_of_another_deployment_or_tenant_used_by_name_is_refused_befor
 @pytest.mark.parametrize("labels", [{}, {"team": "ops"}, SAME_DEPLOYMENT])
 def test_an_operators_or_this_deployments_object_is_used_by_name(labels: dict[str, str]) -> None:
     engine = ObjectEngine({("network", "shared"): labels, ("secret", "token"): labels})
-    ids = objects.ensure_objects(engine, settings(networks=["shared"], secrets=["token"]), OURS, LOG, no_files)
-    assert ids["Network"] == {"shared": "network-shared"} and ids["Secret"] == {"token": "secret-token"}
+    ids = objects.ensure_objects(engine, settings(networks=["shared"], secrets=["token"]), OURS,
+                                 LOG, no_files)
+    assert (ids["Network"] == {"shared": "network-shared"} and ids["Secret"]
+            == {"token": "secret-token"})
     assert engine.made == []
 
 
 def test_an_object_to_create_that_another_deployment_owns_names_the_owner() -> None:
     engine = ObjectEngine({("config", "conf"): OTHER_DEPLOYMENT})
     with pytest.raises(UserError, match=r"config 'conf' belongs to deployment bank"):
-        objects.ensure_objects(engine, settings(configs=[{"name": "conf", "data": "x"}]), OURS, LOG, no_files)
+        objects.ensure_objects(engine, settings(configs=[{"name": "conf", "data": "x"}]), OURS, LOG,
+                               no_files)
 
 
 def test_ensure_object_refuses_a_foreign_external_too() -> None:
     """The one-object path (compose externals use it) refuses the same way."""
     engine = ObjectEngine({("network", "ext"): OTHER_TENANT})
-    with pytest.raises(UserError, match=r"network 'ext' belongs to deployment shop \(tenant tenant-b\)"):
+    with pytest.raises(UserError,
+                       match=r"network 'ext' belongs to deployment shop \(tenant tenant-b\)"):
         objects.ensure_object(engine, "network", "ext", False, OURS, {}, LOG)
 
 
@@ -111,8 +118,10 @@ class ServiceEngine:
         self.labels = labels
         self.removed: list[str] = []
 
-    def find_services(self, labels: dict[str, str], name: str | None = None) -> list[dict[str, Any]]:
-        return [] if self.removed else [{"ID": "s1", "Spec": {"Name": "web", "Labels": self.labels}}]
+    def find_services(self, labels: dict[str, str],
+                      name: str | None = None) -> list[dict[str, Any]]:
+        return [] if self.removed else [{"ID": "s1",
+                                         "Spec": {"Name": "web", "Labels": self.labels}}]
 
     def remove_service(self, service_id: str) -> None:
         self.removed.append(service_id)
@@ -135,7 +144,8 @@ def test_a_service_of_another_deployment_is_not_adopted_and_its_owner_is_named()
         def service_by_name(self, name: str) -> dict[str, Any]:
             return {"ID": "s1", "Spec": {"Name": name, "Labels": OTHER_TENANT}}
 
-    with pytest.raises(UserError, match=r"a service named 'web' already exists and is not this node's "
+    with pytest.raises(UserError,
+                       match=r"a service named 'web' already exists and is not this node's "
                                         r"\(it belongs to deployment shop \(tenant tenant-b\)\)"):
         services.apply_service(Existing(OURS), {"Name": "web"}, OURS, LOG)  # type: ignore[arg-type]
 

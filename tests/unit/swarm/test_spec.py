@@ -18,16 +18,21 @@ OWNER = {"app.kubernetes.io/managed-by": "cloudify-vnf-suite", "cloudify.co/depl
 
 
 def build(service: dict, container: dict, ports: list[dict] | None = None, **kw: object) -> dict:
-    return build_service_spec(parse_microservice(service), "svc", parse_container(container, "properties"),
-                              [parse_port(p, "port") for p in ports or []], OWNER, **kw)  # type: ignore[arg-type]
+    return build_service_spec(parse_microservice(service), "svc",
+                              parse_container(container, "properties"),
+                              [parse_port(p, "port") for p in ports or []], OWNER,
+                              **kw)  # type: ignore[arg-type]
 
 
 def test_seed_shape_spec() -> None:
-    spec = build({"replicas": 2, "labels": {"role": "lb"}, "constraints": ["node.labels.role==router"],
+    spec = build({"replicas": 2, "labels": {"role": "lb"},
+                  "constraints": ["node.labels.role==router"],
                   "preferences": ["spread=node.labels.zone"],
-                  "resources": {"limits": {"cpus": 0.5, "memory": "64M"}, "reservations": {"memory": 1024}},
+                  "resources": {"limits": {"cpus": 0.5, "memory": "64M"},
+                                "reservations": {"memory": 1024}},
                   "restart_policy": {"condition": "on-failure", "delay": 2, "max_attempts": 3},
-                  "update_config": {"parallelism": 1, "failure_action": "rollback", "order": "start-first"},
+                  "update_config": {"parallelism": 1, "failure_action": "rollback",
+                                    "order": "start-first"},
                   "endpoint_mode": "dnsrr", "use_external_resource": False},
                  {"image": "local/vnf:1", "entrypoint": ["/bin/sh", "-c"], "command": "run",
                   "args": ["x"], "env": {"SERVERS": ["10.0.0.2", "10.0.0.3"], "DEBUG": True},
@@ -39,17 +44,21 @@ def test_seed_shape_spec() -> None:
     assert container["Command"] == ["/bin/sh", "-c"] and container["Args"] == ["run", "x"]
     assert container["Env"] == ["DEBUG=true", "SERVERS=10.0.0.2 10.0.0.3"]
     assert container["Labels"] == OWNER and spec["Labels"] == {"role": "lb", **OWNER}
-    assert container["HealthCheck"] == {"Test": ["CMD-SHELL", "true"], "Interval": 2_000_000_000, "Retries": 3}
+    assert container["HealthCheck"] == {"Test": ["CMD-SHELL", "true"], "Interval": 2_000_000_000,
+                                        "Retries": 3}
     assert container["Mounts"] == [{"Type": "tmpfs", "Target": "/tmp", "ReadOnly": False}]
     assert container["CapabilityAdd"] == ["NET_ADMIN"] and container["Dir"] == "/w"
     assert spec["Mode"] == {"Replicated": {"Replicas": 2}}
     task = spec["TaskTemplate"]
     assert task["Resources"] == {"Limits": {"NanoCPUs": 500_000_000, "MemoryBytes": 64 * 1024**2},
                                  "Reservations": {"MemoryBytes": 1024}}
-    assert task["RestartPolicy"] == {"Condition": "on-failure", "Delay": 2_000_000_000, "MaxAttempts": 3}
+    assert task["RestartPolicy"] == {"Condition": "on-failure", "Delay": 2_000_000_000,
+                                     "MaxAttempts": 3}
     assert task["Placement"] == {"Constraints": ["node.labels.role==router"],
-                                 "Preferences": [{"Spread": {"SpreadDescriptor": "node.labels.zone"}}]}
-    assert spec["UpdateConfig"] == {"Parallelism": 1, "FailureAction": "rollback", "Order": "start-first"}
+                                 "Preferences": [
+                                     {"Spread": {"SpreadDescriptor": "node.labels.zone"}}]}
+    assert spec["UpdateConfig"] == {"Parallelism": 1, "FailureAction": "rollback",
+                                    "Order": "start-first"}
     assert spec["EndpointSpec"] == {"Mode": "dnsrr", "Ports": [
         {"TargetPort": 80, "PublishedPort": 18080, "Protocol": "tcp", "PublishMode": "host"}]}
 
@@ -73,8 +82,10 @@ def test_networks_secrets_configs_reference_ids() -> None:
 
 
 def test_round_trip_through_runtime_properties() -> None:
-    service = parse_microservice({"networks": ["n"], "secrets": [{"name": "s", "data": "s3cr3t-value"}],
-                                  "convergence": {"stability_seconds": 0.5}, "ports": [{"target": 1}]})
+    service = parse_microservice({"networks": ["n"],
+                                  "secrets": [{"name": "s", "data": "s3cr3t-value"}],
+                                  "convergence": {"stability_seconds": 0.5},
+                                  "ports": [{"target": 1}]})
     stored = service.to_dict()
     assert "s3cr3t-value" not in str(stored)  # runtime properties never hold secret contents
     restored = microservice_from_dict(stored)
@@ -95,13 +106,15 @@ def test_round_trip_through_runtime_properties() -> None:
     ({}, {"image": "i"}, [{"target": 80, "published": 81}, {"target": 90, "published": 81}],
      "published port 81/tcp is used twice"),
     ({}, {"image": "i"}, [{"target": 70000}], "port.target: 70000 is not a port number"),
-    ({"name": "bad name"}, {"image": "i"}, [], "properties.name: 'bad name' is not a valid service name"),
+    ({"name": "bad name"}, {"image": "i"}, [],
+     "properties.name: 'bad name' is not a valid service name"),
     ({"update_config": {"failure_action": "explode"}}, {"image": "i"}, [],
      "properties.update_config.failure_action: 'explode' is not one of"),
     ({"secrets": [{"name": "s", "create": True}]}, {"image": "i"}, [], "create needs data or file"),
     ({}, {"image": "i", "env": {"A": {"b": 1}}}, [], "properties.env.A: expected a scalar"),
 ])
-def test_bad_input_names_the_field(service: dict, container: dict, ports: list, message: str) -> None:
+def test_bad_input_names_the_field(service: dict, container: dict, ports: list,
+                                   message: str) -> None:
     with pytest.raises(UserError, match=None) as error:
         build(service, container, ports)
     assert message in str(error.value)
@@ -136,7 +149,8 @@ def test_the_service_name_pattern_itself_does_not_backtrack() -> None:
 
 
 @pytest.mark.parametrize(("name", "valid"), [
-    ("a", True), ("web-1_x", True), ("a" * 63, True), ("a" * 64, False), ("-a", False), ("a-", False),
+    ("a", True), ("web-1_x", True), ("a" * 63, True), ("a" * 64, False), ("-a", False),
+    ("a-", False),
     ("a b", False), ("", False), ("web\n", False), ("wéb", False)])
 def test_the_service_name_rule(name: str, valid: bool) -> None:
     assert valid_service_name(name) is valid
@@ -145,11 +159,14 @@ def test_the_service_name_rule(name: str, valid: bool) -> None:
 @pytest.mark.parametrize(("service", "container", "field"), [
     ({"convergence": {"timeout": 3601}}, {"image": "i"}, "properties.convergence.timeout"),
     ({"convergence": {"timeout": -1}}, {"image": "i"}, "properties.convergence.timeout"),
-    ({"convergence": {"stability_seconds": 1e12}}, {"image": "i"}, "properties.convergence.stability_seconds"),
+    ({"convergence": {"stability_seconds": 1e12}}, {"image": "i"},
+     "properties.convergence.stability_seconds"),
     ({"update_config": {"monitor": 1e300}}, {"image": "i"}, "properties.update_config.monitor"),
-    ({"restart_policy": {"window": 86400 * 365}}, {"image": "i"}, "properties.restart_policy.window"),
+    ({"restart_policy": {"window": 86400 * 365}}, {"image": "i"},
+     "properties.restart_policy.window"),
     ({}, {"image": "i", "stop_grace_period": 1e9}, "properties.stop_grace_period"),
-    ({}, {"image": "i", "healthcheck": {"test": "true", "timeout": 7200}}, "properties.healthcheck.timeout"),
+    ({}, {"image": "i", "healthcheck": {"test": "true", "timeout": 7200}},
+     "properties.healthcheck.timeout"),
 ])
 def test_every_duration_is_bounded(service: dict, container: dict, field: str) -> None:
     with pytest.raises(UserError, match=rf"^{re.escape(field)}: "):

@@ -33,7 +33,8 @@ class Engine:
         self.looked_up.append((kind, name))
         return [o for o in self.objects.get(kind, []) if name is None or o["Name"] == name]
 
-    def find_services(self, labels: dict[str, str], name: str | None = None) -> list[dict[str, Any]]:
+    def find_services(self, labels: dict[str, str],
+                      name: str | None = None) -> list[dict[str, Any]]:
         return []
 
     def __getattr__(self, name: str) -> Any:
@@ -42,8 +43,10 @@ class Engine:
 
 def compose(tmp_path: Path, **top: Any) -> str:
     path = tmp_path / "stack.yml"
-    path.write_text(yaml.safe_dump({"version": "3.8", "services": {"web": {"image": "i", "networks": ["front"]}},
-                                    "networks": {"front": {"external": True, "name": "shared-net"}}, **top}))
+    path.write_text(yaml.safe_dump({"version": "3.8",
+                                    "services": {"web": {"image": "i", "networks": ["front"]}},
+                                    "networks": {"front": {"external": True, "name": "shared-net"}},
+                                    **top}))
     return str(path)
 
 
@@ -55,20 +58,26 @@ def test_an_external_object_of_another_deployment_or_tenant_is_refused_before_an
         tmp_path: Path, owner: dict[str, str], who: str) -> None:
     engine = Engine({"network": [{"Name": "shared-net", "Labels": owner}]})
     with pytest.raises(UserError) as error:
-        deploy_stack(engine, compose(tmp_path), "st", OURS, Convergence(), LOG)  # type: ignore[arg-type]
+        deploy_stack(engine, compose(tmp_path), "st", OURS, Convergence(),
+                     LOG)  # type: ignore[arg-type]
     assert str(error.value) == (
-        f"properties.compose_file (stack.yml).networks.front: the external network 'shared-net' belongs "
-        f"to {who}, not to this deployment: a stack uses by name only its own deployment's objects or "
+        "properties.compose_file (stack.yml).networks.front: the external network 'shared-net' "
+        "belongs "
+        f"to {who}, not to this deployment: a stack uses by name only its own deployment's objects "
+        "or "
         "those no deployment owns (made by an operator)")
 
 
 def test_a_name_from_a_compose_variable_is_named_by_the_variable(tmp_path: Path) -> None:
     path = tmp_path / "stack.yml"
-    path.write_text(yaml.safe_dump({"version": "3.8", "services": {"web": {"image": "i", "networks": ["front"]}},
+    path.write_text(yaml.safe_dump({"version": "3.8",
+                                    "services": {"web": {"image": "i", "networks": ["front"]}},
                                     "networks": {"front": {"external": True, "name": "${NET}"}}}))
     stack = parse_compose_file(str(path), "f", "st", {"NET": "shared-net"})
-    engine = Engine({"network": [{"Name": "shared-net", "Labels": ownership_labels("dep-b", "x_1")}]})
-    with pytest.raises(UserError, match=r"f \(stack.yml\).networks.front: the external network '\$\{NET\}' "
+    engine = Engine({"network": [{"Name": "shared-net",
+                                  "Labels": ownership_labels("dep-b", "x_1")}]})
+    with pytest.raises(UserError,
+                       match=r"f \(stack.yml\).networks.front: the external network '\$\{NET\}' "
                                         "belongs to deployment dep-b,"):
         check_external(engine, stack, OURS)  # type: ignore[arg-type]
 
@@ -76,10 +85,12 @@ def test_a_name_from_a_compose_variable_is_named_by_the_variable(tmp_path: Path)
 def test_every_kind_of_external_object_is_looked_up(tmp_path: Path) -> None:
     other = ownership_labels("dep-b", "x_1", "tenant-a")
     for kind, section in (("volume", "volumes"), ("secret", "secrets"), ("config", "configs")):
-        stack = parse_compose_file(compose(tmp_path, **{section: {"thing": {"external": True}}}), "f", "st")
+        stack = parse_compose_file(compose(tmp_path, **{section: {"thing": {"external": True}}}),
+                                   "f", "st")
         attrs = {"Name": "thing", "Labels": other} if kind == "volume" else {
             "Name": "thing", "Spec": {"Name": "thing", "Labels": other}}
-        with pytest.raises(UserError, match=f"f \\(stack.yml\\).{section}.thing: the external {kind} 'thing' "
+        with pytest.raises(UserError,
+                           match=f"f \\(stack.yml\\).{section}.thing: the external {kind} 'thing' "
                                             "belongs to deployment dep-b"):
             check_external(Engine({kind: [attrs]}), stack, OURS)  # type: ignore[arg-type]
 
@@ -87,8 +98,10 @@ def test_every_kind_of_external_object_is_looked_up(tmp_path: Path) -> None:
 def test_an_operators_object_or_our_own_is_used(tmp_path: Path) -> None:
     stack = parse_compose_file(compose(tmp_path), "f", "st")
     for labels in ({}, {"team": "ops"}, OURS, ownership_labels("dep-a", "other_node_2", "tenant-a"),
-                   {k: v for k, v in OURS.items() if k != "cloudify.co/tenant"}):  # labelled before tenants
+                   # labelled before tenants
+                   {k: v for k, v in OURS.items() if k != "cloudify.co/tenant"}):
         engine = Engine({"network": [{"Name": "shared-net", "Labels": labels}]})
         check_external(engine, stack, OURS)  # type: ignore[arg-type]
         assert engine.looked_up == [("network", "shared-net")]
-    check_external(Engine({}), stack, OURS)  # type: ignore[arg-type]  # missing: ensure_object says so
+    check_external(Engine({}), stack,
+                   OURS)  # type: ignore[arg-type]  # missing: ensure_object says so

@@ -13,8 +13,10 @@ from cloudify_swarm.compose.values import duration
 COMPOSE = {
     "version": "3.8",
     "services": {
-        "web": {"image": "i", "command": "httpd -f -p 80", "ports": ["18080:80", {"target": 53, "protocol": "udp"}],
-                "networks": {"back": {"aliases": ["www"]}}, "secrets": ["s"], "volumes": ["data:/data:ro"],
+        "web": {"image": "i", "command": "httpd -f -p 80",
+                "ports": ["18080:80", {"target": 53, "protocol": "udp"}],
+                "networks": {"back": {"aliases": ["www"]}}, "secrets": ["s"],
+                "volumes": ["data:/data:ro"],
                 "environment": ["A=1", "B"], "stop_grace_period": "1m30s",
                 "deploy": {"replicas": 3, "placement": {"constraints": ["node.role==manager"]},
                            "restart_policy": {"condition": "on-failure", "delay": "500ms"},
@@ -42,13 +44,17 @@ def test_names_labels_and_settings_follow_docker_stack() -> None:
     assert container["Env"] == ["A=1", "B"]  # B has no value and no variable: NAME alone, as docker
     assert container["Labels"] == labels
     assert container["StopGracePeriod"] == 90_000_000_000
-    assert container["Mounts"] == [{"Type": "volume", "Target": "/data", "ReadOnly": True, "Source": "st_data",
+    assert container["Mounts"] == [{"Type": "volume", "Target": "/data", "ReadOnly": True,
+                                    "Source": "st_data",
                                     "VolumeOptions": {"Labels": labels}}]
-    assert container["Secrets"][0]["SecretID"] == "SID" and container["Secrets"][0]["File"]["Name"] == "s"
+    assert (container["Secrets"][0]["SecretID"] == "SID" and container["Secrets"][0]["File"]["Name"]
+            == "s")
     assert spec["TaskTemplate"]["Networks"] == [{"Target": "st_back", "Aliases": ["www", "web"]}]
     assert spec["Mode"] == {"Replicated": {"Replicas": 3}}
-    assert spec["TaskTemplate"]["RestartPolicy"] == {"Condition": "on-failure", "Delay": 500_000_000}
-    assert spec["TaskTemplate"]["Resources"]["Limits"] == {"NanoCPUs": 250_000_000, "MemoryBytes": 32 * 1024**2}
+    assert spec["TaskTemplate"]["RestartPolicy"] == {"Condition": "on-failure",
+                                                     "Delay": 500_000_000}
+    assert spec["TaskTemplate"]["Resources"]["Limits"] == {"NanoCPUs": 250_000_000,
+                                                           "MemoryBytes": 32 * 1024**2}
     assert spec["EndpointSpec"]["Ports"] == [  # sorted by published port, as docker sends them
         {"TargetPort": 53, "Protocol": "udp", "PublishMode": "ingress"},
         {"TargetPort": 80, "PublishedPort": 18080, "Protocol": "tcp", "PublishMode": "ingress"}]
@@ -57,15 +63,18 @@ def test_names_labels_and_settings_follow_docker_stack() -> None:
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"version": "2.4"}, "compose.version: unsupported compose file version 2.4: only format 3 (3.0 to 3.13)"),
+    ({"version": "2.4"},
+     "compose.version: unsupported compose file version 2.4: only format 3 (3.0 to 3.13)"),
     ({"version": "3.14"}, "compose.version: unsupported compose file version 3.14"),
     ({"version": 3.8}, "compose.version: must be a string"),
     ({"services": {}}, "compose.services: at least one service is required"),
     ({"servics": {}}, "compose: unknown key 'servics'"),
     ({"services": {"a": {"image": "i", "networks": ["nope"]}}}, "network 'nope' is not declared"),
     ({"services": {"a": {"image": "i", "volumes": ["nope:/x"]}}}, "volume 'nope' is not declared"),
-    ({"services": {"a": {"image": "i", "ports": ["x:80"]}}}, "compose.services.a.ports[0]: 'x:80' is not"),
-    ({"services": {"a": {"image": "i", "deploy": {"mode": "all"}}}}, "compose.services.a.deploy.mode: 'all'"),
+    ({"services": {"a": {"image": "i", "ports": ["x:80"]}}},
+     "compose.services.a.ports[0]: 'x:80' is not"),
+    ({"services": {"a": {"image": "i", "deploy": {"mode": "all"}}}},
+     "compose.services.a.deploy.mode: 'all'"),
     ({"services": {"a": {"imag": "i"}}}, "compose.services.a: unknown key 'imag'"),
     ({"configs": {"c": {}}}, "compose.configs.c.file: required unless external"),
 ])

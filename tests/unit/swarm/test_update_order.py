@@ -37,5 +37,6 @@ def test_compose_services_keep_dockers_default() -> None:
 
 def test_the_log_says_why_an_update_stops_first(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    note_update_order(logging.getLogger("t"), service(), [PortSpec(target=80, published=8080, mode="host")], "web")
+    note_update_order(logging.getLogger("t"), service(),
+                      [PortSpec(target=80, published=8080, mode="host")], "web")
     assert "host-mode port(s) 8080" in caplog.text
