@@ -97,8 +97,8 @@ def test_a_folder_made_a_moment_ago_is_kept_even_if_its_owner_is_gone(owner: Own
     assert private_dirs.sweep(PREFIXES) == [str(owner.path)]
 
 
-def test_a_symlink_named_like_ours_is_neither_followed_nor_removed(tmp: Path,
-                                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_symlink_named_like_ours_is_neither_followed_nor_removed(
+        tmp: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     target = dead_folder(tmp_path_factory.mktemp("elsewhere"), "vnf-files-target")
     link = tmp / "vnf-files-link"
     link.symlink_to(target, target_is_directory=True)
@@ -152,7 +152,8 @@ def test_make_holds_the_lock_until_remove(tmp: Path) -> None:
     assert not os.path.exists(path) and path not in private_dirs._held
 
 
-def test_the_first_make_of_a_process_sweeps_once(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_first_make_of_a_process_sweeps_once(tmp: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(private_dirs, "_swept", False)
     first = dead_folder(tmp, "vnf-helm-killed")
     private_dirs.remove(private_dirs.make(FILES_PREFIX))
