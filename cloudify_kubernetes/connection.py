@@ -76,10 +76,13 @@ class ApiSettings:
 
 @dataclass(frozen=True)
 class SshSettings:
+    """kubectl on the master over SSH: where the master answers, as whom, how its host key is
+    checked, and which kubectl and kubeconfig run there (the defaults are SSH_FIELDS')."""
+
     host: str
-    key_file: str = ""
     port: int = 22
     user: str = "root"
+    key_file: str = ""
     known_hosts: str = "~/.ssh/known_hosts"
     check_host_key: bool = True
     kubectl: str = "kubectl"

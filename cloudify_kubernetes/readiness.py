@@ -101,18 +101,24 @@ def deployment(obj: Obj) -> Verdict:
     return Verdict.done(f"{available}/{want} replicas available")
 
 
-def replica_set(obj: Obj) -> Verdict:
-    failure = _condition(obj, "ReplicaFailure")
-    if failure and failure.get("status") == "True":
-        return Verdict.failed(f"{failure.get('reason')}: {failure.get('message')}")
+def _replicas_ready(obj: Obj, *, exactly: bool) -> Verdict:
+    """Done when the controller has seen the latest spec and as many replicas as wanted are
+    ready (with `exactly`, and no more exist than wanted: none left over from a scale-down)."""
     waiting = _observed(obj)
     if waiting:
         return waiting
     want, status = _replicas(obj), _status(obj)
     ready = status.get("readyReplicas") or 0
-    if ready < want or (status.get("replicas") or 0) != want:
+    if ready < want or (exactly and (status.get("replicas") or 0) != want):
         return Verdict.waiting(f"{ready} of {want} replicas ready")
     return Verdict.done(f"{ready}/{want} replicas ready")
+
+
+def replica_set(obj: Obj) -> Verdict:
+    failure = _condition(obj, "ReplicaFailure")
+    if failure and failure.get("status") == "True":
+        return Verdict.failed(f"{failure.get('reason')}: {failure.get('message')}")
+    return _replicas_ready(obj, exactly=True)
 
 
 def daemon_set(obj: Obj) -> Verdict:
@@ -129,18 +135,16 @@ def daemon_set(obj: Obj) -> Verdict:
 
 
 def stateful_set(obj: Obj) -> Verdict:
-    waiting = _observed(obj)
-    if waiting:
-        return waiting
-    want, status = _replicas(obj), _status(obj)
-    ready = status.get("readyReplicas") or 0
-    if ready < want:
-        return Verdict.waiting(f"{ready} of {want} replicas ready")
+    verdict = _replicas_ready(obj, exactly=False)
+    if not verdict.is_done:
+        return verdict
+    status = _status(obj)
     strategy = ((obj.get("spec") or {}).get("updateStrategy") or {}).get("type", "RollingUpdate")
     if (strategy == "RollingUpdate"
             and status.get("updateRevision") != status.get("currentRevision")):
-        return Verdict.waiting(f"{status.get('updatedReplicas') or 0} of {want} replicas updated")
-    return Verdict.done(f"{ready}/{want} replicas ready")
+        updated = status.get("updatedReplicas") or 0
+        return Verdict.waiting(f"{updated} of {_replicas(obj)} replicas updated")
+    return verdict
 
 
 def job(obj: Obj) -> Verdict:

@@ -11,27 +11,32 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 
-class NodeContext(Protocol):
-    """ctx.node, ctx.target.node: the node as the blueprint declares it (read-only)."""
+class Identified(Protocol):
+    """What has an id: a node, an instance, ctx.deployment."""
 
     @property
     def id(self) -> str: ...
+
+
+class Typed(Protocol):
+    """What has a type hierarchy (most derived type last): a node, a relationship."""
+
+    @property
+    def type_hierarchy(self) -> Sequence[str]: ...
+
+
+class NodeContext(Identified, Typed, Protocol):
+    """ctx.node, ctx.target.node: the node as the blueprint declares it (read-only)."""
 
     @property
     def properties(self) -> Mapping[str, Any]: ...
 
     @property
-    def type_hierarchy(self) -> Sequence[str]: ...
-
-    @property
     def number_of_instances(self) -> int: ...
 
 
-class InstanceContext(Protocol):
+class InstanceContext(Identified, Protocol):
     """ctx.instance, ctx.target.instance: one node instance and its runtime properties."""
-
-    @property
-    def id(self) -> str: ...
 
     @property
     def runtime_properties(self) -> dict[str, Any]: ...  # a dict subclass that tracks changes
@@ -43,7 +48,8 @@ class InstanceContext(Protocol):
 
 
 class SubjectContext(Protocol):
-    """ctx.source, ctx.target, a relationship's target: a node and one of its instances."""
+    """ctx.source, ctx.target, a relationship's target: a node and one of its instances (and
+    a node operation's ctx itself, which Ctx says by deriving from this)."""
 
     @property
     def node(self) -> NodeContext: ...
@@ -52,22 +58,18 @@ class SubjectContext(Protocol):
     def instance(self) -> InstanceContext: ...
 
 
-class RelationshipContext(Protocol):
+class RelationshipContext(Typed, Protocol):
     """An item of ctx.instance.relationships."""
 
     @property
     def type(self) -> str: ...
 
     @property
-    def type_hierarchy(self) -> Sequence[str]: ...
-
-    @property
     def target(self) -> SubjectContext: ...
 
 
-class DeploymentContext(Protocol):
-    @property
-    def id(self) -> str: ...
+class DeploymentContext(Identified, Protocol):
+    """ctx.deployment."""
 
 
 class OperationContext(Protocol):
@@ -75,7 +77,7 @@ class OperationContext(Protocol):
     def name(self) -> str: ...
 
 
-class Ctx(Protocol):
+class Ctx(SubjectContext, Protocol):
     """The operation context: a node operation's (node, instance) or a relationship
     operation's (source, target); `type` says which ('node-instance', 'relationship-instance')."""
 
@@ -84,12 +86,6 @@ class Ctx(Protocol):
 
     @property
     def logger(self) -> logging.Logger: ...
-
-    @property
-    def node(self) -> NodeContext: ...
-
-    @property
-    def instance(self) -> InstanceContext: ...
 
     @property
     def source(self) -> SubjectContext: ...
