@@ -13,23 +13,38 @@
 - The release carries this node instance's ownership labels (helm's release labels): a release
   of that name made by another node instance, deployment or tenant, or by hand, is never
   taken over, upgraded or uninstalled.
+- Every uninstall (delete, scale-in, the undo of a failed first install, the recovery of one)
+  then deletes the PersistentVolumeClaims the release's StatefulSets made and waits until they
+  are gone, unless keep_volume_claims (logged by name, left). A claim is the release's when it
+  is named <template>-<statefulset>-<ordinal> for a StatefulSet and template of the release's
+  manifest, in that StatefulSet's namespace, and was made at or after the release began (the
+  chart's objects carry no labels of ours): one older than the release is someone else's data
+  and is never deleted (volume_claims). The release began when its revision 1 was stored (that
+  Secret's creationTimestamp, the API server's clock), or, once helm pruned revision 1, at the
+  first_deployed its latest record keeps (helm's clock).
 The release's state is read from its storage Secrets' labels (owner=helm, name, status,
 version): status codes, not helm's messages. Service layer: no ctx; helm is behind the Helm
 protocol (helm_cli.HelmCli).
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import gzip
+import json
 import logging
 import os
 import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from cloudify_kubernetes import drift, engine
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
 from cloudify_kubernetes.helm_cli import Release
 from cloudify_kubernetes.helm_values import differing_paths, manifest_objects, placed_ref_fields
+from cloudify_kubernetes.volume_claims import ClaimOwner, parse_time
 from cloudify_kubernetes.waits import PodSet, problem, wait_gone, wait_ready
 from cloudify_shared.errors import PluginError, UserError, WaitTimeout, WorkloadFailed
 from cloudify_shared.limits import load_yaml
@@ -66,6 +81,7 @@ class ReleaseSpec:
     values_files: list[str]
     labels: dict[str, str]
     timeout: float
+    keep_volume_claims: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,13 +143,61 @@ def check_owner(history: Sequence[Revision], spec: ReleaseSpec) -> None:
 
 def manifest_refs(backend: ClusterBackend, text: str, namespace: str,
                   where: str) -> list[ObjectRef]:
+    return [ref for ref, _obj in placed_objects(backend, text, namespace, where)]
+
+
+def placed_objects(backend: ClusterBackend, text: str, namespace: str,
+                   where: str) -> list[tuple[ObjectRef, dict[str, Any]]]:
+    """The manifest's objects, each with its ref (in the namespace it is placed in)."""
     def namespaced(api_version: str, kind: str) -> bool:
         try:
             return backend.namespaced(api_version, kind)
         except UnknownKind:  # its CRD is not there (a failed install): as the manifest says
             return True
-    return [ObjectRef(*placed_ref_fields(obj, namespaced, namespace))
+    return [(ObjectRef(*placed_ref_fields(obj, namespaced, namespace)), obj)
             for obj in manifest_objects(text, where)]
+
+
+def release_began(backend: ClusterBackend, namespace: str, name: str) -> datetime | None:
+    """When the release was first installed: its revision 1's storage Secret was made (the
+    API server's clock), else (helm pruned it) the first_deployed of its latest record; None
+    when neither reads."""
+    secrets = {int(version): secret for secret in backend.list_objects(
+                   "v1", "Secret", namespace, f"owner=helm,name={name}")
+               if (version := str(_meta(secret, "labels").get("version", ""))).isdigit()}
+    if 1 in secrets:
+        return parse_time(_meta(secrets[1], "creationTimestamp") or None)
+    return first_deployed(secrets[max(secrets)]) if secrets else None
+
+
+def first_deployed(secret: Mapping[str, Any]) -> datetime | None:
+    """The info.first_deployed of the release record a helm storage Secret holds (data.release:
+    base64 of the Secret, then helm's base64 of a gzipped JSON)."""
+    try:
+        data = base64.b64decode(base64.b64decode(str((secret.get("data") or {})["release"])))
+        record = json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+        return parse_time(record["info"]["first_deployed"])
+    except (KeyError, TypeError, ValueError, binascii.Error, OSError, EOFError):
+        return None
+
+
+def _meta(obj: Mapping[str, Any], key: str) -> Any:
+    return (obj.get("metadata") or {}).get(key) or {}
+
+
+def claim_owners(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec,
+                 logger: logging.Logger) -> list[ClaimOwner]:
+    """The StatefulSets of the release's manifest, whose claims made since the release began
+    are the release's (none, logged, when that time cannot be read)."""
+    placed = placed_objects(backend, helm.manifest(spec.name, spec.namespace), spec.namespace,
+                            f"the manifest of release {spec.name}")
+    sets = [(ref, obj) for ref, obj in placed if ref.kind == "StatefulSet"]
+    began = release_began(backend, spec.namespace, spec.name) if sets else None
+    if sets and began is None:
+        logger.warning("release %s: when it began cannot be read from its records: the "
+                       "PersistentVolumeClaims of its StatefulSets are left in place", spec.name)
+    return [owner for ref, obj in sets
+            if began and (owner := ClaimOwner.of(ref, obj, began)) is not None]
 
 
 def release_refs(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec) -> list[ObjectRef]:
@@ -233,14 +297,18 @@ def undo(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec, previous: int |
 
 def remove_release(backend: ClusterBackend, helm: Helm, spec: ReleaseSpec,
                    refs: Sequence[ObjectRef], logger: logging.Logger) -> None:
-    """helm uninstall, then wait until every object of the release and its pods are gone."""
+    """helm uninstall, then wait until every object of the release and its pods are gone;
+    then its StatefulSets' claims go too (waited on), unless keep_volume_claims."""
     live = [obj for ref in refs if (obj := _get(backend, ref)) is not None]
     pod_sets = [pods for obj in live if (pods := PodSet.of(obj)) is not None]
     targets = [ObjectRef.of(obj) for obj in live]
+    owners = claim_owners(backend, helm, spec, logger)  # before uninstall drops the records
     helm.uninstall(spec.name, spec.namespace, spec.timeout)
     logger.info("release %s uninstalled; waiting for %d object(s) to be gone", spec.name,
                 len(targets))
     wait_gone(backend, targets, pod_sets, spec.timeout, logger)
+    if owners:
+        engine.remove_claims(backend, owners, {}, spec.keep_volume_claims, spec.timeout, logger)
 
 
 def _get(backend: ClusterBackend, ref: ObjectRef) -> dict[str, Any] | None:

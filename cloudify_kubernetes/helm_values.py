@@ -37,6 +37,7 @@ HELM_FIELDS = {
     "registry_credentials": Field((dict,), default={}),
     "repository_credentials": Field((dict,), default={}),
     "plain_http": Field((bool,), default=False),
+    "keep_volume_claims": Field((bool,), default=False),
 }
 CREDENTIALS = ("registry_credentials", "repository_credentials")
 RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -61,6 +62,7 @@ class HelmSettings:
     registry_credentials: Credentials | None
     repository_credentials: Credentials | None
     plain_http: bool
+    keep_volume_claims: bool
 
 
 def parse_settings(properties: Mapping[str, Any], path: str = "properties") -> HelmSettings:

@@ -189,7 +189,8 @@ def _spec(ctx: Ctx, settings: HelmSettings, chart: str = "", values: list[str] |
               if is_oci(settings.chart) else settings.chart)
     return helm_release.ReleaseSpec(
         _release_name(ctx, settings), settings.namespace, chart, source, values or [],
-        ownership_labels(ctx.deployment.id, ctx.instance.id, tenant_of(ctx)), settings.timeout)
+        ownership_labels(ctx.deployment.id, ctx.instance.id, tenant_of(ctx)), settings.timeout,
+        settings.keep_volume_claims)
 
 
 @contextmanager

@@ -11,6 +11,12 @@ controller then uses it as it is, without our labels), another instance's, or on
 adopted StatefulSet (never removed, nor are its claims) is never touched. With
 keep_volume_claims the claims stay (logged by name).
 
+A Helm release's objects are the chart's, without our labels, and so are its claims: for its
+StatefulSets (`ClaimOwner.made_since`, the time the release began) a claim is theirs when its
+name is one of theirs in their namespace and it was made at or after that time (the API
+server's creationTimestamp, whole seconds); one made before (someone else's data, which the
+controller adopted as it is) is never touched.
+
 A StatefulSet's volumeClaimTemplates are immutable: one applied before its templates carried
 the labels keeps its live templates (`keep_live_claim_templates`), as naming.keep_live_selector
 does for selectors; its claims then carry no ownership labels and are left in place.
@@ -27,6 +33,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cloudify_kubernetes.backend import ClusterBackend, ObjectRef
@@ -42,19 +49,22 @@ OWNER_KEYS = (MANAGED_BY, DEPLOYMENT, NODE_INSTANCE)
 @dataclass(frozen=True)
 class ClaimOwner:
     """A StatefulSet whose claims may go with it. `templates`: its claim template names, or
-    None when it is already gone (any template name then matches)."""
+    None when it is already gone (any template name then matches). `made_since`: None, its
+    claims carry the instance's ownership labels; else only claims made at or after that time
+    are its (a Helm release's StatefulSet: the chart's claims carry no labels of ours)."""
 
     namespace: str | None
     name: str
     templates: tuple[str, ...] | None
+    made_since: datetime | None = None
 
     @classmethod
-    def of(cls, ref: ObjectRef, live: Mapping[str, Any] | None) -> ClaimOwner | None:
+    def of(cls, ref: ObjectRef, live: Mapping[str, Any] | None,
+           made_since: datetime | None = None) -> ClaimOwner | None:
         if ref.kind != "StatefulSet":
             return None
-        if live is None:
-            return cls(ref.namespace, ref.name, None)
-        return cls(ref.namespace, ref.name, tuple(claim_template_names(live)))
+        templates = None if live is None else tuple(claim_template_names(live))
+        return cls(ref.namespace, ref.name, templates, made_since)
 
     def names(self, claim_name: str) -> bool:
         """Whether `claim_name` is one of this StatefulSet's claims (<template>-<name>-<n>)."""
@@ -62,6 +72,28 @@ class ClaimOwner:
         if match is None:
             return False
         return self.templates is None or match.group(1) in self.templates
+
+    def owns(self, claim: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+        """Whether `claim` is one of this StatefulSet's claims, made for this instance."""
+        meta = claim.get("metadata") or {}
+        if meta.get("namespace") != self.namespace or not self.names(str(meta.get("name"))):
+            return False
+        if self.made_since is None:
+            return carries(claim, labels)
+        made = parse_time(meta.get("creationTimestamp"))
+        return made is not None and made >= self.made_since.replace(microsecond=0)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 time of the API server or helm (None when there is none that reads, or it
+    names no time zone)."""
+    try:
+        # helm writes nanoseconds: fromisoformat takes at most microseconds
+        parsed = value if isinstance(value, datetime) else \
+            datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", str(value)))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def claim_templates(obj: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -93,19 +125,21 @@ def owned_claims(owners: list[ClaimOwner], claims: Sequence[Mapping[str, Any]],
     found = []
     for claim in claims:
         meta = claim.get("metadata") or {}
-        name, namespace = str(meta.get("name")), meta.get("namespace")
-        if carries(claim, labels) and any(o.namespace == namespace and o.names(name)
-                                          for o in owners):
-            found.append(ObjectRef(*CLAIM, name, namespace, str(meta.get("uid") or "")))
+        if any(o.owns(claim, labels) for o in owners):
+            found.append(ObjectRef(*CLAIM, str(meta.get("name")), meta.get("namespace"),
+                                   str(meta.get("uid") or "")))
     return found
 
 
 def find_claims(backend: ClusterBackend, owners: list[ClaimOwner],
                 labels: Mapping[str, str]) -> list[ObjectRef]:
-    """This instance's claims of the `owners`, as the cluster lists them now."""
-    if not owners or not all(key in labels for key in OWNER_KEYS):
+    """This instance's claims of the `owners`, as the cluster lists them now (only by their
+    labels unless an owner goes by the time its claims were made)."""
+    labelled = all(key in labels for key in OWNER_KEYS)
+    owners = [o for o in owners if labelled or o.made_since is not None]
+    if not owners:
         return []
-    selector = owner_selector(labels)
+    selector = "" if any(o.made_since for o in owners) else owner_selector(labels)
     found: list[ObjectRef] = []
     for namespace in sorted({o.namespace or "" for o in owners}):
         listed = backend.list_objects(*CLAIM, namespace or None, selector)

@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 from cloudify.exceptions import WorkflowFailed
 
+from cloudify_kubernetes import helm_release
+from cloudify_kubernetes.volume_claims import parse_time
 from tests.helpers import clusters
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import KUBECONFIG, LOCAL_API, LOCAL_SSH, STATE_DIR, TEST_BLUEPRINTS
@@ -665,3 +667,78 @@ def test_a_chart_repository_with_credentials_refuses_wrong_ones_and_serves_right
     assert login["password"] not in output + json.dumps(target.runtime_properties("web"))
     target.uninstall()
     assert release_leftovers(release) == []
+
+
+def write_stateful_chart(root: Path, storage_class: str) -> Path:
+    """A chart 'stateful': one StatefulSet (1 replica) with one volumeClaimTemplate 'data' of
+    `storage_class`, so its controller makes the claim data-<release>-db-0."""
+    chart = root / "stateful"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: stateful\nversion: 0.1.0\n")
+    (chart / "templates" / "statefulset.yaml").write_text(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: {{ .Release.Name }}-db\n"
+        "  labels: {app.kubernetes.io/instance: '{{ .Release.Name }}'}\n"
+        "spec:\n  replicas: 1\n  serviceName: '{{ .Release.Name }}-db'\n"
+        "  selector: {matchLabels: {app.kubernetes.io/instance: '{{ .Release.Name }}'}}\n"
+        "  template:\n    metadata:\n      labels: {app.kubernetes.io/instance: "
+        "'{{ .Release.Name }}'}\n    spec:\n      terminationGracePeriodSeconds: 1\n"
+        "      containers:\n        - name: db\n          image: local/busybox:1\n"
+        "          imagePullPolicy: Never\n          command: [sh, -c, 'sleep 3600']\n"
+        "          volumeMounts: [{name: data, mountPath: /data}]\n"
+        "  volumeClaimTemplates:\n    - metadata: {name: data}\n      spec:\n"
+        "        accessModes: [ReadWriteOnce]\n"
+        f"        storageClassName: {storage_class}\n"
+        "        resources: {requests: {storage: 16Mi}}\n")
+    return chart
+
+
+@pytest.mark.parametrize("case", ["made-by-the-release", "keep_volume_claims", "older-claim"])
+def test_uninstall_removes_the_claims_the_releases_statefulset_made(
+        release: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
+    """Uninstall deletes the claim the chart's StatefulSet made and ends when it is gone; with
+    keep_volume_claims it is left (logged); a claim made before the release (adopted by the
+    StatefulSet as it is) is someone else's and is left too."""
+    namespace, claim = f"{release}-ns", f"data-{release}-db-0"
+    with clusters.static_storage(namespace, volumes=1) as storage_class:
+        if case == "older-claim":
+            clusters.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps({
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": claim},
+                "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": storage_class,
+                         "resources": {"requests": {"storage": "16Mi"}}}}))
+            time.sleep(1.1)  # creationTimestamps are whole seconds: the claim is surely older
+        chart = str(write_stateful_chart(tmp_path, storage_class))
+        target = deployment(release, chart=chart, namespace=namespace,
+                            keep_volume_claims=case == "keep_volume_claims")
+        target.install()
+        before = clusters.claims(namespace)
+        assert list(before) == [claim] and before[claim]["status"]["phase"] == "Bound", before
+        # the release began (revision 1 stored) no later than its claim was made; helm's own
+        # first_deployed (what counts once revision 1 is pruned) reads and agrees
+        stored = json.loads(clusters.kubectl("get", "secret", f"sh.helm.release.v1.{release}.v1",
+                                             "-n", namespace, "-o", "json").stdout)
+        began = parse_time(stored["metadata"]["creationTimestamp"])
+        first = helm_release.first_deployed(stored)
+        made = parse_time(before[claim]["metadata"]["creationTimestamp"])
+        assert began and first and made and abs((first - began).total_seconds()) < 5, (began, first)
+        assert (made >= began) == (case != "older-claim"), (made, began)
+        capsys.readouterr()
+        start = time.monotonic()
+        target.uninstall()
+        took = time.monotonic() - start
+        output = capsys.readouterr().out
+        assert release_leftovers(release) == []
+        if case == "made-by-the-release":
+            assert f"deleting PersistentVolumeClaim {namespace}/{claim}" in output, output[-3000:]
+            assert clusters.claims(namespace) == {}  # gone when uninstall ends
+        else:
+            assert "deleting PersistentVolumeClaim" not in output, output[-3000:]
+            left = clusters.claims(namespace)
+            assert list(left) == [claim], left
+            assert left[claim]["metadata"]["uid"] == before[claim]["metadata"]["uid"]
+            if case == "keep_volume_claims":
+                assert f"keep_volume_claims: leaving 1 PersistentVolumeClaim(s) in place: " \
+                       f"PersistentVolumeClaim {namespace}/{claim}" in output, output[-3000:]
+            clusters.kubectl("delete", "pvc", claim, "-n", namespace, "--wait=true",
+                             "--timeout=60s")
+            assert clusters.claims(namespace) == {}
+    print(f"\nhelm release with a claim ({case}): uninstall until gone {took:.1f}s")
