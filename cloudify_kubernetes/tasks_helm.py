@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urljoin
 
-from cloudify_kubernetes import helm_release, helm_repo
+from cloudify_kubernetes import helm_history, helm_release, helm_repo
 from cloudify_kubernetes.backend import ObjectRef
 from cloudify_kubernetes.connection import SshSettings, warn_if_insecure
 from cloudify_kubernetes.helm_cli import HelmCli, find_helm
@@ -265,7 +265,7 @@ def helm_delete(ctx: Ctx, **_: Any) -> None:
         settings = _settings(ctx)
         spec = _spec(ctx, settings)
         with connected(ctx, _connection(ctx), INFO) as backend:
-            if helm_release.release_history(backend, spec.namespace, spec.name):
+            if helm_history.release_history(backend, spec.namespace, spec.name):
                 with _helm(ctx, settings, backend) as (helm, _version):
                     helm_release.uninstall(backend, helm, spec, _recorded(ctx), ctx.logger)
             else:

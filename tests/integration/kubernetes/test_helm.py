@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from cloudify.exceptions import WorkflowFailed
 
-from cloudify_kubernetes import helm_release
+from cloudify_kubernetes import helm_history
 from cloudify_kubernetes.volume_claims import parse_time
 from tests.helpers import clusters
 from tests.helpers.local_workflows import LocalDeployment
@@ -717,7 +717,7 @@ def test_uninstall_removes_the_claims_the_releases_statefulset_made(
         stored = json.loads(clusters.kubectl("get", "secret", f"sh.helm.release.v1.{release}.v1",
                                              "-n", namespace, "-o", "json").stdout)
         began = parse_time(stored["metadata"]["creationTimestamp"])
-        first = helm_release.first_deployed(stored)
+        first = helm_history.first_deployed(stored)
         made = parse_time(before[claim]["metadata"]["creationTimestamp"])
         assert began and first and made and abs((first - began).total_seconds()) < 5, (began, first)
         assert (made >= began) == (case != "older-claim"), (made, began)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from cloudify_kubernetes import helm_release
+from cloudify_kubernetes import helm_history, helm_release
 from cloudify_kubernetes.backend import ObjectRef
 from cloudify_kubernetes.helm_release import ReleaseSpec
 from cloudify_kubernetes.volume_claims import ClaimOwner, owned_claims, parse_time
@@ -183,18 +183,18 @@ def test_the_release_began_at_revision_1_else_at_the_first_deployed_of_its_recor
     cluster = ClaimCluster()
     helm = installed(cluster, after=timedelta(hours=2))
     helm_release.install(cluster, helm, spec(), LOG)  # revision 2, two hours later
-    assert helm_release.release_began(cluster, "ns", "r") == T0
+    assert helm_history.release_began(cluster, "ns", "r") == T0
     del cluster.objects[ObjectRef("v1", "Secret", "sh.helm.release.v1.r.v1", "ns")]  # pruned
-    assert helm_release.release_began(cluster, "ns", "r") == T0
+    assert helm_history.release_began(cluster, "ns", "r") == T0
     helm_release.uninstall(cluster, helm, spec(), [], LOG)
     assert cluster.claims() == []
 
 
 def test_helms_first_deployed_with_nanoseconds_and_an_offset_reads() -> None:
     secret = {"data": {"release": record("2026-12-07T05:00:00.123456789+01:00")}}
-    assert helm_release.first_deployed(secret) == T0 + timedelta(microseconds=123456)
-    assert helm_release.first_deployed({"data": {"release": "not base64!"}}) is None
-    assert helm_release.first_deployed({}) is None
+    assert helm_history.first_deployed(secret) == T0 + timedelta(microseconds=123456)
+    assert helm_history.first_deployed({"data": {"release": "not base64!"}}) is None
+    assert helm_history.first_deployed({}) is None
 
 
 def test_without_a_readable_start_the_claims_are_left(caplog: pytest.LogCaptureFixture) -> None:
