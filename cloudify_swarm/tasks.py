@@ -10,10 +10,13 @@ a relationship target before its source):
 - Microservice create validates everything and publishes `service_config` (with its ports),
   `service_name` and `endpoint`; start creates the networks/secrets/configs it owns (or deploys
   the compose stack).
-- Container (contained in the Microservice) validates in create; its relationship's preconfigure
-  claims the Microservice (a second Container is a UserError); start assembles the spec from the
-  Microservice's published config, its own properties, the `env` operation input and the ports,
-  creates or adopts the service and waits for convergence; stop removes it and waits.
+- Container (contained in the Microservice) validates in create and claims the Microservice (a
+  second Container is a UserError); start assembles the spec from the Microservice's published
+  config, its own properties, the `env` operation input and the ports, creates or adopts the
+  service, waits for convergence and publishes the service's facts onto the Microservice; stop
+  removes it, delete waits until it is gone and releases the claim. These are the Container's
+  own operations under any containment: contained_in_microservice maps none (issue 28: each
+  operation is a process on a manager).
 - Day-2 scale/update run on the Microservice, which owns the service's labels.
 
 Every operation runs in a fresh process on a manager, so the heavy modules load only where an
@@ -37,11 +40,9 @@ from cloudify_swarm.context.links import (
     CREATE_ENV,
     CREATE_ENV_KEYS,
     check_host,
-    claims_in_node_operations,
     create_env_again,
     default_service_name,
     host_of,
-    host_relationship,
     instance_microservice,
     name_suffix,
     own_properties,
@@ -242,13 +243,11 @@ def container_create(ctx: Ctx, env: Any = None, **_: Any) -> None:
     (issue 15), and start has to read them anyway."""
     ctx.instance.runtime_properties[CREATE_ENV_KEYS] = sorted(string_mapping(env, "inputs.env")
                                                               if env else {})
-    relationship = host_relationship(ctx)
-    host = relationship.target
+    host = host_of(ctx)
     check_host(host)
     naming.check_shared_ports(related_port_paths(ctx),
                               str(host.instance.runtime_properties.get("name_suffix") or ""))
-    if claims_in_node_operations(relationship):  # a generic contained_in runs no claim
-        claim_microservice(ctx, ctx.instance.id, writable_target(ctx, host))
+    claim_microservice(ctx, ctx.instance.id, writable_target(ctx, host))
 
 
 def check_valid(host: Any) -> None:
@@ -271,8 +270,7 @@ def input_env(ctx: Ctx, env: Any) -> tuple[dict[str, str], list[str]]:
 
 @task
 def container_start(ctx: Ctx, env: Any = None, **_: Any) -> None:
-    relationship = host_relationship(ctx)
-    host = relationship.target
+    host = host_of(ctx)
     check_valid(host)
     host_props = dict(host.instance.runtime_properties)
     service = microservice_from_dict(host_props["service_config"])
@@ -304,8 +302,7 @@ def container_start(ctx: Ctx, env: Any = None, **_: Any) -> None:
         ctx.instance.runtime_properties.pop(CREATE_ENV, None)  # an earlier version's values
     finally:
         engine.close()
-    if claims_in_node_operations(relationship):  # what contained_in_microservice's establish does
-        publish_service(ctx, host, ctx.instance.runtime_properties["service"])
+    publish_service(ctx, host, ctx.instance.runtime_properties["service"])
 
 
 @task
@@ -322,12 +319,10 @@ def container_stop(ctx: Ctx, **_: Any) -> None:
 @task
 def container_delete(ctx: Ctx, **_: Any) -> None:
     """Wait until the service stop removed is gone with its containers (safe to re-run: it
-    removes the service again if a stop left it)."""
+    removes the service again if a stop left it), then release the Microservice's claim."""
     remove_container_service(ctx, wait=True)
     ctx.instance.runtime_properties.pop(REMOVING, None)
-    relationship = host_relationship(ctx)
-    if claims_in_node_operations(relationship):  # what contained_in_microservice's unlink does
-        release_microservice(writable_target(ctx, relationship.target), ctx.instance.id)
+    release_microservice(writable_target(ctx, host_of(ctx)), ctx.instance.id)
 
 
 def remove_container_service(ctx: Ctx, wait: bool) -> None:
@@ -376,16 +371,21 @@ def check_claim(host: Any, container_id: str, holder: Any) -> None:
             "of its own")
 
 
+# container_claim, container_publish and container_release were contained_in_microservice's
+# preconfigure, establish and unlink. Not mapped since issue 28 (the Container's create, start
+# and delete do the same); kept for plans parsed with an earlier plugin.yaml, where both run:
+# a second claim by the same Container passes check_claim, publishing the same facts twice
+# changes nothing, and a release finds no claim of this Container after the first (a no-op).
 @task
 def container_claim(ctx: Ctx, **_: Any) -> None:
-    """contained_in_microservice's preconfigure: see claim_microservice."""
+    """contained_in_microservice's preconfigure in earlier plans: see claim_microservice."""
     claim_microservice(ctx, ctx.source.instance.id, ctx.target)
 
 
 def claim_microservice(ctx: Ctx, container_id: str, host: Any) -> None:
     """Make this Container the Microservice's one container, or fail clearly (and invalidate
-    the Microservice, so nothing it made stays). `host` is a writable target: the relationship
-    operation's ctx.target, or writable_target's for a Container's own create."""
+    the Microservice, so nothing it made stays). `host` is a writable target: writable_target's
+    for a Container's own create, or an earlier plan's relationship operation's ctx.target."""
     if recorded_compose_file(host):
         raise UserError(f"microservice '{host.node.id}' deploys a compose file and takes "
                         "no Container node")
@@ -410,9 +410,8 @@ def set_on_microservice(host: Any, key: str, value: Any, check: Any = None) -> N
 
 def publish_service(ctx: Ctx, host: Any, facts: dict[str, Any]) -> None:
     """The service's facts on the Container and on its Microservice `host`, where get_attribute
-    users look ({get_attribute: [microservice, service]}). An install under
-    contained_in_microservice leaves the Microservice's copy to the relationship's establish;
-    heal and update run no relationship operation, so they publish here whatever the type."""
+    users look ({get_attribute: [microservice, service]}): the Container's start, heal and
+    update, under any containment."""
     ctx.instance.runtime_properties["service"] = facts
     set_on_microservice(writable_target(ctx, host), "service", facts)
 
@@ -449,13 +448,15 @@ def invalidate_microservice(ctx: Ctx, host: Any, reason: str) -> None:
 
 @task
 def container_publish(ctx: Ctx, **_: Any) -> None:
-    """Copy the service facts onto the Microservice, where get_attribute users look."""
+    """contained_in_microservice's establish in earlier plans (see container_claim): copy the
+    service facts onto the Microservice, as the Container's start already did."""
     facts = ctx.source.instance.runtime_properties.get("service")
     ctx.target.instance.runtime_properties["service"] = facts
 
 
 @task
 def container_release(ctx: Ctx, **_: Any) -> None:
+    """contained_in_microservice's unlink in earlier plans (see container_claim)."""
     release_microservice(ctx.target, ctx.source.instance.id)
 
 

@@ -190,9 +190,9 @@ def default_service_name(ctx: Ctx) -> str:
 def host_relationship(ctx: Ctx) -> Any:
     """The relationship by which a Container is contained in its Microservice: any derived from
     cloudify.relationships.contained_in (a node has one host; container_create checks, with
-    check_host, that it is a Microservice). contained_in_microservice's own operations claim the
-    service and publish its facts onto the Microservice; under any other, the Container's own
-    operations do (claims_in_node_operations)."""
+    check_host, that it is a Microservice). Under every containment the Container's own
+    operations claim the Microservice (create), publish the service's facts onto it (start) and
+    release it (delete); contained_in_microservice maps no operation of its own (issue 28)."""
     hosts = [r for r in ctx.instance.relationships if is_containment(r)]
     if len(hosts) != 1:
         raise UserError(HOST_NEEDED)
@@ -210,13 +210,6 @@ def is_containment(relationship: Any) -> bool:
 def host_of(ctx: Ctx) -> Any:
     """The Microservice a Container is contained in (see host_relationship)."""
     return host_relationship(ctx).target
-
-
-def claims_in_node_operations(relationship: Any) -> bool:
-    """Whether a Container's own operations claim and release its Microservice: under a
-    containment that is not contained_in_microservice (nor derived from it), whose relationship
-    operations would otherwise do it (the 2016 blog's blueprints use the generic type)."""
-    return not has_type(relationship, IN_MICROSERVICE)
 
 
 def check_host(host: Any) -> None:

@@ -129,16 +129,14 @@ def test_a_swarm_install_reads_each_node_it_needs_once(swarm: CountingStorage) -
     # start applies what create recorded: no node read without secret or config contents
     assert reads(swarm, lambda: run(swarm_tasks.microservice_start,
                                     node_ctx(swarm, "svc0", "start"))) == []
-    # the Container's properties are parsed by its start, which reads them anyway
+    # the Container's properties are parsed by its start, which reads them anyway; create
+    # claims the Microservice and start publishes onto it without reading its node (issue 28)
     assert reads(swarm, lambda: run(swarm_tasks.container_create,
                                     node_ctx(swarm, "svc0_container", create))) == []
-    assert reads(swarm, lambda: run(swarm_tasks.container_claim, relationship_ctx(
-        swarm, "svc0_container", "svc0", "preconfigure"))) == []
     assert reads(swarm, lambda: run(swarm_tasks.container_start,
                                     node_ctx(swarm, "svc0_container",
                                              "start"))) == ["svc0_container"]
-    assert reads(swarm, lambda: run(swarm_tasks.container_publish, relationship_ctx(
-        swarm, "svc0_container", "svc0", "establish"))) == []
+    assert instance_of(swarm, "svc0").runtime_properties["service"] == {"id": "service-id"}
 
 
 def test_a_swarm_uninstall_reads_no_node(swarm: CountingStorage) -> None:
@@ -146,15 +144,15 @@ def test_a_swarm_uninstall_reads_no_node(swarm: CountingStorage) -> None:
     for op, node in ((swarm_tasks.microservice_create, "svc1"),
                      (swarm_tasks.container_create, "svc1_container")):
         reads(swarm, lambda op=op, node=node: run(op, node_ctx(swarm, node, create)))
+    assert "container" in instance_of(swarm, "svc1").runtime_properties  # create claimed
     steps = [(swarm_tasks.container_stop, node_ctx, ("svc1_container", "stop")),
              (swarm_tasks.container_delete, node_ctx, ("svc1_container", "delete")),
-             (swarm_tasks.container_release, relationship_ctx,
-              ("svc1_container", "svc1", "unlink")),
              (swarm_tasks.microservice_stop, node_ctx, ("svc1", "stop")),
              (swarm_tasks.microservice_delete, node_ctx, ("svc1", "delete"))]
     for op, make, args in steps:
         assert reads(swarm, lambda op=op, make=make,
                      args=args: run(op, make(swarm, *args))) == [], op
+    assert "container" not in instance_of(swarm, "svc1").runtime_properties  # delete released
 
 
 def hosted_elsewhere(tmp_path: Path, *relationships: dict[str, str]) -> CountingStorage:
