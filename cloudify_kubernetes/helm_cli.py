@@ -27,6 +27,7 @@ from cloudify_shared.errors import TransientError, UserError
 from cloudify_shared.private_dirs import HELM_PREFIX, make, remove
 
 HELM_ENV = "CLOUDIFY_VNF_HELM"
+_VERSIONS: dict[tuple[int, int, int, int], str] = {}  # binary_key -> what `helm version` said
 MIN_VERSION = (3, 13, 0)  # release labels (--labels), JSON output of upgrade and history
 MESSAGE_CHARS = 1500
 MARGIN = 60  # seconds a helm command may take beyond the operation's timeout
@@ -156,6 +157,16 @@ def release_of(output: str, command: str) -> Release:
         raise UserError(f"helm {command}: its output is not the release JSON") from None
 
 
+def binary_key(path: str) -> tuple[int, int, int, int] | None:
+    """The file a helm path names now (device, inode, mtime, size): a replaced or upgraded
+    binary is another key; None when it cannot be read (then helm is asked, and fails clearly)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
 class HelmCli:
     """One helm binary with one private kubeconfig, for one operation; close() removes its
     private folder (a later operation's sweep does if this process is killed:
@@ -204,7 +215,14 @@ class HelmCli:
         return done.stdout
 
     def version(self) -> str:
-        text = self.run(["version", "--template", "{{.Version}}"], 30, "version").strip()
+        """helm's version (too old: UserError). Asked once per binary file and process: an
+        install's create and start, in one process offline, ask it once."""
+        key = binary_key(self.binary)
+        text = _VERSIONS.get(key) if key else None
+        if text is None:
+            text = self.run(["version", "--template", "{{.Version}}"], 30, "version").strip()
+            if key:
+                _VERSIONS[key] = text
         self.server_side = parse_version(text) >= SERVER_SIDE_FROM
         if parse_version(text) < MIN_VERSION:
             raise UserError(f"helm {self.binary} is {text}: too old, at least "

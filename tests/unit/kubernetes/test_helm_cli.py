@@ -64,6 +64,32 @@ def test_too_old_a_helm_fails_at_once(tmp_path: Path) -> None:
     assert not os.path.exists(home)
 
 
+def test_helm_is_asked_its_version_once_per_binary_file(tmp_path: Path) -> None:
+    """create and start of one install (one process offline) ask helm once; a binary replaced
+    by another (an upgrade) is asked again."""
+    calls = tmp_path / "calls"
+    body = f"#!/bin/sh\necho x >> {calls}\necho v4.1.4\n"
+    path = executable(tmp_path, "counted-helm", body)
+    for _ in range(3):
+        cli = HelmCli(path, "")
+        try:
+            assert cli.version() == "v4.1.4" and cli.server_side
+        finally:
+            cli.close()
+    assert calls.read_text().count("x") == 1
+    replaced = tmp_path / "replaced"
+    replaced.write_text(body.replace("v4.1.4", "v3.12.3"))
+    replaced.chmod(0o755)
+    os.replace(replaced, path)  # another file (inode) under the same name
+    old = HelmCli(path, "")
+    try:
+        with pytest.raises(UserError, match=r"is v3.12.3: too old"):
+            old.version()
+    finally:
+        old.close()
+    assert calls.read_text().count("x") == 2
+
+
 def test_helm_runs_with_an_environment_of_its_own(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HELM_REPOSITORY_CONFIG", "/root/.config/helm/repositories.yaml")
