@@ -326,7 +326,13 @@ def container_delete(ctx: Ctx, **_: Any) -> None:
 
 
 def remove_container_service(ctx: Ctx, wait: bool) -> None:
+    """Remove (and with `wait`, wait out) the service this Container made. Under a Microservice
+    that deploys a compose file the Container made none (its create was refused): the services
+    carrying the Microservice's labels are the stack's, which the Microservice's own stop and
+    delete remove; they are not the Container's to remove or wait for."""
     host = host_of(ctx)
+    if recorded_compose_file(host):
+        return
     host_props = dict(host.instance.runtime_properties)
     engine = connect(ctx, host_props, host)
     if engine is None:

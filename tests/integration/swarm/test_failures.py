@@ -2,7 +2,9 @@
 field or cause, and leaves nothing with our labels behind."""
 from __future__ import annotations
 
+import shutil
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,12 +12,24 @@ import pytest
 from cloudify.exceptions import WorkflowFailed
 from dsl_parser.exceptions import DSLParsingException
 
-from tests.helpers.clusters import docker_client, docker_leftovers
+from tests.helpers.clusters import docker_client, docker_leftovers, wait_gone
 from tests.helpers.local_workflows import LocalDeployment
 from tests.helpers.paths import TEST_BLUEPRINTS
 
 SERVICE = TEST_BLUEPRINTS / "swarm-service" / "blueprint.yaml"
 pytestmark = pytest.mark.usefixtures("swarm")
+
+# a Container node added to tests/blueprints/swarm-stack, inside its compose Microservice
+COMPOSE_CONTAINER = """
+  extra_container:
+    type: cloudify.swarm.Container
+    properties:
+      image: local/busybox:1
+      command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+    relationships:
+      - type: cloudify.swarm.relationships.contained_in_microservice
+        target: stack
+"""
 
 
 def install_error(deployment: LocalDeployment, capfd: pytest.CaptureFixture[str]) -> str:
@@ -57,6 +71,26 @@ def test_image_missing_locally(no_leftovers: str, capfd: pytest.CaptureFixture[s
     assert "No such image: local/does-not-exist:1" in message
     assert not docker_leftovers(no_leftovers)  # the failed start removed its service at once
     deployment.uninstall()
+
+
+def test_a_container_in_a_compose_microservice_is_refused_and_uninstall_leaves_nothing(
+        no_leftovers: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """A Container under a Microservice that deploys a compose file: its create refuses it,
+    naming why; the stack is the Microservice's own, and the uninstall removes it without the
+    Container waiting for the stack's services as if they were its own (it did, until its
+    timeout, before this was fixed)."""
+    shutil.copytree(TEST_BLUEPRINTS / "swarm-stack", tmp_path / "bp")
+    blueprint = tmp_path / "bp" / "blueprint.yaml"
+    blueprint.write_text(blueprint.read_text().replace("\noutputs:", COMPOSE_CONTAINER
+                                                       + "\noutputs:", 1))
+    deployment = LocalDeployment(blueprint, {"stack_name": f"cc{no_leftovers[-6:]}"},
+                                 name=no_leftovers, retries=0)
+    message = install_error(deployment, capfd)
+    assert "microservice 'stack' deploys a compose file and takes no Container node" in message
+    started = time.monotonic()
+    deployment.uninstall()
+    assert time.monotonic() - started < 60, "the uninstall waited on the stack's services"
+    wait_gone(lambda: docker_leftovers(no_leftovers), timeout=60)
 
 
 @pytest.mark.parametrize("containment", ["cloudify.swarm.relationships.contained_in_microservice",
