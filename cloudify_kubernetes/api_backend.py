@@ -23,6 +23,7 @@ from cloudify_kubernetes.backend import (
     NotOurs,
     ObjectRef,
     UnknownKind,
+    delete_options,
 )
 from cloudify_kubernetes.connection import ApiSettings, kubeconfig_server_field, load_kubeconfig
 from cloudify_kubernetes.kube_client import (
@@ -243,11 +244,9 @@ class ApiBackend:
                             namespace=ref.namespace, field_manager=FIELD_MANAGER)
         return dict(result.to_dict())
 
-    def delete(self, ref: ObjectRef) -> None:
+    def delete(self, ref: ObjectRef, now: bool = False) -> None:
         resource = self._resource(ref.api_version, ref.kind)
-        body: dict[str, Any] = {"propagationPolicy": "Foreground"}
-        if ref.uid:  # only the object we made or adopted, not one made again under its name
-            body["preconditions"] = {"uid": ref.uid}
+        body = delete_options(ref, now)
         try:
             with api_errors(f"deleting {ref}"):
                 try:

@@ -54,6 +54,19 @@ class ObjectRef:
         return f"{self.kind} {where}{self.name}"
 
 
+def delete_options(ref: ObjectRef, now: bool = False) -> dict[str, Any]:
+    """The DeleteOptions of a deletion: foreground (the object goes after its dependents), the
+    uid precondition when `ref` has one. `now`: a grace period of 0 and background propagation,
+    which removes the API object at once (a pod has no dependents to wait for)."""
+    options: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1",
+                               "propagationPolicy": "Background" if now else "Foreground"}
+    if now:
+        options["gracePeriodSeconds"] = 0
+    if ref.uid:  # only the object we made or adopted, not one made again under its name
+        options["preconditions"] = {"uid": ref.uid}
+    return options
+
+
 class ClusterBackend(Protocol):
     """One cluster connection. Every method raises UserError / NotFound / TransientError."""
 
@@ -69,9 +82,11 @@ class ClusterBackend(Protocol):
     def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Replace the whole object (PUT, unconditional); restores a previous spec exactly."""
 
-    def delete(self, ref: ObjectRef) -> None:
+    def delete(self, ref: ObjectRef, now: bool = False) -> None:
         """Delete with foreground propagation; an object already gone is fine. With `ref.uid`,
-        only the object of that uid (a precondition): another one of that name raises NotOurs."""
+        only the object of that uid (a precondition): another one of that name raises NotOurs.
+        `now`: grace period 0, background (delete_options): only for a pod the kubelet has
+        stopped (waits.stopped_pod)."""
 
     def list_objects(self, api_version: str, kind: str, namespace: str | None,
              label_selector: str) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ from cloudify_kubernetes.backend import (
     NotOurs,
     ObjectRef,
     UnknownKind,
+    delete_options,
 )
 from cloudify_kubernetes.connection import SshSettings
 from cloudify_kubernetes.naming import check_api_version, check_dns_label, check_name
@@ -222,13 +223,10 @@ class KubectlSshBackend:
                             stdin=json.dumps(dict(obj)))
         return dict(result or {})
 
-    def delete(self, ref: ObjectRef) -> None:
-        """DELETE of the object's API path, foreground, with the uid precondition when the ref
-        has a uid (the body goes over stdin); gone is fine."""
-        options: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1",
-                                   "propagationPolicy": "Foreground"}
-        if ref.uid:
-            options["preconditions"] = {"uid": ref.uid}
+    def delete(self, ref: ObjectRef, now: bool = False) -> None:
+        """DELETE of the object's API path with delete_options (the body goes over stdin);
+        gone is fine."""
+        options = delete_options(ref, now)
         try:
             self._run(["delete", f"--raw={self._path(ref)}", "--filename=-"], f"deleting {ref}",
                       stdin=json.dumps(options))

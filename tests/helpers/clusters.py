@@ -67,9 +67,14 @@ def docker_leftovers(deployment_id: str | None = None) -> list[str]:
     client = docker_client()
     try:
         found = [f"service/{s.name}" for s in client.services.list(filters=filters)]
-        # the low-level list: one call, no per-container inspect that races a removal (NotFound)
-        found += [f"container/{c['Names'][0].lstrip('/')}"
-                  for c in client.api.containers(all=True, filters=filters)]
+        # the low-level list: one call, no per-container inspect that races a removal (NotFound).
+        # A Kubernetes pod's containers (k8s_*, dockershim copies the pod's labels onto them) are
+        # not counted: pods are checked at the API (kubernetes_leftovers), and tearing down the
+        # containers of a pod whose object is gone is its kubelet's work (the sandbox of a pod
+        # that never started has lingered about 40 s after its object went).
+        found += [f"container/{name}"
+                  for c in client.api.containers(all=True, filters=filters)
+                  if not (name := c["Names"][0].lstrip("/")).startswith("k8s_")]
         found += [f"network/{n.name}" for n in client.networks.list(filters=filters)]
         found += [f"volume/{v.name}" for v in client.volumes.list(filters=filters)]
         found += [f"secret/{s.name}" for s in client.secrets.list(filters=filters)]
