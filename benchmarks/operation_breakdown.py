@@ -12,11 +12,19 @@ Two views, each printed as a markdown table:
   ctx: interpreter start, `cloudify` imports, the tasks module's import, the operation, and the
   HTTP requests it made to the cluster (count and summed time), CPU of the whole process.
 
+- raw: the raw tool at the manager's concurrency (THREADS, default 4: the mgmtworker's
+  operation workers), the two wall times (benchmarks/scale_raw.py): Kubernetes (KubectlEach)
+  per Deployment its own `kubectl apply` + `kubectl rollout status` and its own `kubectl
+  delete`, THREADS at a time; Swarm (DockerRun) per service its own `docker service create
+  --detach=false`, THREADS at a time, and one `docker service rm` of all.
+
 Run (holding the cluster lock):
-    .venv/bin/python -m benchmarks.operation_breakdown manager k8s|swarm|floor-k8s N [ROOT]
+    .venv/bin/python -m benchmarks.operation_breakdown manager k8s|swarm N [ROOT]
+    .venv/bin/python -m benchmarks.operation_breakdown manager floor-k8s|floor-swarm N [ROOT]
         (ROOT: the tree whose wagon and plugin yamls are measured, or a .wgn file kept from
-        before a change; floor-k8s: the k8s graph with each operation that ROOT's
+        before a change; floor-*: that platform's graph with each operation that ROOT's
         plugin_1_5.yaml maps an empty one of benchmarks/noop_plugin, the floor of issue 28)
+    .venv/bin/python -m benchmarks.operation_breakdown raw-k8s|raw-swarm N [THREADS]
     .venv/bin/python -m benchmarks.operation_breakdown process k8s [PYTHON]
         (Kubernetes only: a Swarm Container's operations need a Microservice's relationship ctx,
         which the mock does not give; its import costs are measured as in the results file)
@@ -34,7 +42,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +86,6 @@ def operation_times(events: list[dict[str, Any]]) -> dict[str, dict[str, list[fl
 
 
 def parse_time(text: str) -> float:
-    from datetime import datetime
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value.replace(tzinfo=value.tzinfo or UTC).timestamp()
 
@@ -102,10 +109,13 @@ def manager_run(platform: str, count: int, root: Path = ROOT) -> dict[str, Any]:
     from benchmarks import scale_blueprints
     workdir = Path(tempfile.mkdtemp(prefix="opbreak-"))
     deployment = f"opbreak-{uuid.uuid4().hex[:6]}"
+    floors = {"floor-k8s": scale_blueprints.noop_kubernetes_blueprint,
+              "floor-swarm": scale_blueprints.noop_swarm_blueprint}
+    if platform not in ("k8s", "swarm", *floors):
+        raise SystemExit(f"manager: k8s, swarm or one of {', '.join(floors)}, not {platform}")
     cli = upload_plugin(platform, root, workdir)
-    if platform == "floor-k8s":
-        text = scale_blueprints.noop_kubernetes_blueprint(
-            count, yaml.safe_load((tree(root) / "plugin_1_5.yaml").read_text()))
+    if platform in floors:
+        text = floors[platform](count, yaml.safe_load((tree(root) / "plugin_1_5.yaml").read_text()))
     elif platform == "k8s":
         text = scale_blueprints.kubernetes_blueprint(count, deployment)
     else:
@@ -139,12 +149,12 @@ def tree(root: Path) -> Path:
 
 def upload_plugin(platform: str, root: Path, workdir: Path) -> Any:
     """Ours (the wagon of `root` with `root`'s plugin yamls, so a tree kept from before a change
-    maps what it mapped then), or for floor-k8s the no-op plugin (benchmarks/noop_plugin)."""
+    maps what it mapped then), or for a floor-* the no-op plugin (benchmarks/noop_plugin)."""
     from benchmarks import scale_blueprints
     from benchmarks.manager_compare import NOOP, noop_wagon
     from examples.manager import ManagerCfy, ensure_wagon
     cli = ManagerCfy(workdir / "cfy-manager")
-    if platform == "floor-k8s":
+    if platform.startswith("floor-"):
         client = cli.access.client()
         if not list(client.plugins.list(package_name="cloudify-noop-bench",
                                         package_version=scale_blueprints.NOOP_VERSION)):
@@ -276,8 +286,32 @@ def process_table(rows: list[tuple[str, dict[str, Any]]], start: float, python: 
     return "\n".join(lines)
 
 
+# ---- the raw tool at the manager's concurrency -------------------------------------------------
+
+def raw_table(platform: str, count: int, threads: int) -> str:
+    from benchmarks import scale_raw
+    scales = {"raw-k8s": ("kubectl apply + rollout status each", scale_raw.kubectl_each_scale),
+              "raw-swarm": ("docker service create each, one rm", scale_raw.docker_scale)}
+    if platform not in scales:
+        raise SystemExit(f"raw: one of {', '.join(scales)}, not {platform}")
+    label, scale = scales[platform]
+    load, when = os.getloadavg()[0], datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    installed, uninstalled = scale(count, threads)
+    return "\n".join([
+        "| tool | services | threads | install s | uninstall s | load at start | started |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| {label} | {count} | {threads} | {installed:.1f} | {uninstalled:.1f} | {load:.2f} "
+        f"| {when} |"])
+
+
 def main(argv: list[str]) -> None:
-    view, platform = argv[0], argv[1]
+    view = argv[0]
+    if view.startswith("raw-"):
+        count = int(argv[1]) if len(argv) > 1 else 1
+        from benchmarks.scale_raw import MANAGER_WORKERS
+        print(raw_table(view, count, int(argv[2]) if len(argv) > 2 else MANAGER_WORKERS))
+        return
+    platform = argv[1]
     if view == "manager":
         root = Path(argv[3]) if len(argv) > 3 else ROOT
         print(manager_table(manager_run(platform, int(argv[2]) if len(argv) > 2 else 1, root)))

@@ -99,35 +99,76 @@ def mixed_blueprint(count: int, prefix: str, stability: float = 1.5) -> str:
 
 NOOP_IMPLEMENTATION = "noop_bench.cloudify_noop_bench.noop"
 NOOP_VERSION = "0.2.0"  # benchmarks/noop_plugin's: its operation also runs as a relationship's
-KUBERNETES_TYPES = ("cloudify.kubernetes.Master", "cloudify.kubernetes.Microservice")
-KUBERNETES_RELATIONSHIP = "cloudify.kubernetes.relationships.connected_to_master"
 
 
-def noop_interfaces(interfaces: dict[str, Any]) -> dict[str, Any]:
-    """The same interfaces and operations, each mapped to the empty operation, no inputs."""
-    return {name: {op: NOOP_IMPLEMENTATION for op in operations}
-            for name, operations in (interfaces or {}).items()}
+def noop_interfaces(interfaces: dict[str, Any] | None) -> dict[str, Any]:
+    """The same interfaces and mapped operations, each mapped to the empty operation, no inputs
+    (an operation declared without an implementation maps nothing and stays out)."""
+    found: dict[str, Any] = {}
+    for name, operations in (interfaces or {}).items():
+        mapped = {op: NOOP_IMPLEMENTATION for op, spec in (operations or {}).items()
+                  if (spec.get("implementation") if isinstance(spec, dict) else spec)}
+        if mapped:
+            found[name] = mapped
+    return found
+
+
+def floor_name(name: str) -> str:
+    return f"floor.{name.rsplit('.', 1)[1]}"
+
+
+def floor_blueprint(nodes: dict[str, Any], plugin_yaml: dict[str, Any]) -> str:
+    """The floor of a scale blueprint's `nodes` (issue 28): the same node templates and
+    relationships, each node type and relationship that `plugin_yaml` (a parsed
+    plugin_1_5.yaml) defines replaced by a floor one that maps the operations it maps (node
+    interfaces, a relationship's source and target interfaces) to benchmarks/noop_plugin's
+    empty operation, without properties; Cloudify's own relationships kept. What Cloudify's
+    dispatch costs for the same graph and the same tasks."""
+    types, relationships = plugin_yaml["node_types"], plugin_yaml["relationships"]
+
+    def floor_link(link: dict[str, Any]) -> dict[str, Any]:
+        return {**link, "type": floor_name(link["type"])} if link["type"] in relationships else link
+
+    templates: dict[str, Any] = {}
+    for node, template in nodes.items():
+        templates[node] = {"type": floor_name(template["type"])}
+        if "relationships" in template:
+            templates[node]["relationships"] = [floor_link(link)
+                                                for link in template["relationships"]]
+    kinds = dict.fromkeys(template["type"] for template in nodes.values())
+    links = dict.fromkeys(link["type"] for template in nodes.values()
+                          for link in template.get("relationships", ())
+                          if link["type"] in relationships)
+    node_types = {floor_name(kind): {"derived_from": "cloudify.nodes.Root",
+                                     "interfaces": noop_interfaces(types[kind].get("interfaces"))}
+                  for kind in kinds}
+    floor_links = {floor_name(link): floor_relationship(relationships[link]) for link in links}
+    if len(node_types) != len(kinds) or len(floor_links) != len(links):
+        raise ValueError("two types of the plugin would share one floor name")
+    header = {**HEADER, "imports": [HEADER["imports"][0],
+                                    f"plugin:cloudify-noop-bench?version={NOOP_VERSION}"]}
+    return yaml.safe_dump({**header, "node_types": node_types, "relationships": floor_links,
+                           "node_templates": templates}, sort_keys=False)
+
+
+def floor_relationship(relationship: dict[str, Any]) -> dict[str, Any]:
+    """Derived from the same base (Cloudify's graph is the same), each mapped operation of
+    either side the empty one; a side that maps nothing stays out."""
+    found: dict[str, Any] = {"derived_from": relationship["derived_from"]}
+    for side in ("source_interfaces", "target_interfaces"):
+        if interfaces := noop_interfaces(relationship.get(side)):
+            found[side] = interfaces
+    return found
 
 
 def noop_kubernetes_blueprint(count: int, plugin_yaml: dict[str, Any]) -> str:
-    """The floor of kubernetes_blueprint (issue 28): the same nodes and relationship, each
-    operation that `plugin_yaml` (a parsed plugin_1_5.yaml) maps for the Master, the
-    Microservice and connected_to_master mapped to benchmarks/noop_plugin's empty operation.
-    What Cloudify's dispatch costs for the same graph and the same tasks."""
-    types, relationships = plugin_yaml["node_types"], plugin_yaml["relationships"]
-    relationship = relationships[KUBERNETES_RELATIONSHIP]
-    header = {**HEADER, "imports": [HEADER["imports"][0],
-                                    f"plugin:cloudify-noop-bench?version={NOOP_VERSION}"]}
-    node_types = {f"floor.{name.rsplit('.', 1)[1]}": {
-        "derived_from": "cloudify.nodes.Root",
-        "interfaces": noop_interfaces(types[name].get("interfaces"))} for name in KUBERNETES_TYPES}
-    nodes: dict[str, Any] = {"master": {"type": "floor.Master"}}
-    nodes.update({f"svc{index}": {
-        "type": "floor.Microservice",
-        "relationships": [{"type": "floor.connected_to_master", "target": "master"}],
-    } for index in range(count)})
-    return yaml.safe_dump({**header, "node_types": node_types, "relationships": {
-        "floor.connected_to_master": {
-            "derived_from": relationship["derived_from"],
-            "source_interfaces": noop_interfaces(relationship.get("source_interfaces"))}},
-        "node_templates": nodes}, sort_keys=False)
+    """The floor of kubernetes_blueprint: a Master, `count` Microservices connected_to_master."""
+    return floor_blueprint({"master": master_node(), **kubernetes_nodes(range(count), "floor")},
+                           plugin_yaml)
+
+
+def noop_swarm_blueprint(count: int, plugin_yaml: dict[str, Any]) -> str:
+    """The floor of swarm_blueprint: a Manager, per index a Microservice contained_in it and a
+    Container contained_in_microservice it."""
+    return floor_blueprint({"swarm": {"type": "cloudify.swarm.Manager"},
+                            **swarm_nodes(range(count), 1.5)}, plugin_yaml)

@@ -4,6 +4,10 @@ without Cloudify.
 
 - Kubernetes: one `kubectl apply` of all N Deployments, `kubectl wait --for=condition=available`
   on all of them; `kubectl delete --cascade=foreground --wait` on all, then until the pods are gone.
+- Kubernetes at the manager's concurrency (KubectlEach): per Deployment its own `kubectl apply`
+  and `kubectl rollout status`, THREADS at a time (default 4, the manager's mgmtworker operation
+  workers); per Deployment its own `kubectl delete --cascade=foreground --wait`, THREADS at a
+  time, then until the pods are gone.
 - Swarm: `docker service create --detach=false` per service, THREADS at a time (the concurrency
   `cfy` gets in the scale runs; the manager's figures use its mgmtworker's operation workers);
   one `docker service rm` of all, then until the containers are gone.
@@ -17,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import yaml
 
@@ -25,6 +30,7 @@ from benchmarks.scale_blueprints import COMMAND, IMAGE, deployment, mixed_split
 from tests.helpers.clusters import docker_client, kubectl
 
 THREADS = 10
+MANAGER_WORKERS = 4  # the manager's mgmtworker runs this many operations at once
 
 
 def wait_until_empty(listing: object, timeout: float = 600.0) -> None:
@@ -42,24 +48,57 @@ class KubectlRun:
         self.run = f"bench-raw-{uuid.uuid4().hex[:4]}"
         self.count = count
         self.selector = f"bench-run={self.run}"
+        self.names = [f"{self.run}-{index}" for index in range(count)]
+
+    def descriptor(self, name: str) -> dict[str, Any]:
+        doc = deployment(name)
+        doc["metadata"]["labels"] = {"bench-run": self.run}
+        return doc
+
+    def remove_all(self) -> None:
+        kubectl("delete", "deployment", "-l", self.selector, check=False)
 
     def up(self) -> None:
-        docs = []
-        for index in range(self.count):
-            doc = deployment(f"{self.run}-{index}")
-            doc["metadata"]["labels"] = {"bench-run": self.run}
-            docs.append(doc)
-        with cleanup_on_failure(lambda: kubectl("delete", "deployment", "-l", self.selector,
-                                                check=False)):
-            kubectl("apply", "-f", "-", input=yaml.safe_dump_all(docs))
+        with cleanup_on_failure(self.remove_all):
+            kubectl("apply", "-f", "-",
+                    input=yaml.safe_dump_all([self.descriptor(name) for name in self.names]))
             kubectl("wait", "--for=condition=available", "deployment", "-l", self.selector,
                     "--timeout=600s")
 
     def down(self) -> None:
         kubectl("delete", "deployment", "-l", self.selector, "--cascade=foreground", "--wait=true")
+        self.wait_for_pods()
+
+    def wait_for_pods(self) -> None:
         wait_until_empty(lambda: [line
                                   for line in kubectl("get", "pods", "-o", "name").stdout.split()
                                   if line.startswith(f"pod/{self.run}-")])
+
+
+class KubectlEach(KubectlRun):
+    """The same N Deployments, each applied with its own kubectl apply and waited for with its
+    own kubectl rollout status, and removed with its own kubectl delete, `threads` at a time:
+    what one operation per Deployment costs at the manager's concurrency."""
+
+    def __init__(self, count: int, threads: int = MANAGER_WORKERS) -> None:
+        super().__init__(count)
+        self.threads = threads
+
+    def create(self, name: str) -> None:
+        kubectl("apply", "-f", "-", input=yaml.safe_dump(self.descriptor(name)))
+        kubectl("rollout", "status", f"deployment/{name}", "--timeout=600s")
+
+    def delete(self, name: str) -> None:
+        kubectl("delete", "deployment", name, "--cascade=foreground", "--wait=true")
+
+    def up(self) -> None:
+        with cleanup_on_failure(self.remove_all), ThreadPoolExecutor(self.threads) as pool:
+            list(pool.map(self.create, self.names))
+
+    def down(self) -> None:
+        with cleanup_on_failure(self.remove_all), ThreadPoolExecutor(self.threads) as pool:
+            list(pool.map(self.delete, self.names))
+        self.wait_for_pods()
 
 
 class DockerRun:
@@ -112,6 +151,10 @@ def up_and_down(*runs: KubectlRun | DockerRun) -> tuple[float, float]:
 def kubectl_scale(count: int, threads: int = THREADS) -> tuple[float, float]:
     """(`threads` is not used: one kubectl apply makes them all.)"""
     return up_and_down(KubectlRun(count))
+
+
+def kubectl_each_scale(count: int, threads: int = MANAGER_WORKERS) -> tuple[float, float]:
+    return up_and_down(KubectlEach(count, threads))
 
 
 def docker_scale(count: int, threads: int = THREADS) -> tuple[float, float]:
