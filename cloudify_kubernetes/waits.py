@@ -183,9 +183,10 @@ def stopped_pod(pod: Mapping[str, Any]) -> bool:
     What is left before its API object goes is the kubelet's clean-up and its next status sync
     (measured 6.5-14 s after the containers stopped, Kubernetes 1.20; up to a minute for a pod
     whose container never started), which a deletion with grace period 0 skips: the kubelet
-    tears the sandbox down and cleans up after it all the same. A pod with a claim waits for
-    the kubelet: its claim may go next, and must not while it is mounted."""
-    if not (pod.get("metadata") or {}).get("deletionTimestamp") or pod_claim_names(pod):
+    tears the sandbox down and cleans up after it all the same. A pod with a claim (or a generic
+    ephemeral volume, whose claim the pod owns) waits for the kubelet: the claim may go next,
+    and must not while it is mounted."""
+    if not (pod.get("metadata") or {}).get("deletionTimestamp") or _mounts_a_claim(pod):
         return False
     status = pod.get("status") or {}
     containers = status.get("containerStatuses") or []
@@ -193,6 +194,13 @@ def stopped_pod(pod: Mapping[str, Any]) -> bool:
     return (len(containers) >= len(declared) > 0
             and all(_no_process(c) for c in containers)
             and all(_no_process(c) for c in status.get("initContainerStatuses") or []))
+
+
+def _mounts_a_claim(pod: Mapping[str, Any]) -> bool:
+    """A persistentVolumeClaim volume, or a generic ephemeral one (its claim is the pod's)."""
+    volumes = (pod.get("spec") or {}).get("volumes") or []
+    return bool(pod_claim_names(pod)) or any(isinstance(v, dict) and "ephemeral" in v
+                                             for v in volumes)
 
 
 def _no_process(container: Mapping[str, Any]) -> bool:

@@ -48,6 +48,15 @@ def test_stopped_pod(subject: dict[str, Any], stopped: bool) -> None:
     assert stopped_pod(subject) is stopped
 
 
+def test_a_pod_with_a_generic_ephemeral_volume_waits_for_its_kubelet() -> None:
+    subject = pod(TERMINATED)
+    claim = {"spec": {"accessModes": ["ReadWriteOnce"],
+                      "resources": {"requests": {"storage": "1Gi"}}}}
+    subject["spec"]["volumes"] = [{"name": "scratch",
+                                   "ephemeral": {"volumeClaimTemplate": claim}}]
+    assert not stopped_pod(subject)
+
+
 def test_a_pod_with_fewer_statuses_than_containers_is_not_stopped() -> None:
     subject = pod(TERMINATED)
     subject["spec"]["containers"].append({"name": "late"})
