@@ -54,6 +54,11 @@ def instance_label(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
+def pod_ref(pod: Mapping[str, Any]) -> ObjectRef:
+    """The ref of a pod as a list returns it (items carry no apiVersion and kind)."""
+    return ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
+
+
 def describe_events(events: list[dict[str, Any]]) -> list[str]:
     def key(event: dict[str, Any]) -> str:
         return str(event.get("lastTimestamp") or event.get("eventTime") or "")
@@ -65,13 +70,14 @@ def evidence(backend: ClusterBackend, ref: ObjectRef, pod: Mapping[str, Any] | N
     """Events of the object (and the failing pod) and the pod's last log lines, as text."""
     lines = [f"events of {ref}:"] + describe_events(backend.events(ref))
     if pod is not None:
-        pod_ref = ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
-        lines += [f"events of {pod_ref}:"] + describe_events(backend.events(pod_ref))
+        ref_of_pod = pod_ref(pod)
+        lines += [f"events of {ref_of_pod}:"] + describe_events(backend.events(ref_of_pod))
         for claim in pod_claim_names(pod):  # why a claim does not bind (ProvisioningFailed)
-            claim_ref = ObjectRef(*CLAIM, claim, pod_ref.namespace)
+            claim_ref = ObjectRef(*CLAIM, claim, ref_of_pod.namespace)
             lines += [f"events of {claim_ref}:"] + describe_events(backend.events(claim_ref))
         for status in (pod.get("status") or {}).get("containerStatuses") or []:
-            text = backend.logs(str(pod_ref.namespace), pod_ref.name, status.get("name"), LOG_LINES)
+            text = backend.logs(str(ref_of_pod.namespace), ref_of_pod.name, status.get("name"),
+                                LOG_LINES)
             if text.strip():
                 lines += [f"last log lines of container {status.get('name')}:", text.rstrip()]
     return "\n  ".join(lines)
@@ -79,7 +85,7 @@ def evidence(backend: ClusterBackend, ref: ObjectRef, pod: Mapping[str, Any] | N
 
 def pull_messages(backend: ClusterBackend, pod: Mapping[str, Any]) -> list[str]:
     """The messages of a pod's image pull failure events, oldest first."""
-    ref = ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
+    ref = pod_ref(pod)
     events = sorted(backend.events(ref), key=lambda e: str(e.get("lastTimestamp") or
                                                            e.get("eventTime") or ""))
     return [str(e.get("message")) for e in events
@@ -115,7 +121,7 @@ def sandbox_failing(backend: ClusterBackend, pods: list[dict[str, Any]]
     being created)."""
     for pod in pods:
         if readiness.creating(pod):
-            ref = ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
+            ref = pod_ref(pod)
             reason = readiness.sandbox_failure(backend.events(ref))
             if reason:
                 return pod, reason
@@ -216,7 +222,7 @@ def release_stopped(backend: ClusterBackend, pods: list[dict[str, Any]], asked: 
     its uid (a pod made again under its name is not touched), once per pod (`asked` holds the
     uids asked). A refusal (no right to delete pods, say) only leaves the pod to its kubelet."""
     for pod in pods:
-        ref = ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
+        ref = pod_ref(pod)
         if ref.uid in asked or not stopped_pod(pod):
             continue
         asked.add(ref.uid)
