@@ -61,20 +61,24 @@ def _selector(deployment_id: str | None) -> dict[str, str]:
     return labels
 
 
+def pod_container(name: str) -> bool:
+    """A Kubernetes pod's docker container (k8s_*; dockershim copies the pod's labels onto it):
+    not a leftover of ours. Pods are checked at the API (kubernetes_leftovers), and tearing down
+    the containers of a pod whose object is gone is its kubelet's work (the sandbox of a pod that
+    never started has lingered about 40 s after its object went)."""
+    return name.startswith("k8s_")
+
+
 def docker_leftovers(deployment_id: str | None = None) -> list[str]:
     labels = _selector(deployment_id)
     filters = {"label": [f"{k}={v}" for k, v in labels.items()]}
     client = docker_client()
     try:
         found = [f"service/{s.name}" for s in client.services.list(filters=filters)]
-        # the low-level list: one call, no per-container inspect that races a removal (NotFound).
-        # A Kubernetes pod's containers (k8s_*, dockershim copies the pod's labels onto them) are
-        # not counted: pods are checked at the API (kubernetes_leftovers), and tearing down the
-        # containers of a pod whose object is gone is its kubelet's work (the sandbox of a pod
-        # that never started has lingered about 40 s after its object went).
+        # the low-level list: one call, no per-container inspect that races a removal (NotFound)
         found += [f"container/{name}"
                   for c in client.api.containers(all=True, filters=filters)
-                  if not (name := c["Names"][0].lstrip("/")).startswith("k8s_")]
+                  if not pod_container(name := c["Names"][0].lstrip("/"))]
         found += [f"network/{n.name}" for n in client.networks.list(filters=filters)]
         found += [f"volume/{v.name}" for v in client.volumes.list(filters=filters)]
         found += [f"secret/{s.name}" for s in client.secrets.list(filters=filters)]
@@ -132,8 +136,8 @@ def remove_leftovers(deployment_id: str | None = None) -> None:
             listed = collection.list(all=True, filters=filters) if collection is client.containers \
                 else collection.list(filters=filters)
             for item in listed:
-                if getattr(item, "name", "").startswith("k8s_"):
-                    continue  # a Kubernetes pod's container: the kubelet removes it with the pod
+                if pod_container(getattr(item, "name", "")):
+                    continue
                 try:
                     item.remove(force=True) if collection is client.containers else item.remove()
                 except docker.errors.APIError:
