@@ -61,8 +61,20 @@ start_daemon() {
   fi
   log "starting $name"
   printf '%s\n' "$1" >"$STATE_DIR/pids/$name.program"
-  setsid "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  (close_inherited_fds; exec setsid "$@") >"$LOG_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE_DIR/pids/$name.pid"
+}
+
+# close_inherited_fds: close every descriptor above 2 that this shell inherited, so that a daemon
+# does not hold what its caller had open: `flock LOCK scripts/local-clusters up` would otherwise
+# leave the lock held by the daemon for as long as it runs (seen: a restarted kubelet kept the
+# tests' cluster lock). 255 is bash's own script descriptor, closed on exec anyway.
+close_inherited_fds() {
+  local fd
+  for fd in $(ls /proc/$BASHPID/fd); do
+    ((fd > 2 && fd != 255)) && eval "exec $fd>&-"
+  done
+  return 0
 }
 
 # stop_daemon NAME: stop what start_daemon started, by its recorded pid only.
