@@ -9,8 +9,10 @@ uid as a precondition. Adapter layer: no ctx.
 """
 from __future__ import annotations
 
+import math
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -266,6 +268,29 @@ class ApiBackend:
         result = self._call(f"listing {kind}", resource.get, namespace=namespace,
                             label_selector=label_selector)
         return [item.to_dict() for item in result.items]
+
+    def watch(self, ref: ObjectRef, version: str, timeout: float) -> None:
+        """One watch request on the object (by name) from `version`: it returns at the first
+        byte of an event; the read times out after `timeout` (the server's own timeoutSeconds
+        is whole seconds). Any failure sleeps out the rest: the next read says what is wrong."""
+        start = time.monotonic()
+        response = None
+        try:
+            resource = self._resource(ref.api_version, ref.kind)
+            response = resource.get(namespace=ref.namespace,
+                                    field_selector=f"metadata.name={ref.name}",
+                                    resource_version=version, watch=True,
+                                    timeout_seconds=max(1, math.ceil(timeout)), serialize=False,
+                                    _request_timeout=(self.timeout, timeout))
+            if response.read(1):
+                return
+        except (ApiException, UnknownKind, urllib3.exceptions.HTTPError, OSError):
+            pass
+        finally:
+            if response is not None:  # a stream read in part cannot go back to the pool
+                response.close()
+                response.release_conn()
+        time.sleep(max(0.0, timeout - (time.monotonic() - start)))
 
     def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
         selector = f"involvedObject.name={ref.name},involvedObject.kind={ref.kind}"

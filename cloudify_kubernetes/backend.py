@@ -92,6 +92,11 @@ class ClusterBackend(Protocol):
              label_selector: str) -> list[dict[str, Any]]:
         """Objects of a kind matching a label selector (all namespaces when namespace is None)."""
 
+    def watch(self, ref: ObjectRef, version: str, timeout: float) -> None:
+        """Return once the object has changed since its resourceVersion `version`, or after
+        `timeout` seconds, whichever is first (a backend that cannot watch sleeps). Raises
+        nothing: a watch that fails waits out its time and the caller reads the object again."""
+
     def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
         """Events about one object (empty when there are none)."""
 

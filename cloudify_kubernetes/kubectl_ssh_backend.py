@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shlex
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -271,6 +272,10 @@ class KubectlSshBackend:
             return self._run(args, f"logs of pod {namespace}/{pod}")
         except (NotFound, UserError):
             return ""
+
+    def watch(self, ref: ObjectRef, version: str, timeout: float) -> None:
+        """Sleeps: a `kubectl get --watch` over SSH would hold a channel open per wait."""
+        time.sleep(timeout)
 
     def _validation(self) -> list[str]:
         """kubectl validates against the server's schema by default (and refuses a field it

@@ -1,10 +1,13 @@
 """Waiting on a cluster: until objects are ready (readiness verdicts + failing pods, with evidence
-in the error) or gone (objects and their pods). Polls with a short capped backoff so readiness is
-seen within half a second of the API showing it; logs progress. Service layer: no ctx.
+in the error) or gone (objects and their pods). Polls with a short capped backoff; between two
+polls of a readiness wait the backend watches the first object still waiting, so its turning ready
+is seen at once (a backend that cannot watch sleeps: seen within half a second). Logs progress.
+Service layer: no ctx.
 """
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -94,7 +97,12 @@ def pull_messages(backend: ClusterBackend, pod: Mapping[str, Any]) -> list[str]:
 
 def object_verdict(backend: ClusterBackend, ref: ObjectRef, load_balancer: bool,
                    judge_pods: bool = True) -> Verdict:
-    live = backend.get(ref)
+    return live_verdict(backend, ref, backend.get(ref), load_balancer, judge_pods)
+
+
+def live_verdict(backend: ClusterBackend, ref: ObjectRef, live: Mapping[str, Any] | None,
+                 load_balancer: bool, judge_pods: bool = True) -> Verdict:
+    """The verdict on the object `ref` as just read (`live`), its pods judged too."""
     if live is None:
         return Verdict.waiting("not found (yet)")
     verdict = readiness.verdict(live, load_balancer)
@@ -135,24 +143,38 @@ def wait_ready(backend: ClusterBackend, refs: list[ObjectRef], timeout: float,
     `judge_pods` is False (after a rollback the failed pods linger until their controller
     removes them: only the objects' own verdicts count then)."""
     pending = list(refs)
+    watched: list[tuple[ObjectRef, str]] = []  # the first object still waiting, as last read
 
     def check() -> Verdict:
         nonlocal pending
         still, messages = [], []
+        watched.clear()
         for ref in pending:
-            verdict = object_verdict(backend, ref, load_balancer, judge_pods)
+            live = backend.get(ref)
+            verdict = live_verdict(backend, ref, live, load_balancer, judge_pods)
             if verdict.is_failed:
                 return verdict
             if not verdict.is_done:
                 still.append(ref)
                 messages.append(f"{ref}: {verdict.message}")
+                version = ((live or {}).get("metadata") or {}).get("resourceVersion")
+                if version and not watched:
+                    watched.append((ref, str(version)))
         pending = still
         if still:
             return Verdict.waiting("; ".join(messages))
         return Verdict.done(f"{len(refs)} object(s) ready")
 
+    def pause(delay: float) -> None:
+        """Until the next poll, cut short when the first waiting object changes (its status
+        turning ready wakes the wait at once; pods are still judged at each poll)."""
+        if watched:
+            backend.watch(*watched[0], delay)
+        else:
+            time.sleep(delay)
+
     what = f"{len(refs)} object(s) to be ready" if len(refs) > 1 else f"{refs[0]} to be ready"
-    wait_until(check, what, timeout, logger, backoff=FAST)
+    wait_until(check, what, timeout, logger, backoff=FAST, sleep=pause)
 
 
 def exists(backend: ClusterBackend, ref: ObjectRef) -> bool:

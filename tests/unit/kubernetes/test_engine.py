@@ -3,6 +3,7 @@ their custom resources, adoption rules, rollback of a failed install, reverse-or
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,6 +73,9 @@ class FakeBackend:
                 "containerStatuses": [{"name": "c",
                                        "state": {"waiting": {"reason": self.failing_pod}}}]}}]
         return []
+
+    def watch(self, ref: ObjectRef, version: str, timeout: float) -> None:
+        time.sleep(timeout)
 
     def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
         return [{"type": "Warning", "reason": "Failed", "message": f"trouble with {ref.name}"}]

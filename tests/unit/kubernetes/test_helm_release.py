@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,6 +58,9 @@ class FakeCluster:
         wanted = dict(part.split("=") for part in label_selector.split(","))
         return [o for r, o in self.objects.items() if r.kind == kind and r.namespace == namespace
                 and wanted.items() <= ((o["metadata"].get("labels") or {}).items())]
+
+    def watch(self, ref: ObjectRef, version: str, timeout: float) -> None:
+        time.sleep(timeout)
 
     def events(self, ref: ObjectRef) -> list[dict[str, Any]]:
         return []
