@@ -21,6 +21,7 @@ import urllib3
 
 from cloudify_kubernetes.backend import (
     FIELD_MANAGER,
+    FOREGROUND,
     MAX_SCHEMA_BYTES,
     NotOurs,
     ObjectRef,
@@ -246,9 +247,9 @@ class ApiBackend:
                             namespace=ref.namespace, field_manager=FIELD_MANAGER)
         return dict(result.to_dict())
 
-    def delete(self, ref: ObjectRef, now: bool = False) -> None:
+    def delete(self, ref: ObjectRef, mode: str = FOREGROUND) -> None:
         resource = self._resource(ref.api_version, ref.kind)
-        body = delete_options(ref, now)
+        body = delete_options(ref, mode)
         try:
             with api_errors(f"deleting {ref}"):
                 try:

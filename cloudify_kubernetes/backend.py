@@ -54,13 +54,23 @@ class ObjectRef:
         return f"{self.kind} {where}{self.name}"
 
 
-def delete_options(ref: ObjectRef, now: bool = False) -> dict[str, Any]:
-    """The DeleteOptions of a deletion: foreground (the object goes after its dependents), the
-    uid precondition when `ref` has one. `now`: a grace period of 0 and background propagation,
-    which removes the API object at once (a pod has no dependents to wait for)."""
+# How a deletion propagates (delete_options): FOREGROUND, the object goes after its dependents
+# (what a removal asks for its workloads); BACKGROUND, at once, its dependents after it (a pod,
+# which has none); NOW, a pod's object at once without waiting for its kubelet (grace period 0).
+FOREGROUND, BACKGROUND, NOW = "foreground", "background", "now"
+
+
+
+def pod_ref(pod: Mapping[str, Any]) -> ObjectRef:
+    """The ref of a pod as a list returns it (items carry no apiVersion and kind)."""
+    return ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
+
+def delete_options(ref: ObjectRef, mode: str = FOREGROUND) -> dict[str, Any]:
+    """The DeleteOptions of a deletion in `mode`, with the uid precondition when `ref` has one."""
     options: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1",
-                               "propagationPolicy": "Background" if now else "Foreground"}
-    if now:
+                               "propagationPolicy": "Foreground" if mode == FOREGROUND
+                               else "Background"}
+    if mode == NOW:
         options["gracePeriodSeconds"] = 0
     if ref.uid:  # only the object we made or adopted, not one made again under its name
         options["preconditions"] = {"uid": ref.uid}
@@ -82,11 +92,11 @@ class ClusterBackend(Protocol):
     def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Replace the whole object (PUT, unconditional); restores a previous spec exactly."""
 
-    def delete(self, ref: ObjectRef, now: bool = False) -> None:
-        """Delete with foreground propagation; an object already gone is fine. With `ref.uid`,
-        only the object of that uid (a precondition): another one of that name raises NotOurs.
-        `now`: grace period 0, background (delete_options): only for a pod the kubelet has
-        stopped (waits.stopped_pod)."""
+    def delete(self, ref: ObjectRef, mode: str = FOREGROUND) -> None:
+        """Delete (foreground unless `mode` says otherwise: delete_options); an object already
+        gone is fine. With `ref.uid`, only the object of that uid (a precondition): another one
+        of that name raises NotOurs. NOW only for a pod its kubelet has stopped
+        (pod_removal.stopped_pod)."""
 
     def list_objects(self, api_version: str, kind: str, namespace: str | None,
              label_selector: str) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ import paramiko
 
 from cloudify_kubernetes.backend import (
     FIELD_MANAGER,
+    FOREGROUND,
     MAX_SCHEMA_BYTES,
     NotOurs,
     ObjectRef,
@@ -224,10 +225,10 @@ class KubectlSshBackend:
                             stdin=json.dumps(dict(obj)))
         return dict(result or {})
 
-    def delete(self, ref: ObjectRef, now: bool = False) -> None:
+    def delete(self, ref: ObjectRef, mode: str = FOREGROUND) -> None:
         """DELETE of the object's API path with delete_options (the body goes over stdin);
         gone is fine."""
-        options = delete_options(ref, now)
+        options = delete_options(ref, mode)
         try:
             self._run(["delete", f"--raw={self._path(ref)}", "--filename=-"], f"deleting {ref}",
                       stdin=json.dumps(options))

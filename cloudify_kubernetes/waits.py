@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cloudify_kubernetes import readiness
-from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind
+from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind, pod_ref
 from cloudify_kubernetes.manifests import pod_templates
+from cloudify_kubernetes.pod_removal import PodRemoval
 from cloudify_kubernetes.volume_claims import CLAIM, claim_verdict, pod_claim_names
-from cloudify_shared.errors import TransientError, UserError, WaitTimeout
+from cloudify_shared.errors import TransientError, WaitTimeout
 from cloudify_shared.ownership import NODE_INSTANCE
 from cloudify_shared.waiting import Backoff, Verdict, wait_until
 
@@ -35,6 +36,7 @@ class PodSet:
 
     namespace: str | None
     selector: str
+    owner_uid: str = field(default="", compare=False)  # the workload's (pod_removal.hurry)
 
     @classmethod
     def of(cls, obj: Mapping[str, Any]) -> PodSet | None:
@@ -45,7 +47,8 @@ class PodSet:
         if owner is not None:
             labels[NODE_INSTANCE] = owner
         selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        return cls((obj.get("metadata") or {}).get("namespace"), selector)
+        meta = obj.get("metadata") or {}
+        return cls(meta.get("namespace"), selector, str(meta.get("uid") or ""))
 
 
 def instance_label(obj: Mapping[str, Any]) -> str | None:
@@ -55,11 +58,6 @@ def instance_label(obj: Mapping[str, Any]) -> str | None:
         if value is not None:
             return str(value)
     return None
-
-
-def pod_ref(pod: Mapping[str, Any]) -> ObjectRef:
-    """The ref of a pod as a list returns it (items carry no apiVersion and kind)."""
-    return ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
 
 
 def describe_events(events: list[dict[str, Any]]) -> list[str]:
@@ -189,83 +187,38 @@ def exists(backend: ClusterBackend, ref: ObjectRef) -> bool:
 def still_there(backend: ClusterBackend, ref: ObjectRef) -> bool:
     """Whether the object `ref` names is there: with a uid, that object (another one made
     under its name since does not count)."""
+    return _live(backend, ref) is not None
+
+
+def _live(backend: ClusterBackend, ref: ObjectRef) -> dict[str, Any] | None:
+    """The object `ref` names (with a uid, that very object), or None when it is gone."""
     try:
         live = backend.get(ref)
     except UnknownKind:
-        return False
+        return None
     if live is None:
-        return False
-    return not ref.uid or str((live.get("metadata") or {}).get("uid") or "") in ("", ref.uid)
-
-
-# A container waiting for one of these has no process and will not get one while its pod is
-# being deleted (ContainerCreating and PodInitializing may be about to start one: not here).
-NEVER_STARTING = frozenset({"ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull",
-                            "InvalidImageName", "CrashLoopBackOff", "CreateContainerError",
-                            "CreateContainerConfigError", "RunContainerError"})
-
-
-def stopped_pod(pod: Mapping[str, Any]) -> bool:
-    """Whether a pod being deleted has no container process left, as its kubelet reports (every
-    container terminated, or waiting for a reason that never starts one), and mounts no claim.
-    What is left before its API object goes is the kubelet's clean-up and its next status sync
-    (measured 6.5-14 s after the containers stopped, Kubernetes 1.20; up to a minute for a pod
-    whose container never started), which a deletion with grace period 0 skips: the kubelet
-    tears the sandbox down and cleans up after it all the same. A pod with a claim (or a generic
-    ephemeral volume, whose claim the pod owns) waits for the kubelet: the claim may go next,
-    and must not while it is mounted."""
-    if not (pod.get("metadata") or {}).get("deletionTimestamp") or _mounts_a_claim(pod):
-        return False
-    status = pod.get("status") or {}
-    containers = status.get("containerStatuses") or []
-    declared = (pod.get("spec") or {}).get("containers") or []
-    return (len(containers) >= len(declared) > 0
-            and all(_no_process(c) for c in containers)
-            and all(_no_process(c) for c in status.get("initContainerStatuses") or []))
-
-
-def _mounts_a_claim(pod: Mapping[str, Any]) -> bool:
-    """A persistentVolumeClaim volume, or a generic ephemeral one (its claim is the pod's)."""
-    volumes = (pod.get("spec") or {}).get("volumes") or []
-    return bool(pod_claim_names(pod)) or any(isinstance(v, dict) and "ephemeral" in v
-                                             for v in volumes)
-
-
-def _no_process(container: Mapping[str, Any]) -> bool:
-    state = container.get("state") or {}
-    waiting = state.get("waiting")
-    return "terminated" in state or (isinstance(waiting, dict)
-                                     and waiting.get("reason") in NEVER_STARTING)
-
-
-def release_stopped(backend: ClusterBackend, pods: list[dict[str, Any]], asked: set[str],
-                    logger: logging.Logger) -> None:
-    """Remove the API objects of the stopped pods among `pods` (stopped_pod) at once, each by
-    its uid (a pod made again under its name is not touched), once per pod (`asked` holds the
-    uids asked). A refusal (no right to delete pods, say) only leaves the pod to its kubelet."""
-    for pod in pods:
-        ref = pod_ref(pod)
-        if ref.uid in asked or not stopped_pod(pod):
-            continue
-        asked.add(ref.uid)
-        logger.debug("%s: its containers have stopped; removing its object now", ref)
-        try:
-            backend.delete(ref, now=True)
-        except (UserError, TransientError) as refused:
-            logger.debug("%s: left to its kubelet (%s)", ref, refused)
+        return None
+    uid = str((live.get("metadata") or {}).get("uid") or "")
+    return live if not ref.uid or uid in ("", ref.uid) else None
 
 
 def wait_gone(backend: ClusterBackend, refs: list[ObjectRef], pod_sets: list[PodSet],
               timeout: float, logger: logging.Logger) -> None:
-    released: set[str] = set()
+    removal = PodRemoval(backend, logger)
 
     def check() -> Verdict:
-        left = [str(ref) for ref in refs if still_there(backend, ref)]
+        left, deleting = [], set()
+        for ref in refs:
+            live = _live(backend, ref)
+            if live is None or (live.get("metadata") or {}).get("deletionTimestamp"):
+                deleting.add(ref.uid)
+            if live is not None:
+                left.append(str(ref))
         pods = []
         for pod_set in pod_sets:
             found = backend.list_objects("v1", "Pod", pod_set.namespace, pod_set.selector)
             if found:
-                release_stopped(backend, found, released, logger)
+                removal.hurry(found, pod_set.owner_uid if pod_set.owner_uid in deleting else "")
                 pods.append(f"{len(found)} pod(s) {pod_set.selector}")
         if left or pods:
             return Verdict.waiting("still there: " + ", ".join(left + pods))

@@ -1,5 +1,6 @@
-"""Pods whose containers the kubelet has stopped are removed at once while a deletion is waited
-for (waits.stopped_pod, release_stopped); the rest are left to the kubelet."""
+"""While a deletion is waited for (pod_removal): pods whose containers the kubelet has stopped are
+removed at once (stopped_pod), and a deleted workload's ReplicaSets and pods are marked for
+deletion without waiting for the garbage collector (PodRemoval.hurry)."""
 from __future__ import annotations
 
 import logging
@@ -7,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from cloudify_kubernetes.backend import ObjectRef, delete_options
-from cloudify_kubernetes.waits import release_stopped, stopped_pod
+from cloudify_kubernetes.backend import BACKGROUND, FOREGROUND, NOW, ObjectRef, delete_options
+from cloudify_kubernetes.pod_removal import PodRemoval, stopped_pod
 from cloudify_shared.errors import UserError
 
 LOG = logging.getLogger("test")
@@ -64,32 +65,103 @@ def test_a_pod_with_fewer_statuses_than_containers_is_not_stopped() -> None:
 
 
 class Recorder:
-    def __init__(self, refuse: bool = False) -> None:
-        self.deleted: list[tuple[ObjectRef, bool]] = []
-        self.refuse = refuse
+    """Records deletions; `objects` answers get() by (kind, name)."""
 
-    def delete(self, ref: ObjectRef, now: bool = False) -> None:
-        self.deleted.append((ref, now))
+    def __init__(self, refuse: bool = False, objects: dict[tuple[str, str], Any] | None = None
+                 ) -> None:
+        self.deleted: list[tuple[ObjectRef, str]] = []
+        self.refuse = refuse
+        self.objects = objects or {}
+
+    def get(self, ref: ObjectRef) -> dict[str, Any] | None:
+        found = self.objects.get((ref.kind, ref.name))
+        return dict(found) if found is not None else None
+
+    def delete(self, ref: ObjectRef, mode: str = FOREGROUND) -> None:
+        self.deleted.append((ref, mode))
         if self.refuse:
-            raise UserError("deleting Pod default/web-1: HTTP 403 forbidden")
+            raise UserError(f"deleting {ref}: HTTP 403 forbidden")
+
+
+def removal(backend: Recorder) -> PodRemoval:
+    return PodRemoval(backend, LOG)  # type: ignore[arg-type]
+
+
+def owned(subject: dict[str, Any], kind: str, name: str, uid: str) -> dict[str, Any]:
+    subject["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": uid, "controller": True}]
+    return subject
+
+
+def replica_set(owner_uid: str, deleting: bool = False) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": "web-5d4", "namespace": "default", "uid": "rs1"}
+    if deleting:
+        meta["deletionTimestamp"] = "2026-12-07T08:00:00Z"
+    return owned({"metadata": meta}, "Deployment", "web", owner_uid)
 
 
 def test_released_once_by_uid_with_grace_zero() -> None:
-    backend, asked = Recorder(), set[str]()
+    backend = Recorder()
     pods = [pod(TERMINATED, uid="u1"), pod(RUNNING, uid="u2")]
-    release_stopped(backend, pods, asked, LOG)  # type: ignore[arg-type]
-    release_stopped(backend, pods, asked, LOG)  # type: ignore[arg-type]
-    assert [(ref.name, ref.uid, now) for ref, now in backend.deleted] == [("web-1", "u1", True)]
-    options = delete_options(backend.deleted[0][0], now=True)
+    hurry = removal(backend)
+    hurry.hurry(pods, "")
+    hurry.hurry(pods, "")
+    assert [(ref.name, ref.uid, mode) for ref, mode in backend.deleted] == [("web-1", "u1", NOW)]
+    options = delete_options(backend.deleted[0][0], NOW)
     assert options["gracePeriodSeconds"] == 0
     assert options["propagationPolicy"] == "Background"
     assert options["preconditions"] == {"uid": "u1"}
 
 
-def test_a_refused_release_leaves_the_pod_to_its_kubelet() -> None:
+def test_a_refused_deletion_leaves_the_pod_to_the_cluster() -> None:
     backend = Recorder(refuse=True)
-    release_stopped(backend, [pod(TERMINATED)], set(), LOG)  # type: ignore[arg-type]
+    removal(backend).hurry([pod(TERMINATED)], "")
     assert len(backend.deleted) == 1
+
+
+def test_the_pods_of_a_deleted_workload_are_marked_in_the_background() -> None:
+    backend = Recorder()
+    running = owned(pod(RUNNING, deleting=False, uid="p1"), "StatefulSet", "db", "w1")
+    removal(backend).hurry([running], "w1")
+    assert [(ref.kind, ref.uid, mode) for ref, mode in backend.deleted] == [
+        ("Pod", "p1", BACKGROUND)]
+
+
+def test_without_a_deleted_owner_no_running_pod_is_touched() -> None:
+    backend = Recorder()
+    running = owned(pod(RUNNING, deleting=False, uid="p1"), "StatefulSet", "db", "w1")
+    removal(backend).hurry([running], "")                 # its workload is not being deleted
+    removal(backend).hurry([running], "another-uid")      # not this workload's pod
+    unowned = pod(RUNNING, deleting=False, uid="p2")
+    removal(backend).hurry([unowned], "w1")               # no controller at all
+    assert backend.deleted == []
+
+
+def test_a_deployments_replica_set_is_marked_first_then_its_pods() -> None:
+    running = owned(pod(RUNNING, deleting=False, uid="p1"), "ReplicaSet", "web-5d4", "rs1")
+    backend = Recorder(objects={("ReplicaSet", "web-5d4"): replica_set("d1")})
+    hurry = removal(backend)
+    hurry.hurry([running], "d1")
+    assert [(ref.kind, ref.uid, mode) for ref, mode in backend.deleted] == [
+        ("ReplicaSet", "rs1", FOREGROUND)]
+    backend.objects[("ReplicaSet", "web-5d4")] = replica_set("d1", deleting=True)
+    hurry.hurry([running], "d1")
+    assert [(ref.kind, ref.uid, mode) for ref, mode in backend.deleted][1:] == [
+        ("Pod", "p1", BACKGROUND)]
+
+
+def test_a_replica_set_of_another_owner_is_left_alone() -> None:
+    running = owned(pod(RUNNING, deleting=False, uid="p1"), "ReplicaSet", "web-5d4", "rs1")
+    backend = Recorder(objects={("ReplicaSet", "web-5d4"): replica_set("someone-else")})
+    removal(backend).hurry([running], "d1")
+    assert backend.deleted == []
+
+
+def test_a_gone_replica_set_lets_its_pods_be_marked() -> None:
+    running = owned(pod(RUNNING, deleting=False, uid="p1"), "ReplicaSet", "web-5d4", "rs1")
+    backend = Recorder()  # helm uninstall deletes in the background: the ReplicaSet is gone
+    removal(backend).hurry([running], "d1")
+    assert [(ref.kind, mode) for ref, mode in backend.deleted] == [("Pod", BACKGROUND)]
 
 
 def test_an_ordinary_deletion_is_foreground_with_its_grace_period() -> None:
