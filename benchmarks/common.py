@@ -19,7 +19,11 @@ from typing import Any, TypeVar
 RESULTS = Path(__file__).resolve().parent / "results"
 GROWTH_PLOT = "scale_growth.png"
 COLORS = {("offline", "ours"): "tab:blue", ("offline", "raw"): "tab:orange",
-          ("manager", "ours"): "tab:green", ("manager", "raw"): "tab:red"}
+          ("manager", "ours"): "tab:green", ("manager", "raw"): "tab:red",
+          ("manager", "floor"): "tab:purple"}
+# the scale figures of ours on the manager against the floor (issue 28): metric floor_<metric>,
+# their raw side the floor's samples
+FLOOR_LABEL = "no-op floor (Cloudify's dispatch)"
 T = TypeVar("T")
 FAILED_ATTEMPTS: list[str] = []  # samples measured again, reported with the results
 
@@ -37,6 +41,7 @@ class Figure:
     note: str = ""
     group: str = ""
     # the scale growth (issue 15): which blueprint, where it ran, how many microservices, what
+    # (install, uninstall, rss_mb; floor_<those>: ours against the no-op floor, issue 28)
     platform: str = ""
     where: str = ""
     size: int = 0
@@ -173,30 +178,80 @@ def growth_rows(figures: list[Figure]) -> dict[tuple[str, str, int], dict[str, F
     return dict(sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1] != "offline", kv[0][2])))
 
 
+def growth_cells(metrics: dict[str, Figure], prefix: str = "") -> list[str]:
+    """Install and uninstall of one growth row: ours, the raw tool and the ratio of the medians;
+    with prefix floor_, the floor and ours/floor."""
+    cells: list[str] = []
+    for what in ("install", "uninstall"):
+        f = metrics.get(prefix + what)
+        if f is None:
+            cells += ["-"] * (2 if prefix else 3)
+            continue
+        cells += [summary(f.raw)] if prefix else [summary(f.ours), summary(f.raw)]
+        cells.append(f"{f.ratio:.2f}x" if f.ratio else "-")
+    return cells
+
+
 def render_growth_table(figures: list[Figure]) -> str:
     """One row per blueprint, place and size: install and uninstall (ours, the raw tool, the
-    ratio of the medians) and the peak RSS of what ran the operations. Empty without any."""
+    ratio of the medians), the peak RSS of what ran the operations and, when any row has the
+    no-op floor, the floor's install and uninstall with ours/floor. Empty without any."""
     rows = growth_rows(figures)
     if not rows:
         return ""
+    floor = any("floor_install" in metrics for metrics in rows.values())
+    extra = " floor install [s] | ours/floor | floor uninstall [s] | ours/floor |" if floor else ""
     lines = ["| blueprint | where | microservices | install [s] | raw install [s] | ratio | "
-             "uninstall [s] | raw uninstall [s] | ratio | peak RSS [MB] |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "uninstall [s] | raw uninstall [s] | ratio | peak RSS [MB] |" + extra,
+             "| --- " * (10 + 4 * floor) + "|"]
     for (blueprint, where, size), metrics in rows.items():
-        cells = []
-        for what in ("install", "uninstall"):
-            f = metrics.get(what)
-            cells += ([summary(f.ours), summary(f.raw), f"{f.ratio:.2f}x" if f.ratio else "-"]
-                      if f else ["-", "-", "-"])
         rss = metrics.get("rss_mb")
-        cells.append(summary(rss.ours) if rss else "-")
+        cells = [*growth_cells(metrics), summary(rss.ours) if rss else "-"]
+        if floor:
+            cells += growth_cells(metrics, "floor_")
         lines.append(f"| {blueprint} | {where} | {size} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
+def growth_line(ax: Any, points: list[tuple[int, Figure]], side: str, style: str,
+                **how: Any) -> None:
+    """One line of the growth plot: the medians of each point's `side` (ours or raw)."""
+    points = [(size, f) for size, f in points if getattr(f, side)]
+    if points:
+        ax.plot([size for size, _ in points],
+                [statistics.median(getattr(f, side)) for _, f in points], style, **how)
+
+
+def plot_growth_panel(ax: Any, rows: dict[tuple[str, str, int], dict[str, Figure]],
+                      blueprint: str, what: str) -> None:
+    """One panel: ours and the raw tool per place, on the manager the no-op floor too."""
+    for where, style in (("offline", "-"), ("manager", "--")):
+        def points(metric: str, place: str = where) -> list[tuple[int, Figure]]:
+            return sorted(((size, metrics[metric]) for (p, w, size), metrics in rows.items()
+                           if p == blueprint and w == place and metric in metrics),
+                          key=lambda point: point[0])
+        who = {"offline": " (cfy)",
+               "manager": " (mgmtworker tree)"}[where] if what == "rss_mb" else ""
+        growth_line(ax, points(what), "ours", style, marker="o", color=COLORS[(where, "ours")],
+                    label=f"ours, {where}{who}")
+        if what != "rss_mb":
+            growth_line(ax, points(what), "raw", style, marker="s", color=COLORS[(where, "raw")],
+                        label=f"raw tool ({where}'s concurrency)")
+        if where == "manager":
+            growth_line(ax, points(f"floor_{what}"), "raw", "-.", marker="^",
+                        color=COLORS[(where, "floor")], label=f"{FLOOR_LABEL}, manager")
+    ax.set_xlabel("microservices")
+    ax.set_ylabel("peak RSS [MB]" if what == "rss_mb" else f"{what} [s]")
+    ax.set_title(f"{blueprint}: " + ("peak RSS of what runs the operations"
+                                    if what == "rss_mb" else f"{what} wall time"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 def plot_growth(figures: list[Figure], path: Path) -> bool:
     """Time against the number of microservices, ours and the raw tool as lines (offline and on
-    the manager), one row per blueprint, install | uninstall | peak RSS. False without data."""
+    the manager; on the manager the no-op floor too, dash-dotted), one row per blueprint,
+    install | uninstall | peak RSS. False without data."""
     rows = growth_rows(figures)
     platforms = list(dict.fromkeys(key[0] for key in rows))
     if not platforms:
@@ -208,27 +263,7 @@ def plot_growth(figures: list[Figure], path: Path) -> bool:
     fig, axes = plt.subplots(len(platforms), 3, figsize=(15, 4 * len(platforms)), squeeze=False)
     for row, blueprint in zip(axes, platforms, strict=True):
         for ax, what in zip(row, ("install", "uninstall", "rss_mb"), strict=True):
-            for where, style in (("offline", "-"), ("manager", "--")):
-                points = sorted((size, metrics[what]) for (p, w, size), metrics in rows.items()
-                                if p == blueprint and w == where and what in metrics)
-                if not points:
-                    continue
-                sizes = [size for size, _ in points]
-                who = {"offline": " (cfy)",
-                       "manager": " (mgmtworker tree)"}[where] if what == "rss_mb" else ""
-                ax.plot(sizes, [statistics.median(f.ours) for _, f in points], style, marker="o",
-                        color=COLORS[(where, "ours")], label=f"ours, {where}{who}")
-                raw = [(size, f) for size, f in points if f.raw and what != "rss_mb"]
-                if raw:
-                    ax.plot([size for size, _ in raw], [statistics.median(f.raw) for _, f in raw],
-                            style, marker="s", color=COLORS[(where, "raw")],
-                            label=f"raw tool ({where}'s concurrency)")
-            ax.set_xlabel("microservices")
-            ax.set_ylabel("peak RSS [MB]" if what == "rss_mb" else f"{what} [s]")
-            ax.set_title(f"{blueprint}: " + ("peak RSS of what runs the operations"
-                                            if what == "rss_mb" else f"{what} wall time"))
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
+            plot_growth_panel(ax, rows, blueprint, what)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

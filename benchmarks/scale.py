@@ -13,8 +13,17 @@ one kubectl apply; the docker CLI THREADS, or for the manager's figures MANAGER_
 processes at a time), at every size. The larger sizes are also compared with the smallest.
 Sizes interleave (small to large, then large to small), each size's raw run beside ours.
 
+On the manager, also against the no-op floor of the same graph (issue 28, item 3): the same
+node templates and relationships, each operation our plugin_1_5.yaml maps
+benchmarks/noop_plugin's empty one (benchmarks.scale_blueprints.noop_*_blueprint; mixed too:
+both platforms' types, the two Microservices told apart), installed and uninstalled through
+ManagerScale.run exactly as ours, right beside ours at every size of every run (ours first in
+the runs that go small to large, the floor first in the others). What Cloudify's own dispatch
+costs for that graph; ours/floor is what our operations add to it.
+
 Run: .venv/bin/python -m benchmarks.scale [--runs N] [--sizes 1,10,25,50]
-         [--platforms k8s,swarm,mixed] [--where offline,manager] [--out DIR]
+         [--platforms k8s,swarm,mixed] [--where offline,manager] [--floor|--no-floor] [--out DIR]
+     (--floor, the default when --where has manager: the no-op floor beside ours there)
      (or python -m benchmarks --only scale). This entry point writes scale.md, scale.json and
      scale_growth.png into --out after each size, so a run stopped early keeps what it got.
 """
@@ -29,9 +38,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
-from benchmarks import scale_raw
-from benchmarks.common import Figure, cleanup_on_failure, machine, retried, write_results
+import yaml
+
+from benchmarks import scale_blueprints, scale_raw
+from benchmarks.common import (
+    FLOOR_LABEL,
+    Figure,
+    cleanup_on_failure,
+    machine,
+    retried,
+    write_results,
+)
+from benchmarks.operation_breakdown import ROOT
 from benchmarks.scale_blueprints import kubernetes_blueprint, mixed_blueprint, swarm_blueprint
 from benchmarks.scale_manager import MANAGER_THREADS, ManagerScale
 from tests.helpers.cfy_cli import CFY_OFFLINE, CfyCli
@@ -162,11 +182,36 @@ def figures_for(platform: str, where: str, samples: dict[int, Sample]) -> list[F
     return found
 
 
+def floor_figures(platform: str, size: int, ours: Sample, floor: Sample) -> list[Figure]:
+    """Ours on the manager against the no-op floor of the same graph at one size: install,
+    uninstall and the mgmtworker tree's peak RSS (tagged floor_<metric> for the growth)."""
+    plural = "s" if size != 1 else ""
+    return [Figure(f"scale {platform} {title}, {size} microservice{plural}, vs the no-op floor",
+                   unit, group="scale", ours=getattr(ours, what), raw=getattr(floor, what),
+                   raw_label=f"{FLOOR_LABEL}, same graph",
+                   note=NOTE["manager"] + "; floor: each operation benchmarks/noop_plugin's "
+                        "empty one, run beside ours" + ("; max of install and uninstall"
+                                                       if what == "rss_mb" else ""),
+                   platform=platform, where="manager", size=size, metric=f"floor_{what}")
+            for what, unit, title in (("install", "s", "install on the manager"),
+                                      ("uninstall", "s", "uninstall on the manager"),
+                                      ("rss_mb", "MB", f"peak RSS of {WHO['manager']}"))]
+
+
 BUILDERS: dict[str, Callable[[int], str]] = {
     "k8s": lambda n: kubernetes_blueprint(n, f"bench-scale-{uuid.uuid4().hex[:4]}"),
     "swarm": swarm_blueprint,
     "mixed": lambda n: mixed_blueprint(n, f"bench-scale-{uuid.uuid4().hex[:4]}"),
 }
+FLOORS: dict[str, Callable[[int, dict[str, Any]], str]] = {
+    "k8s": scale_blueprints.noop_kubernetes_blueprint,
+    "swarm": scale_blueprints.noop_swarm_blueprint,
+    "mixed": scale_blueprints.noop_mixed_blueprint}
+
+
+def floor_text(platform: str, size: int) -> str:
+    """The floor blueprint of `platform` at `size`, from this tree's plugin_1_5.yaml."""
+    return FLOORS[platform](size, yaml.safe_load((ROOT / "plugin_1_5.yaml").read_text()))
 
 
 def report(platform: str, where: str, index: int, runs: int, size: int, sample: Sample) -> None:
@@ -182,57 +227,95 @@ class Plan:
     platforms: tuple[str, ...] = PLATFORMS
     where: tuple[str, ...] = WHERE
     raw_sizes: tuple[int, ...] | None = None  # default: every size
+    floor: bool = False  # the no-op floor beside ours on the manager
+
+
+@dataclass
+class Runs:
+    """One platform's samples so far: ours per place and size, the raw tool's per (concurrency,
+    size), the concurrency each place's raw tool runs at, the floor's per size."""
+    ours: dict[str, dict[int, Sample]]
+    raw: dict[tuple[int, int], Sample]
+    threads: dict[str, int]
+    floor: dict[int, Sample]
+
+    @classmethod
+    def of(cls, platform: str, plan: Plan) -> Runs:
+        raw_sizes = plan.raw_sizes if plan.raw_sizes is not None else plan.sizes
+        # the raw tool at each concurrency in use (kubectl has none: one apply serves both)
+        threads = {where: MANAGER_THREADS if where == "manager" and platform != "k8s" else THREADS
+                   for where in plan.where}
+        return cls({where: {size: Sample() for size in plan.sizes} for where in plan.where},
+                   {(t, size): Sample() for t in set(threads.values()) for size in raw_sizes},
+                   threads,
+                   {size: Sample() for size in plan.sizes} if plan.floor else {})
+
+
+def run_raw(platform: str, runs: Runs, index: int, total: int, size: int) -> None:
+    for t in sorted({t for (t, s) in runs.raw if s == size}, reverse=True):
+        sample = runs.raw[(t, size)]
+        sample.add(retried(partial(RAW[platform], size, t), f"scale {platform} raw {size} x{t}"))
+        print(f"  scale {platform} run {index + 1}/{total}, raw tool ({t} at a time), "
+              f"{size} microservice(s): install {sample.install[-1]:.2f} s, "
+              f"uninstall {sample.uninstall[-1]:.2f} s", flush=True)
+
+
+def steps_at(platform: str, where: str, size: int, runs: Runs, tmp: Path,
+             manager: ManagerScale | None) -> list[tuple[str, Sample, Callable[[], Any]]]:
+    """(what, its sample, its run) at one place and size: ours, and on the manager with the
+    floor planned the floor after it."""
+    blueprint, folder = blueprint_file(BUILDERS[platform](size), tmp)
+    if where != "manager" or manager is None:
+        return [(where, runs.ours[where][size], partial(install_uninstall, blueprint, folder))]
+    steps: list[tuple[str, Sample, Callable[[], Any]]] = [
+        (where, runs.ours[where][size], partial(manager.run, blueprint))]
+    if runs.floor:
+        floor, _ = blueprint_file(floor_text(platform, size), tmp)
+        steps.append(("manager floor", runs.floor[size], partial(manager.run, floor, True)))
+    return steps
 
 
 def measure_platform(platform: str, plan: Plan, tmp: Path, manager: ManagerScale | None,
                      done: Callable[[list[Figure]], None] | None = None) -> list[Figure]:
     """The platform's figures; `done` is given them as they stand after each size."""
-    ours = {where: {size: Sample() for size in plan.sizes} for where in plan.where}
-    raw_sizes = plan.raw_sizes if plan.raw_sizes is not None else plan.sizes
-    # the raw tool at each concurrency in use (kubectl has none: one apply serves both)
-    threads = {where: MANAGER_THREADS if where == "manager" and platform != "k8s" else THREADS
-               for where in plan.where}
-    raw = {(t, size): Sample() for t in set(threads.values()) for size in raw_sizes}
+    runs = Runs.of(platform, plan)
     for index in range(plan.runs):
         for size in (plan.sizes if index % 2 == 0 else tuple(reversed(plan.sizes))):
-            for t in sorted({t for (t, s) in raw if s == size}, reverse=True):
-                raw[(t, size)].add(retried(partial(RAW[platform], size, t),
-                                           f"scale {platform} raw {size} x{t}"))
-                print(f"  scale {platform} run {index + 1}/{plan.runs}, raw tool ({t} at a time), "
-                      f"{size} microservice(s): install {raw[(t, size)].install[-1]:.2f} s, "
-                      f"uninstall {raw[(t, size)].uninstall[-1]:.2f} s", flush=True)
+            run_raw(platform, runs, index, plan.runs, size)
             for where in plan.where:
-                blueprint, folder = blueprint_file(BUILDERS[platform](size), tmp)
-                run: Callable[[], tuple[float, float, float]] = (
-                    partial(manager.run, blueprint) if where == "manager" and manager is not None
-                    else partial(install_uninstall, blueprint, folder))
-                ours[where][size].add(retried(run, f"scale {platform} {where} {size}"))
-                report(platform, where, index, plan.runs, size, ours[where][size])
+                steps = steps_at(platform, where, size, runs, tmp, manager)
+                for what, sample, run in (steps if index % 2 == 0 else reversed(steps)):
+                    sample.add(retried(run, f"scale {platform} {what} {size}"))
+                    report(platform, what, index, plan.runs, size, sample)
             if done is not None:
-                done(platform_figures(platform, plan, ours, raw, threads))
-    return platform_figures(platform, plan, ours, raw, threads)
+                done(platform_figures(platform, plan, runs))
+    return platform_figures(platform, plan, runs)
 
 
-def platform_figures(platform: str, plan: Plan, ours: dict[str, dict[int, Sample]],
-                     raw: dict[tuple[int, int], Sample], threads: dict[str, int]) -> list[Figure]:
+def platform_figures(platform: str, plan: Plan, runs: Runs) -> list[Figure]:
     """The figures of what has been measured (sizes not yet run are left out)."""
     found: list[Figure] = []
     for where in plan.where:
-        measured = {size: sample for size, sample in ours[where].items() if sample.install}
+        measured = {size: sample for size, sample in runs.ours[where].items() if sample.install}
         if measured:
             found += figures_for(platform, where, measured)
         for size in measured:
-            if (threads[where], size) in raw:
+            if (runs.threads[where], size) in runs.raw:
                 found += raw_figures(platform, where, size, measured[size],
-                                     raw[(threads[where], size)])
+                                     runs.raw[(runs.threads[where], size)])
+            if where == "manager" and size in runs.floor and runs.floor[size].install:
+                found += floor_figures(platform, size, measured[size], runs.floor[size])
     return found
 
 
 def measure(runs: int = 2, sizes: tuple[int, ...] = SIZES, platforms: tuple[str, ...] = PLATFORMS,
             where: tuple[str, ...] = WHERE, raw_sizes: tuple[int, ...] | None = None,
-            done: Callable[[list[Figure]], None] | None = None) -> list[Figure]:
-    """Every figure of the plan; `done` is given the figures so far after each size."""
-    plan = Plan(runs, sizes, platforms, where, raw_sizes)
+            done: Callable[[list[Figure]], None] | None = None,
+            floor: bool | None = None) -> list[Figure]:
+    """Every figure of the plan; `done` is given the figures so far after each size. `floor`
+    (default: when `where` has manager): the no-op floor beside ours on the manager."""
+    plan = Plan(runs, sizes, platforms, where, raw_sizes,
+                "manager" in where and floor is not False)
     found: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         manager = ManagerScale(Path(tmp)) if "manager" in where else None
@@ -259,6 +342,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--platforms", default=",".join(PLATFORMS))
     parser.add_argument("--where", default=",".join(WHERE))
+    parser.add_argument("--floor", action=argparse.BooleanOptionalAction, default=None,
+                        help="the no-op floor of the same graph beside ours on the manager "
+                             "(default: on when --where has manager)")
     parser.add_argument("--out", type=Path,
                         default=Path(__file__).resolve().parent / "results" / "scale")
     args = parser.parse_args(argv)
@@ -266,8 +352,9 @@ def main(argv: list[str] | None = None) -> None:
 
     def write(figures: list[Figure]) -> None:
         after = machine()
+        floor = {None: "", True: " --floor", False: " --no-floor"}[args.floor]
         header = (f"# Scale benchmark\n\n`python -m benchmarks.scale --runs {args.runs} --sizes "
-                  f"{args.sizes} --platforms {args.platforms} --where {args.where}`, "
+                  f"{args.sizes} --platforms {args.platforms} --where {args.where}{floor}`, "
                   f"{before['when']} to {after['when']}, {before['cpus']} CPUs, load average "
                   f"{before['loadavg']} before, {after['loadavg']} after.\n")
         write_results(figures, "scale", args.out, header,
@@ -275,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"[scale] written: {args.out}/scale.md, scale.json, scale_growth.png", flush=True)
 
     measure(args.runs, tuple(int(s) for s in csv(args.sizes)), csv(args.platforms), csv(args.where),
-            done=write)
+            done=write, floor=args.floor)
 
 
 if __name__ == "__main__":

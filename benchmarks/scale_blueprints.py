@@ -91,10 +91,13 @@ def mixed_split(count: int) -> tuple[int, int]:
 def mixed_blueprint(count: int, prefix: str, stability: float = 1.5) -> str:
     """Both: a Master and a Swarm Manager, the first half of the microservices on Kubernetes
     (svc0..), the rest on Swarm, all in one deployment (one install runs them all at once)."""
+    return render_blueprint(mixed_nodes(count, prefix, stability))
+
+
+def mixed_nodes(count: int, prefix: str, stability: float = 1.5) -> dict[str, Any]:
     kube, _ = mixed_split(count)
-    return render_blueprint({"master": master_node(), "swarm": {"type": "cloudify.swarm.Manager"},
-                             **kubernetes_nodes(range(kube), prefix),
-                             **swarm_nodes(range(kube, count), stability)})
+    return {"master": master_node(), "swarm": {"type": "cloudify.swarm.Manager"},
+            **kubernetes_nodes(range(kube), prefix), **swarm_nodes(range(kube, count), stability)}
 
 
 NOOP_IMPLEMENTATION = "noop_bench.cloudify_noop_bench.noop"
@@ -113,8 +116,13 @@ def noop_interfaces(interfaces: dict[str, Any] | None) -> dict[str, Any]:
     return found
 
 
-def floor_name(name: str) -> str:
-    return f"floor.{name.rsplit('.', 1)[1]}"
+def floor_names(names: list[str]) -> dict[str, str]:
+    """Each type's floor name: floor.<its last part>, or where two would share that (the mixed
+    graph's two Microservices) floor.<its name without cloudify.>."""
+    short = {name: f"floor.{name.rsplit('.', 1)[1]}" for name in names}
+    shared = [floor for floor in short.values() if list(short.values()).count(floor) > 1]
+    return {name: f"floor.{name.removeprefix('cloudify.')}" if floor in shared else floor
+            for name, floor in short.items()}
 
 
 def floor_blueprint(nodes: dict[str, Any], plugin_yaml: dict[str, Any]) -> str:
@@ -125,26 +133,25 @@ def floor_blueprint(nodes: dict[str, Any], plugin_yaml: dict[str, Any]) -> str:
     empty operation, without properties; Cloudify's own relationships kept. What Cloudify's
     dispatch costs for the same graph and the same tasks."""
     types, relationships = plugin_yaml["node_types"], plugin_yaml["relationships"]
+    kinds = list(dict.fromkeys(template["type"] for template in nodes.values()))
+    links = list(dict.fromkeys(link["type"] for template in nodes.values()
+                               for link in template.get("relationships", ())
+                               if link["type"] in relationships))
+    floor = floor_names(kinds + links)
 
     def floor_link(link: dict[str, Any]) -> dict[str, Any]:
-        return {**link, "type": floor_name(link["type"])} if link["type"] in relationships else link
+        return {**link, "type": floor[link["type"]]} if link["type"] in relationships else link
 
     templates: dict[str, Any] = {}
     for node, template in nodes.items():
-        templates[node] = {"type": floor_name(template["type"])}
+        templates[node] = {"type": floor[template["type"]]}
         if "relationships" in template:
             templates[node]["relationships"] = [floor_link(link)
                                                 for link in template["relationships"]]
-    kinds = dict.fromkeys(template["type"] for template in nodes.values())
-    links = dict.fromkeys(link["type"] for template in nodes.values()
-                          for link in template.get("relationships", ())
-                          if link["type"] in relationships)
-    node_types = {floor_name(kind): {"derived_from": "cloudify.nodes.Root",
-                                     "interfaces": noop_interfaces(types[kind].get("interfaces"))}
+    node_types = {floor[kind]: {"derived_from": "cloudify.nodes.Root",
+                                "interfaces": noop_interfaces(types[kind].get("interfaces"))}
                   for kind in kinds}
-    floor_links = {floor_name(link): floor_relationship(relationships[link]) for link in links}
-    if len(node_types) != len(kinds) or len(floor_links) != len(links):
-        raise ValueError("two types of the plugin would share one floor name")
+    floor_links = {floor[link]: floor_relationship(relationships[link]) for link in links}
     header = {**HEADER, "imports": [HEADER["imports"][0],
                                     f"plugin:cloudify-noop-bench?version={NOOP_VERSION}"]}
     return yaml.safe_dump({**header, "node_types": node_types, "relationships": floor_links,
@@ -172,3 +179,9 @@ def noop_swarm_blueprint(count: int, plugin_yaml: dict[str, Any]) -> str:
     Container contained_in_microservice it."""
     return floor_blueprint({"swarm": {"type": "cloudify.swarm.Manager"},
                             **swarm_nodes(range(count), 1.5)}, plugin_yaml)
+
+
+def noop_mixed_blueprint(count: int, plugin_yaml: dict[str, Any]) -> str:
+    """The floor of mixed_blueprint: a Master and a Manager, half the microservices of each
+    platform's shape."""
+    return floor_blueprint(mixed_nodes(count, "floor"), plugin_yaml)

@@ -1,7 +1,9 @@
 """The scale blueprints on the real manager (issue 15): the same blueprint uploaded, its
 deployment created, then `cfy executions start install` / `uninstall` timed (the CLI's wall
 time, as `cfy install` is timed offline; blueprint upload and deployment creation are not
-timed), with the peak memory of the mgmtworker.
+timed), with the peak memory of the mgmtworker. The floor of issue 28 (the same graph, each
+operation benchmarks/noop_plugin's empty one) runs through the same `run`, the no-op plugin
+uploaded as benchmarks.operation_breakdown uploads it for its floor-* views.
 
 The mgmtworker runs every operation in a subprocess of its own, so its memory is a process
 tree: TreeRss samples the resident set of the mgmtworker and all its descendants (read from
@@ -18,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from benchmarks.common import cleanup_on_failure, timed
+from benchmarks.operation_breakdown import ROOT, upload_plugin
 from examples.manager import STATE, ManagerCfy, ensure_wagon, wait_deleted
 from tests.helpers.clusters import leftovers
 
@@ -94,20 +97,33 @@ class ManagerScale:
     """One manager profile for the scale runs, the suite's current wagon uploaded once."""
 
     def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
         self.cli = ManagerCfy(workdir / "cfy-manager")
         self.prepared = False
+        self.floor_prepared = False
 
     def prepare(self) -> None:
         if not self.prepared:
             self.cli.ensure_plugin(ensure_wagon())
             self.prepared = True
 
-    def run(self, blueprint: Path) -> tuple[float, float, float]:
-        """Install and uninstall `blueprint` in a new deployment: (install s, uninstall s, peak MB
-        of the mgmtworker's tree over both); the deployment and blueprint deleted afterwards and
-        nothing left on the clusters."""
-        self.prepare()
-        deployment = f"bench-scale-{uuid.uuid4().hex[:6]}"
+    def prepare_floor(self) -> None:
+        """The no-op plugin on the manager (uploaded unless its version is there already)."""
+        if not self.floor_prepared:
+            folder = self.workdir / "floor-plugin"  # where its wagon is built, if it is
+            folder.mkdir(parents=True, exist_ok=True)
+            upload_plugin("floor-scale", ROOT, folder)  # floor-*: the no-op plugin
+            self.floor_prepared = True
+
+    def run(self, blueprint: Path, floor: bool = False) -> tuple[float, float, float]:
+        """Install and uninstall `blueprint` (`floor`: a floor blueprint, on the no-op plugin) in
+        a new deployment: (install s, uninstall s, peak MB of the mgmtworker's tree over both);
+        the deployment and blueprint deleted afterwards and nothing left on the clusters."""
+        if floor:
+            self.prepare_floor()
+        else:
+            self.prepare()
+        deployment = f"bench-{'floor' if floor else 'scale'}-{uuid.uuid4().hex[:6]}"
         with cleanup_on_failure(lambda: self.cli.uninstall(deployment)):
             self.cli.upload_blueprint(blueprint, deployment)
             self.cli.create_deployment(deployment, deployment)
