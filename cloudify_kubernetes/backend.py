@@ -60,10 +60,10 @@ class ObjectRef:
 FOREGROUND, BACKGROUND, NOW = "foreground", "background", "now"
 
 
-
 def pod_ref(pod: Mapping[str, Any]) -> ObjectRef:
     """The ref of a pod as a list returns it (items carry no apiVersion and kind)."""
     return ObjectRef.of({**pod, "apiVersion": "v1", "kind": "Pod"})
+
 
 def delete_options(ref: ObjectRef, mode: str = FOREGROUND) -> dict[str, Any]:
     """The DeleteOptions of a deletion in `mode`, with the uid precondition when `ref` has one."""
@@ -126,3 +126,17 @@ class ClusterBackend(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+def live_object(backend: ClusterBackend, ref: ObjectRef) -> dict[str, Any] | None:
+    """The object `ref` names as it is now, or None when it is gone: with a uid, that very object
+    (another one made under its name since does not count); an unknown kind (its CRD gone) is
+    gone too."""
+    try:
+        live = backend.get(ref)
+    except UnknownKind:
+        return None
+    if live is None:
+        return None
+    uid = str((live.get("metadata") or {}).get("uid") or "")
+    return live if not ref.uid or uid in ("", ref.uid) else None

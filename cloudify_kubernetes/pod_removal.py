@@ -8,7 +8,8 @@ for (waits.wait_gone), do what the garbage collector and the kubelet would do, s
   pods whose controller is being deleted or gone (background: a pod has no dependents). A
   controller never makes new pods once it is being deleted, so nothing is made again; only the
   workload's own dependents are touched, each by its uid.
-- The kubelet removes a stopped pod's object at its next status sync (`release`, stopped_pod).
+- The kubelet removes a stopped pod's object at its next status sync; `hurry` removes it as soon
+  as its containers have stopped (stopped_pod).
 A refused deletion (no right to delete pods or ReplicaSets) leaves the work to the cluster: the
 removal is slower, never different. Service layer: no ctx.
 """
@@ -24,6 +25,7 @@ from cloudify_kubernetes.backend import (
     NOW,
     ClusterBackend,
     ObjectRef,
+    live_object,
     pod_ref,
 )
 from cloudify_kubernetes.volume_claims import pod_claim_names
@@ -78,6 +80,7 @@ def controller_of(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def deleting(obj: Mapping[str, Any] | None) -> bool:
+    """Whether the object is gone (None) or being deleted."""
     return obj is None or bool((obj.get("metadata") or {}).get("deletionTimestamp"))
 
 
@@ -111,12 +114,11 @@ class PodRemoval:
         rs_ref = ObjectRef("apps/v1", "ReplicaSet", str(controller.get("name")), namespace,
                            str(controller.get("uid") or ""))
         try:
-            replica_set = self.backend.get(rs_ref)
+            replica_set = live_object(self.backend, rs_ref)
         except (UserError, TransientError) as refused:
             self.logger.debug("%s: left to the garbage collector (%s)", rs_ref, refused)
             return
-        live_uid = str(((replica_set or {}).get("metadata") or {}).get("uid") or "")
-        if replica_set is None or live_uid != rs_ref.uid or deleting(replica_set):
+        if replica_set is None or deleting(replica_set):
             # gone (another of its name does not count) or being deleted: makes no more pods
             self._delete(pod_ref(pod), BACKGROUND, "its ReplicaSet is being deleted")
         elif (controller_of(replica_set) or {}).get("uid") == owner_uid:

@@ -13,9 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudify_kubernetes import readiness
-from cloudify_kubernetes.backend import ClusterBackend, ObjectRef, UnknownKind, pod_ref
+from cloudify_kubernetes.backend import (
+    ClusterBackend,
+    ObjectRef,
+    UnknownKind,
+    live_object,
+    pod_ref,
+)
 from cloudify_kubernetes.manifests import pod_templates
-from cloudify_kubernetes.pod_removal import PodRemoval
+from cloudify_kubernetes.pod_removal import PodRemoval, deleting
 from cloudify_kubernetes.volume_claims import CLAIM, claim_verdict, pod_claim_names
 from cloudify_shared.errors import TransientError, WaitTimeout
 from cloudify_shared.ownership import NODE_INSTANCE
@@ -141,12 +147,12 @@ def wait_ready(backend: ClusterBackend, refs: list[ObjectRef], timeout: float,
     `judge_pods` is False (after a rollback the failed pods linger until their controller
     removes them: only the objects' own verdicts count then)."""
     pending = list(refs)
-    watched: list[tuple[ObjectRef, str]] = []  # the first object still waiting, as last read
+    watched: tuple[ObjectRef, str] | None = None  # the first object still waiting, as last read
 
     def check() -> Verdict:
-        nonlocal pending
+        nonlocal pending, watched
         still, messages = [], []
-        watched.clear()
+        watched = None
         for ref in pending:
             live = backend.get(ref)
             verdict = live_verdict(backend, ref, live, load_balancer, judge_pods)
@@ -156,8 +162,8 @@ def wait_ready(backend: ClusterBackend, refs: list[ObjectRef], timeout: float,
                 still.append(ref)
                 messages.append(f"{ref}: {verdict.message}")
                 version = ((live or {}).get("metadata") or {}).get("resourceVersion")
-                if version and not watched:
-                    watched.append((ref, str(version)))
+                if version and watched is None:
+                    watched = (ref, str(version))
         pending = still
         if still:
             return Verdict.waiting("; ".join(messages))
@@ -166,8 +172,8 @@ def wait_ready(backend: ClusterBackend, refs: list[ObjectRef], timeout: float,
     def pause(delay: float) -> None:
         """Until the next poll, cut short when the first waiting object changes (its status
         turning ready wakes the wait at once; pods are still judged at each poll)."""
-        if watched:
-            backend.watch(*watched[0], delay)
+        if watched is not None:
+            backend.watch(*watched, delay)
         else:
             time.sleep(delay)
 
@@ -187,19 +193,7 @@ def exists(backend: ClusterBackend, ref: ObjectRef) -> bool:
 def still_there(backend: ClusterBackend, ref: ObjectRef) -> bool:
     """Whether the object `ref` names is there: with a uid, that object (another one made
     under its name since does not count)."""
-    return _live(backend, ref) is not None
-
-
-def _live(backend: ClusterBackend, ref: ObjectRef) -> dict[str, Any] | None:
-    """The object `ref` names (with a uid, that very object), or None when it is gone."""
-    try:
-        live = backend.get(ref)
-    except UnknownKind:
-        return None
-    if live is None:
-        return None
-    uid = str((live.get("metadata") or {}).get("uid") or "")
-    return live if not ref.uid or uid in ("", ref.uid) else None
+    return live_object(backend, ref) is not None
 
 
 def wait_gone(backend: ClusterBackend, refs: list[ObjectRef], pod_sets: list[PodSet],
@@ -207,18 +201,18 @@ def wait_gone(backend: ClusterBackend, refs: list[ObjectRef], pod_sets: list[Pod
     removal = PodRemoval(backend, logger)
 
     def check() -> Verdict:
-        left, deleting = [], set()
+        left, going = [], set()
         for ref in refs:
-            live = _live(backend, ref)
-            if live is None or (live.get("metadata") or {}).get("deletionTimestamp"):
-                deleting.add(ref.uid)
+            live = live_object(backend, ref)
+            if deleting(live):
+                going.add(ref.uid)
             if live is not None:
                 left.append(str(ref))
         pods = []
         for pod_set in pod_sets:
             found = backend.list_objects("v1", "Pod", pod_set.namespace, pod_set.selector)
             if found:
-                removal.hurry(found, pod_set.owner_uid if pod_set.owner_uid in deleting else "")
+                removal.hurry(found, pod_set.owner_uid if pod_set.owner_uid in going else "")
                 pods.append(f"{len(found)} pod(s) {pod_set.selector}")
         if left or pods:
             return Verdict.waiting("still there: " + ", ".join(left + pods))
