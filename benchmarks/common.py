@@ -55,6 +55,15 @@ class Figure:
         return statistics.median(self.ours) / statistics.median(self.raw)
 
 
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy since boot, all cores and every process (the
+    cluster's, the manager's, ours): /proc/stat's total less idle and iowait. The difference
+    over a run, divided by its wall time, is how many cores it kept busy."""
+    with open("/proc/stat", encoding="ascii") as handle:
+        fields = [int(v) for v in handle.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(action: Callable[[], object]) -> float:
     start = time.perf_counter()
     action()

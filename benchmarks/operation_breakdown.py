@@ -6,7 +6,8 @@ Two views, each printed as a markdown table:
   manager; from the execution's events, per operation: the wall time from `task_started` to
   `task_succeeded` (one fresh plugin process: interpreter, imports, ctx over REST, the cluster
   work) and from `sending_task` to `task_started` (queueing), median over the instances; and
-  the REST requests the whole execution made (nginx's access log, lines added meanwhile).
+  the REST requests the whole execution made (nginx's access log, lines added meanwhile), and
+  the CPU the whole machine was busy meanwhile (every process: manager, cluster, ours).
 - process: one operation in a fresh process of the manager's plugin virtualenv (its Python and
   libraries, this work tree's code first on the path), against the real clusters, with a mock
   ctx: interpreter start, `cloudify` imports, the tasks module's import, the operation, and the
@@ -16,7 +17,9 @@ Two views, each printed as a markdown table:
   operation workers), the two wall times (benchmarks/scale_raw.py): Kubernetes (KubectlEach)
   per Deployment its own `kubectl apply` + `kubectl rollout status` and its own `kubectl
   delete`, THREADS at a time; Swarm (DockerRun) per service its own `docker service create
-  --detach=false`, THREADS at a time, and one `docker service rm` of all.
+  --detach=false`, THREADS at a time, and one `docker service rm` of all. raw-k8s-all: one
+  `kubectl apply` of every Deployment + `kubectl wait` (the cluster's work at full
+  concurrency). With the machine's busy CPU of each phase.
 
 Run (holding the cluster lock):
     .venv/bin/python -m benchmarks.operation_breakdown manager k8s|swarm N [ROOT]
@@ -24,7 +27,7 @@ Run (holding the cluster lock):
         (ROOT: the tree whose wagon and plugin yamls are measured, or a .wgn file kept from
         before a change; floor-*: that platform's graph with each operation that ROOT's
         plugin_1_5.yaml maps an empty one of benchmarks/noop_plugin, the floor of issue 28)
-    .venv/bin/python -m benchmarks.operation_breakdown raw-k8s|raw-swarm N [THREADS]
+    .venv/bin/python -m benchmarks.operation_breakdown raw-k8s|raw-k8s-all|raw-swarm N [THREADS]
     .venv/bin/python -m benchmarks.operation_breakdown process k8s [PYTHON]
         (Kubernetes only: a Swarm Container's operations need a Microservice's relationship ctx,
         which the mock does not give; its import costs are measured as in the results file)
@@ -47,6 +50,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from benchmarks.common import busy_cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGER_STATE = Path(os.environ.get("REAL_MANAGER_STATE", "/var/lib/cloudify-vnf-manager"))
@@ -128,9 +133,10 @@ def manager_run(platform: str, count: int, root: Path = ROOT) -> dict[str, Any]:
         cli.upload_blueprint(blueprint, deployment)
         cli.create_deployment(deployment, deployment)
         for workflow in ("install", "uninstall"):
-            before, start = access_lines(), time.perf_counter()
+            before, start, busy = access_lines(), time.perf_counter(), busy_cpu_seconds()
             cli.execute(workflow, deployment)
             result[workflow] = {"wall": time.perf_counter() - start,
+                                "busy_cpu": busy_cpu_seconds() - busy,
                                 "rest_requests": access_lines() - before}
             execution = [e for e in cli.executions(deployment) if e.workflow_id == workflow][-1]
             events = list(cli.access.client().events.list(
@@ -180,8 +186,17 @@ def manager_table(result: dict[str, Any]) -> str:
                          f"{max(run):.2f} | {statistics.median(queued):.2f} |")
         if data:
             lines.append(f"| {workflow} | (whole execution) | | {data['wall']:.1f} | | "
-                         f"REST requests: {data['rest_requests']} |")
+                         f"REST requests: {data['rest_requests']}; {cpu_text(data)} |")
     return "\n".join(lines)
+
+
+def cpu_text(data: dict[str, Any]) -> str:
+    """The machine's busy CPU over a run: seconds, and cores kept busy on average (of how many
+    the machine has)."""
+    if "busy_cpu" not in data:
+        return "machine CPU not measured"
+    return (f"machine CPU busy {data['busy_cpu']:.1f} s = {data['busy_cpu'] / data['wall']:.2f} "
+            f"of {os.cpu_count()} cores")
 
 
 # ---- one operation in a fresh process ----------------------------------------------------------
@@ -291,17 +306,20 @@ def process_table(rows: list[tuple[str, dict[str, Any]]], start: float, python: 
 def raw_table(platform: str, count: int, threads: int) -> str:
     from benchmarks import scale_raw
     scales = {"raw-k8s": ("kubectl apply + rollout status each", scale_raw.kubectl_each_scale),
+              "raw-k8s-all": ("kubectl apply of all + wait", scale_raw.kubectl_scale),
               "raw-swarm": ("docker service create each, one rm", scale_raw.docker_scale)}
     if platform not in scales:
         raise SystemExit(f"raw: one of {', '.join(scales)}, not {platform}")
     label, scale = scales[platform]
     load, when = os.getloadavg()[0], datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    installed, uninstalled = scale(count, threads)
+    cpu: list[float] = []
+    installed, uninstalled = scale(count, threads, cpu)
     return "\n".join([
-        "| tool | services | threads | install s | uninstall s | load at start | started |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-        f"| {label} | {count} | {threads} | {installed:.1f} | {uninstalled:.1f} | {load:.2f} "
-        f"| {when} |"])
+        "| tool | services | threads | install s | uninstall s | machine CPU busy s "
+        "(install / uninstall) | load at start | started |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| {label} | {count} | {threads} | {installed:.1f} | {uninstalled:.1f} | "
+        f"{cpu[0]:.1f} / {cpu[1]:.1f} | {load:.2f} | {when} |"])
 
 
 def main(argv: list[str]) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.common import cleanup_on_failure
+from benchmarks.common import busy_cpu_seconds, cleanup_on_failure
 from benchmarks.scale_blueprints import COMMAND, IMAGE, deployment, mixed_split
 from tests.helpers.clusters import docker_client, kubectl
 
@@ -127,13 +127,17 @@ class DockerRun:
         wait_until_empty(lambda: containers_of(self.names))
 
 
-def up_and_down(*runs: KubectlRun | DockerRun) -> tuple[float, float]:
-    """Make everything (the runs at the same time), then remove it: the two wall times."""
+def up_and_down(*runs: KubectlRun | DockerRun, cpu: list[float] | None = None
+                ) -> tuple[float, float]:
+    """Make everything (the runs at the same time), then remove it: the two wall times (and
+    appended to `cpu`, the machine's busy CPU seconds of each, common.busy_cpu_seconds)."""
     def all_at_once(phase: Callable[[KubectlRun | DockerRun], None]) -> float:
-        start = time.monotonic()
+        start, busy = time.monotonic(), busy_cpu_seconds()
         with ThreadPoolExecutor(len(runs)) as pool:
             for future in [pool.submit(phase, run) for run in runs]:
                 future.result()
+        if cpu is not None:
+            cpu.append(busy_cpu_seconds() - busy)
         return time.monotonic() - start
 
     def remove_all() -> None:
@@ -148,17 +152,20 @@ def up_and_down(*runs: KubectlRun | DockerRun) -> tuple[float, float]:
     return installed, all_at_once(lambda run: run.down())
 
 
-def kubectl_scale(count: int, threads: int = THREADS) -> tuple[float, float]:
+def kubectl_scale(count: int, threads: int = THREADS,
+                  cpu: list[float] | None = None) -> tuple[float, float]:
     """(`threads` is not used: one kubectl apply makes them all.)"""
-    return up_and_down(KubectlRun(count))
+    return up_and_down(KubectlRun(count), cpu=cpu)
 
 
-def kubectl_each_scale(count: int, threads: int = MANAGER_WORKERS) -> tuple[float, float]:
-    return up_and_down(KubectlEach(count, threads))
+def kubectl_each_scale(count: int, threads: int = MANAGER_WORKERS,
+                       cpu: list[float] | None = None) -> tuple[float, float]:
+    return up_and_down(KubectlEach(count, threads), cpu=cpu)
 
 
-def docker_scale(count: int, threads: int = THREADS) -> tuple[float, float]:
-    return up_and_down(DockerRun(count, threads))
+def docker_scale(count: int, threads: int = THREADS,
+                 cpu: list[float] | None = None) -> tuple[float, float]:
+    return up_and_down(DockerRun(count, threads), cpu=cpu)
 
 
 def mixed_scale(count: int, threads: int = THREADS) -> tuple[float, float]:
