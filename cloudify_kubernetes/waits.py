@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from cloudify_kubernetes import readiness
@@ -21,7 +22,7 @@ from cloudify_kubernetes.backend import (
     pod_ref,
 )
 from cloudify_kubernetes.manifests import pod_templates
-from cloudify_kubernetes.pod_removal import PodRemoval, deleting
+from cloudify_kubernetes.pod_removal import PodRemoval, deleting, pod_state
 from cloudify_kubernetes.volume_claims import CLAIM, claim_verdict, pod_claim_names
 from cloudify_shared.errors import TransientError, WaitTimeout
 from cloudify_shared.ownership import NODE_INSTANCE
@@ -30,6 +31,7 @@ from cloudify_shared.waiting import Backoff, Verdict, wait_until
 FAST = Backoff(first=0.05, factor=1.5, cap=0.5)
 LOG_LINES = 20
 EVENT_LINES = 8
+POD_STATES_SHOWN = 2  # of the pods a removal waits for, described in its progress lines
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,9 @@ def wait_gone(backend: ClusterBackend, refs: list[ObjectRef], pod_sets: list[Pod
             found = backend.list_objects("v1", "Pod", pod_set.namespace, pod_set.selector)
             if found:
                 removal.hurry(found, pod_set.owner_uid if pod_set.owner_uid in going else "")
-                pods.append(f"{len(found)} pod(s) {pod_set.selector}")
+                now = datetime.now(UTC)
+                shown = "; ".join(pod_state(pod, now) for pod in found[:POD_STATES_SHOWN])
+                pods.append(f"{len(found)} pod(s) {pod_set.selector} ({shown})")
         if left or pods:
             return Verdict.waiting("still there: " + ", ".join(left + pods))
         return Verdict.done("all gone")

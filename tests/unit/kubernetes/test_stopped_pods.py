@@ -4,12 +4,13 @@ deletion without waiting for the garbage collector (PodRemoval.hurry)."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from cloudify_kubernetes.backend import BACKGROUND, FOREGROUND, NOW, ObjectRef, delete_options
-from cloudify_kubernetes.pod_removal import PodRemoval, stopped_pod
+from cloudify_kubernetes.pod_removal import PodRemoval, pod_state, stopped_pod
 from cloudify_shared.errors import UserError
 
 LOG = logging.getLogger("test")
@@ -113,6 +114,21 @@ def test_released_once_by_uid_with_grace_zero() -> None:
     assert options["preconditions"] == {"uid": "u1"}
 
 
+def test_a_pod_marked_in_the_background_is_released_once_it_has_stopped() -> None:
+    """The wait marks a running pod of the deleted workload; when the kubelet reports it
+    stopped, the same wait still deletes it with grace 0 (it was once asked only once per uid,
+    so a pod the wait had marked itself stayed until the kubelet's own status sync)."""
+    backend = Recorder()
+    hurry = removal(backend)
+    running = owned(pod(RUNNING, deleting=False, uid="p1"), "StatefulSet", "db", "w1")
+    hurry.hurry([running], "w1")
+    stopped = owned(pod(TERMINATED, uid="p1"), "StatefulSet", "db", "w1")
+    hurry.hurry([stopped], "w1")
+    hurry.hurry([stopped], "w1")
+    assert [(ref.uid, mode) for ref, mode in backend.deleted] == [("p1", BACKGROUND),
+                                                                  ("p1", NOW)]
+
+
 def test_a_refused_deletion_leaves_the_pod_to_the_cluster() -> None:
     backend = Recorder(refuse=True)
     removal(backend).hurry([pod(TERMINATED)], "")
@@ -168,3 +184,36 @@ def test_an_ordinary_deletion_is_foreground_with_its_grace_period() -> None:
     options = delete_options(ObjectRef("apps/v1", "Deployment", "web", "default", "u9"))
     assert options["propagationPolicy"] == "Foreground"
     assert "gracePeriodSeconds" not in options
+
+
+def test_a_pod_waited_for_says_when_its_deletion_was_due_and_what_its_containers_do() -> None:
+    now = datetime(2026, 12, 7, 8, 0, 35, tzinfo=UTC)
+    assert pod_state(pod(RUNNING, {"waiting": {"reason": "CrashLoopBackOff"}}), now) == (
+        "web-1: deletion due 35s ago, containers c0 running, c1 waiting (CrashLoopBackOff)")
+    assert pod_state(pod(TERMINATED, deleting=False), now) == (
+        "web-1: not being deleted yet, containers c0 terminated")
+    assert pod_state({**pod(deleting=True), "status": {}}, datetime(2026, 12, 7, 7, 59, 58,
+                                                                     tzinfo=UTC)) == (
+        "web-1: deletion due in 2s, containers not reported")
+
+
+CREATING = {"waiting": {"reason": "ContainerCreating"}}
+DUE = datetime(2026, 12, 7, 8, 0, 0, tzinfo=UTC)  # the pods' deletionTimestamp
+
+
+@pytest.mark.parametrize("seconds_after_due, stopped", [(-10, False), (3, False), (6, True)])
+def test_a_container_still_waiting_well_after_the_deletion_was_due_has_no_process(
+        seconds_after_due: int, stopped: bool) -> None:
+    now = DUE + timedelta(seconds=seconds_after_due)
+    assert stopped_pod(pod(CREATING), now) is stopped
+    assert stopped_pod(pod(CREATING, TERMINATED), now) is stopped
+    assert not stopped_pod(pod(RUNNING), now)               # a process the kubelet still reports
+    assert not stopped_pod(pod(CREATING, claim=True), now)  # its claim waits for the kubelet
+    assert not stopped_pod(pod(CREATING, deleting=False), now)
+    assert not stopped_pod(pod(CREATING))                    # without a clock: never overdue
+
+
+def test_an_overdue_pod_is_released_by_the_wait() -> None:
+    backend = Recorder()
+    removal(backend).hurry([pod(CREATING, uid="late")], "")  # its deletion was due hours ago
+    assert [(ref.uid, mode) for ref, mode in backend.deleted] == [("late", NOW)]
