@@ -31,7 +31,7 @@ from cloudify_kubernetes.backend import (
     live_object,
     pod_ref,
 )
-from cloudify_kubernetes.volume_claims import pod_claim_names
+from cloudify_kubernetes.volume_claims import parse_time, pod_claim_names
 from cloudify_shared.errors import TransientError, UserError
 
 # A container waiting for one of these has no process and will not get one while its pod is
@@ -60,7 +60,7 @@ def stopped_pod(pod: Mapping[str, Any], now: datetime | None = None) -> bool:
     due = (pod.get("metadata") or {}).get("deletionTimestamp")
     if not due or _mounts_a_claim(pod):
         return False
-    overdue = now is not None and (seconds_since(str(due), now) or 0.0) > DUE_SLACK
+    overdue = now is not None and (seconds_since(due, now) or 0.0) > DUE_SLACK
     status = pod.get("status") or {}
     containers = status.get("containerStatuses") or []
     declared = (pod.get("spec") or {}).get("containers") or []
@@ -69,13 +69,11 @@ def stopped_pod(pod: Mapping[str, Any], now: datetime | None = None) -> bool:
             and all(_no_process(c, overdue) for c in status.get("initContainerStatuses") or []))
 
 
-def seconds_since(timestamp: str, now: datetime) -> float | None:
-    """Seconds from an API timestamp (RFC 3339) to `now` (negative: still ahead); None if it
-    does not parse."""
-    try:
-        return (now - datetime.fromisoformat(timestamp.replace("Z", "+00:00"))).total_seconds()
-    except ValueError:
-        return None
+def seconds_since(timestamp: Any, now: datetime) -> float | None:
+    """Seconds from an API timestamp to `now` (negative: still ahead); None if it does not
+    read (volume_claims.parse_time)."""
+    when = parse_time(timestamp)
+    return None if when is None else (now - when).total_seconds()
 
 
 def _mounts_a_claim(pod: Mapping[str, Any]) -> bool:
@@ -98,13 +96,15 @@ def pod_state(pod: Mapping[str, Any], now: datetime) -> str:
     the kubelet kills what is left), and its containers as the kubelet last reported them."""
     meta = pod.get("metadata") or {}
     due = meta.get("deletionTimestamp")
-    late = seconds_since(str(due), now) if due else None
+    late = seconds_since(due, now) if due else None
     if not due:
         when = "not being deleted yet"
     elif late is None:
         when = f"deletion due {due}"
+    elif late >= 0:
+        when = f"deletion due {late:.0f}s ago"
     else:
-        when = f"deletion due {late:.0f}s ago" if late >= 0 else f"deletion due in {-late:.0f}s"
+        when = f"deletion due in {-late:.0f}s"
     states = [f"{c.get('name')} {_state_name(c)}"
               for c in (pod.get("status") or {}).get("containerStatuses") or []]
     return (f"{meta.get('name')}: {when}, containers "
