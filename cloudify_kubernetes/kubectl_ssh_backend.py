@@ -137,8 +137,7 @@ class KubectlSshBackend:
                                  f"lost: {error}") from error
         except (OSError, EOFError) as error:
             self.conn.close()
-            raise TransientError(f"{what}: cannot reach {self.settings.endpoint}: "
-                                 f"{type(error).__name__}: {error}") from error
+            raise self._unreachable(what, error) from error
         if result.exited == -1:  # the channel closed without an exit status: the session died
             self.conn.close()
             raise TransientError(f"{what}: SSH session to {self.settings.endpoint} closed "
@@ -147,6 +146,16 @@ class KubectlSshBackend:
         if result.exited != 0:
             raise map_kubectl_error(result.stderr, what)
         return str(result.stdout)
+
+    def _unreachable(self, what: str, error: OSError | EOFError) -> TransientError:
+        """A connection that closed or reset once a session had worked is that session lost
+        (the master was there a moment ago); anything else is the master not reached."""
+        cause = f"{type(error).__name__}: {error}" if str(error) else \
+            f"{type(error).__name__}: the connection closed"
+        dropped = isinstance(error, (EOFError, ConnectionResetError, BrokenPipeError))
+        if dropped and self._session_worked:
+            return TransientError(f"{what}: SSH session to {self.settings.endpoint} lost: {cause}")
+        return TransientError(f"{what}: cannot reach {self.settings.endpoint}: {cause}")
 
     def command(self, args: list[str]) -> str:
         """The command line the master's shell runs: kubectl and `args`, every one quoted."""

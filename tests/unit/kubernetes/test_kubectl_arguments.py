@@ -15,7 +15,7 @@ from cloudify_kubernetes.backend import NotOurs, ObjectRef
 from cloudify_kubernetes.connection import SshSettings
 from cloudify_kubernetes.kubectl_ssh_backend import KubectlSshBackend
 from cloudify_kubernetes.naming import check_api_version, check_name
-from cloudify_shared.errors import UserError
+from cloudify_shared.errors import TransientError, UserError
 
 DISCOVERY = {"v1": {"resources": [
     {"name": "configmaps", "kind": "ConfigMap", "namespaced": True},
@@ -143,3 +143,40 @@ def test_kubernetes_name_rules() -> None:
     for bad in ("", "apps/", "/v1", "a/b/v1", "V1", "apps/v1?x"):
         with pytest.raises(UserError):
             check_api_version(bad, "f")
+
+
+class DroppingConnection(FakeConnection):
+    """Answers until `dropped`, then fails the way paramiko does when the session's process
+    is killed (EOFError, a reset) or the master refuses new connections."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+        self.dropped = False
+
+    def run(self, command: str, **kwargs: Any) -> Result:
+        if self.dropped:
+            raise self.error
+        return super().run(command, **kwargs)
+
+
+@pytest.mark.parametrize(("error", "worked", "message"), [
+    (EOFError(), True, "SSH session to ssh://root@m:22 (kubectl) lost: EOFError: "
+                       "the connection closed"),
+    (ConnectionResetError(104, "reset by peer"), True,
+     "SSH session to ssh://root@m:22 (kubectl) lost: ConnectionResetError"),
+    (EOFError(), False, "cannot reach ssh://root@m:22 (kubectl): EOFError: the connection closed"),
+    (ConnectionRefusedError(111, "refused"), True,
+     "cannot reach ssh://root@m:22 (kubectl): ConnectionRefusedError"),
+])
+def test_a_dropped_session_is_told_apart_from_a_master_not_reached(
+        error: BaseException, worked: bool, message: str) -> None:
+    ssh, _ = backend()
+    conn = DroppingConnection(error)
+    ssh.conn = conn
+    if worked:
+        ssh.get(ObjectRef("v1", "ConfigMap", "web", "default"))
+    conn.dropped = True
+    with pytest.raises(TransientError) as raised:
+        ssh.get(ObjectRef("v1", "ConfigMap", "web", "default"))
+    assert message in str(raised.value)
