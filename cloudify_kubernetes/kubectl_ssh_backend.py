@@ -41,7 +41,7 @@ from cloudify_kubernetes.backend import (
 )
 from cloudify_kubernetes.connection import SshSettings
 from cloudify_kubernetes.naming import check_api_version, check_dns_label, check_name
-from cloudify_shared.errors import NotFound, TransientError, UserError
+from cloudify_shared.errors import NotFound, TransientError, UserError, described
 from cloudify_shared.redaction import register_secret
 
 TRANSIENT_REASONS = {"InternalError", "ServiceUnavailable", "Timeout", "ServerTimeout",
@@ -150,8 +150,7 @@ class KubectlSshBackend:
     def _unreachable(self, what: str, error: OSError | EOFError) -> TransientError:
         """A connection that closed or reset once a session had worked is that session lost
         (the master was there a moment ago); anything else is the master not reached."""
-        cause = f"{type(error).__name__}: {error}" if str(error) else \
-            f"{type(error).__name__}: the connection closed"
+        cause = described(error) if str(error) else f"{type(error).__name__}: the connection closed"
         dropped = isinstance(error, (EOFError, ConnectionResetError, BrokenPipeError))
         if dropped and self._session_worked:
             return TransientError(f"{what}: SSH session to {self.settings.endpoint} lost: {cause}")

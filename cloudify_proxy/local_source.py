@@ -20,7 +20,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from cloudify_shared.errors import TransientError
+from cloudify_shared.errors import TransientError, described
 
 PROFILE_SUBDIR = os.path.join(".cloudify", "profiles", "local")
 
@@ -45,7 +45,7 @@ class LocalProfileSource:
             return local.load_env(deployment_id, storage=storage)
         except (ValueError, KeyError, OSError) as error:  # a file being written right now
             raise TransientError(f"deployment '{deployment_id}' in {self.describe()} could not "
-                                 f"be read yet ({type(error).__name__}: {error})") from error
+                                 f"be read yet ({described(error)})") from error
 
     def executions(self, deployment_id: str) -> list[Mapping[str, Any]] | None:
         env = self._env(deployment_id)
@@ -66,7 +66,7 @@ class LocalProfileSource:
             return dict(env.outputs())
         except (ValueError, KeyError, OSError) as error:
             raise TransientError(f"outputs of deployment '{deployment_id}' could not be "
-                                 f"evaluated yet ({type(error).__name__}: {error})") from error
+                                 f"evaluated yet ({described(error)})") from error
 
     def capabilities(self, deployment_id: str) -> dict[str, Any]:
         env = self._loaded(deployment_id, "capabilities")
@@ -76,4 +76,4 @@ class LocalProfileSource:
             return dict(functions.evaluate_capabilities(declared, env.storage))
         except (ValueError, KeyError, OSError) as error:
             raise TransientError(f"capabilities of deployment '{deployment_id}' could not be "
-                                 f"evaluated yet ({type(error).__name__}: {error})") from error
+                                 f"evaluated yet ({described(error)})") from error

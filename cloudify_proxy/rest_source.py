@@ -27,7 +27,7 @@ from cloudify_rest_client import CloudifyClient
 from cloudify_rest_client.exceptions import CloudifyClientError
 
 from cloudify_proxy.config import ManagerSettings
-from cloudify_shared.errors import NotFound, TransientError, UserError
+from cloudify_shared.errors import NotFound, TransientError, UserError, described
 from cloudify_shared.reach import MANAGER, ReachPolicy
 from cloudify_shared.redaction import install_filter, register_secret
 
@@ -139,7 +139,7 @@ def call(what: str, func: Callable[[], T]) -> T:
     except requests.exceptions.SSLError as error:
         raise UserError(f"{what}: TLS failed (check manager.ca_cert): {error}") from error
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
-        raise TransientError(f"{what}: {type(error).__name__}: {error}") from error
+        raise TransientError(f"{what}: {described(error)}") from error
 
 
 class RestSource:

@@ -39,3 +39,10 @@ class WorkloadFailed(PluginError):
 
 class WaitTimeout(PluginError):
     """A wait ran out of time; the message says what it waited for and how long."""
+
+
+def described(error: BaseException) -> str:
+    """An exception for a message: its type and its text, or that it had none (an EOFError or
+    a TimeoutError is often raised bare, and "EOFError: " alone reads like a cut-off line)."""
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else f"{type(error).__name__} (no message)"

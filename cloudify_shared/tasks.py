@@ -24,7 +24,14 @@ from cloudify.decorators import operation
 from cloudify.exceptions import HttpException, NonRecoverableError, OperationRetry, RecoverableError
 
 from cloudify_shared.ctx_protocol import Ctx, RelationshipContext, SubjectContext
-from cloudify_shared.errors import NotFound, TransientError, UserError, WaitTimeout, WorkloadFailed
+from cloudify_shared.errors import (
+    NotFound,
+    TransientError,
+    UserError,
+    WaitTimeout,
+    WorkloadFailed,
+    described,
+)
 from cloudify_shared.internals import is_local, node_record, operation_endpoint
 from cloudify_shared.limits import check_size
 from cloudify_shared.local_files import LocalFiles, allowed_dirs_from
@@ -60,12 +67,12 @@ def translate_error(error: Exception, where: str) -> Exception:
     elif isinstance(error, TransientError):
         translated = RecoverableError(message, retry_after=error.retry_after)
     elif isinstance(error, TRANSIENT_BUILTINS):
-        translated = RecoverableError(redact(f"{where}: {type(error).__name__}: {error}"))
+        translated = RecoverableError(redact(f"{where}: {described(error)}"))
     elif isinstance(error, FATAL):
         translated = NonRecoverableError(message)
     else:
         translated = NonRecoverableError(
-            redact(f"{where}: unexpected {type(error).__name__}: {error}"))
+            redact(f"{where}: unexpected {described(error)}"))
     return translated
 
 

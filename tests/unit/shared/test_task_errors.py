@@ -47,3 +47,13 @@ def test_secrets_are_masked_in_messages() -> None:
     register_secret("tok-abcdef123456")
     assert "tok-abcdef123456" not in str(translate_error(UserError("401 with tok-abcdef123456"),
                                                          WHERE))
+
+
+@pytest.mark.parametrize(("error", "text"), [
+    (TimeoutError(), f"{WHERE}: TimeoutError (no message)"),
+    (EOFError(), f"{WHERE}: unexpected EOFError (no message)"),
+    (ConnectionResetError(104, "reset by peer"),
+     f"{WHERE}: ConnectionResetError: [Errno 104] reset by peer"),
+])
+def test_an_exception_without_a_message_says_so(error: Exception, text: str) -> None:
+    assert str(translate_error(error, WHERE)) == text
